@@ -1,0 +1,112 @@
+// The one canonical binary encoding: cereal's portable binary archive (little-endian,
+// fixed-width integers), used for hashing, signing, the wire and storage.
+//
+// Include this only in .cc files that encode or decode (it pulls in cereal); headers declare
+// their serialize() templates with core/codec_fields.h.
+//
+// decode() is total: any input yields either a value or a Status; cereal's exceptions and our
+// bound checks are caught here and never escape. A value is accepted only if it used every
+// input byte and re-encodes to exactly the input, so each value has one encoding and ids
+// (hashes of encodings) cannot be malleated.
+//
+// Thread safety: reentrant; the decode budget is per thread.
+#pragma once
+
+#include <cereal/archives/portable_binary.hpp>
+#include <cereal/types/array.hpp>
+#include <cereal/types/common.hpp>
+#include <cereal/types/variant.hpp>
+#include <exception>
+#include <istream>
+#include <ostream>
+#include <streambuf>
+
+#include "core/bytes.h"
+#include "core/codec_fields.h"
+#include "core/status.h"
+
+namespace carbon::core::codec {
+
+// Upper bound on any single encoded value (a block with its payload is the largest).
+inline constexpr std::size_t kMaxEncodedBytes = 16u * 1024u * 1024u;
+
+// A read-only streambuf over a byte span, so decoding never copies its input.
+class SpanStreamBuf : public std::streambuf {
+ public:
+  explicit SpanStreamBuf(ByteView bytes);
+  std::size_t remaining() const { return static_cast<std::size_t>(egptr() - gptr()); }
+};
+
+// A streambuf that appends to a byte vector.
+class VectorStreamBuf : public std::streambuf {
+ public:
+  explicit VectorStreamBuf(Bytes& out) : out_(out) {}
+
+ protected:
+  int_type overflow(int_type ch) override;
+  std::streamsize xsputn(const char* data, std::streamsize count) override;
+
+ private:
+  Bytes& out_;
+};
+
+// Marks the thread's current decode input, for decode_bytes_remaining().
+class DecodeScope {
+ public:
+  explicit DecodeScope(const SpanStreamBuf* buffer);
+  ~DecodeScope();
+  DecodeScope(const DecodeScope&) = delete;
+  DecodeScope& operator=(const DecodeScope&) = delete;
+
+ private:
+  const SpanStreamBuf* previous_;
+};
+
+struct DecodeError : std::exception {
+  explicit DecodeError(std::string text) : message(std::move(text)) {}
+  const char* what() const noexcept override { return message.c_str(); }
+  std::string message;
+};
+
+template <class T>
+Bytes encode(const T& value) {
+  Bytes out;
+  out.reserve(128);
+  VectorStreamBuf buffer(out);
+  std::ostream stream(&buffer);
+  {
+    cereal::PortableBinaryOutputArchive archive(stream);
+    archive(const_cast<T&>(value));  // cereal's serialize() is non-const by convention
+  }
+  return out;
+}
+
+template <class T>
+Result<T> decode(ByteView bytes, std::size_t max_bytes = kMaxEncodedBytes) {
+  if (bytes.size() > max_bytes) {
+    return Status::error(ErrorCode::kOutOfBounds, "encoded value of " + std::to_string(bytes.size()) +
+                                                      " bytes exceeds limit " + std::to_string(max_bytes));
+  }
+  T value{};
+  try {
+    SpanStreamBuf buffer(bytes);
+    DecodeScope scope(&buffer);
+    std::istream stream(&buffer);
+    cereal::PortableBinaryInputArchive archive(stream);
+    archive(value);
+    if (buffer.remaining() != 0) {
+      return Status::error(ErrorCode::kDecodeError, std::to_string(buffer.remaining()) + " trailing bytes");
+    }
+  } catch (const DecodeError& error) {
+    return Status::error(ErrorCode::kDecodeError, error.message);
+  } catch (const std::exception& error) {
+    return Status::error(ErrorCode::kDecodeError, std::string("malformed input: ") + error.what());
+  }
+  const Bytes canonical = encode(value);
+  if (canonical.size() != bytes.size() || !std::equal(canonical.begin(), canonical.end(), bytes.begin())) {
+    return Status::error(ErrorCode::kDecodeError, "non-canonical encoding");
+  }
+  return value;
+}
+
+}  // namespace carbon::core::codec
