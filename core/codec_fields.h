@@ -8,8 +8,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <string>
+#include <ios>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "core/assert.h"
@@ -69,7 +70,7 @@ void bounded_bytes(Archive& archive, std::vector<std::uint8_t>& bytes, std::size
   } else {
     CARBON_ASSERT_MSG(bytes.size() <= max_bytes, "encoding a byte string over its limit");
     archive(static_cast<std::uint32_t>(bytes.size()));
-    if (!bytes.empty()) archive.template saveBinary<1>(bytes.data(), bytes.size());
+    if (!bytes.empty()) archive.template saveBinary<1>(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   }
 }
 
@@ -90,7 +91,7 @@ void bounded_string(Archive& archive, std::string& text, std::size_t max_bytes) 
   } else {
     CARBON_ASSERT_MSG(text.size() <= max_bytes, "encoding a string over its limit");
     archive(static_cast<std::uint32_t>(text.size()));
-    if (!text.empty()) archive.template saveBinary<1>(text.data(), text.size());
+    if (!text.empty()) archive.template saveBinary<1>(text.data(), static_cast<std::streamsize>(text.size()));
   }
 }
 
