@@ -1,5 +1,6 @@
 # Fails if a folder includes a project header from a folder it may not depend on
 # (the include side of the link graph in cmake/link_graph.cmake).
+cmake_minimum_required(VERSION 3.25)  # script mode (-P) needs it for IN_LIST and list policies
 set(rules
   "core:"
   "consensus:core"

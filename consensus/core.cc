@@ -152,12 +152,12 @@ void ConsensusCore::commit_through(const Hash256& block_id) {
   // Walk back to the committed tip; every block in the tree has its parent in the tree.
   std::vector<const Block*> chain;
   const Block* cursor = target;
-  while (cursor->header.height > committed_height()) {
+  while (cursor != nullptr && cursor->header.height > committed_height()) {
     chain.push_back(cursor);
     cursor = find_block(cursor->header.parent_id);
-    CARBON_ASSERT(cursor != nullptr);
   }
-  if (blocks_.find(committed_tip_id_) == blocks_.end() || cursor->id() != committed_tip_id_) {
+  // A missing ancestor means the chain hangs off a fork we pruned as conflicting.
+  if (cursor == nullptr || cursor->id() != committed_tip_id_) {
     halted_on_conflict_ = true;  // the certified chain does not extend what we committed
     return;
   }
@@ -403,6 +403,8 @@ void ConsensusCore::local_timeout() {
   const Round round = current_round_;
   if (safety_.last_timeout && safety_.last_timeout->round == round) {
     broadcast(*safety_.last_timeout);  // retransmit the one we signed; never sign another
+    // Count it ourselves too: after a restart our collection starts empty.
+    if (timeouts_[round].count(config_.self) == 0) self_messages_.push_back(*safety_.last_timeout);
   } else {
     std::optional<TimeoutCert> last_round_tc;
     if (safety_.high_tc && safety_.high_tc->round + 1 == round) last_round_tc = safety_.high_tc;

@@ -9,6 +9,7 @@
 #include "core/codec.h"
 #include "tests/unit/codec_sample.h"
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls.
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   namespace codec = carbon::core::codec;
   const carbon::core::ByteView input(data, size);

@@ -142,11 +142,14 @@ class Simulation {
   void deliver(Process& process, ValidatorIndex from, const Bytes& bytes);
   void step(Process& process, Event event);
   void perform(Process& process, Effects effects);
-  void send_bytes(const Process& sender, std::size_t to_process, std::shared_ptr<const Bytes> bytes);
+  void send_bytes(const Process& sender, std::size_t to_process, std::shared_ptr<const Bytes> bytes,
+                  std::uint64_t extra_delay_ms = 0);
   void send_to_index(const Process& sender, ValidatorIndex to, const Message& message);
   void broadcast_from(Process& sender, const Message& message);
   void on_commit(Process& process, const CommitEffect& commit);
   void record_signed(const Process& process, const Message& message);
+  void equivocate(Process& sender, const Message& message, const Proposal& proposal);
+  const Block* find_seen(const Hash256& id) const;
   void fail(const std::string& what);
   void trace(const std::string& line);
   bool heal_complete() const;
@@ -185,6 +188,9 @@ class Simulation {
   Round heal_round_ = 0;
   std::uint64_t liveness_rounds_ = 0;
   std::uint64_t payload_counter_ = 0;
+  // Every proposed block, so Byzantine replicas can build forks from old blocks. Bounded by
+  // the simulation's length (a few thousand blocks).
+  std::map<Hash256, Block> seen_blocks_;
 };
 
 const char* kind_label(ByzantineKind kind) { return byzantine_kind_name(kind); }
@@ -348,9 +354,17 @@ void Simulation::step(Process& process, Event event) {
   ++result_.steps;
   result_.max_round = std::max<std::uint64_t>(result_.max_round, process.core->current_round());
   perform(process, std::move(effects));
+  if (process.core && process.core->halted_on_conflict() && !process.faulty()) {
+    // The two-chain rule certified, as committed, a block conflicting with this replica's
+    // committed chain: two conflicting commits exist, even though the core refused the second.
+    fail("SAFETY VIOLATION: honest p" + std::to_string(process.id) +
+         " saw a two-chain commit of a block conflicting with its committed chain (height " +
+         std::to_string(process.core->committed_height()) + ")");
+  }
 }
 
-void Simulation::send_bytes(const Process& sender, std::size_t to_process, std::shared_ptr<const Bytes> bytes) {
+void Simulation::send_bytes(const Process& sender, std::size_t to_process, std::shared_ptr<const Bytes> bytes,
+                            std::uint64_t extra_delay_ms) {
   Process& receiver = processes_[to_process];
   ++result_.messages_sent;
   const int copies = (!healed_ && rng_.percent(duplicate_percent_)) ? 2 : 1;
@@ -365,7 +379,7 @@ void Simulation::send_bytes(const Process& sender, std::size_t to_process, std::
     }
     SimEvent event;
     event.kind = SimEvent::Kind::kDeliver;
-    event.time_ms = now_ms_ + rng_.range(min_delay_ms_, max_delay_ms_);
+    event.time_ms = now_ms_ + extra_delay_ms + rng_.range(min_delay_ms_, max_delay_ms_);
     event.process = to_process;
     event.from = sender.index;
     event.bytes = bytes;
@@ -381,37 +395,116 @@ void Simulation::send_to_index(const Process& sender, ValidatorIndex to, const M
 }
 
 void Simulation::broadcast_from(Process& sender, const Message& message) {
+  if (std::holds_alternative<Timeout>(message) && sender.kind == ByzantineKind::kEquivocatingLeader) {
+    return;  // its timeouts would reveal the QC it hides in attack (c); it sends none at all
+  }
   const auto* proposal = std::get_if<Proposal>(&message);
   if (proposal != nullptr && sender.kind == ByzantineKind::kEquivocatingLeader) {
-    // A second block for the same round, same parent, different payload, properly signed.
-    Proposal evil = *proposal;
-    const std::string text = "equivocation r" + std::to_string(evil.block.header.round);
-    evil.block.payload.assign(text.begin(), text.end());
-    evil.block.header.payload_digest = core::sha3_256(evil.block.payload);
-    evil.block.proposer_signature = sender.signer->sign(signing_digest_block(evil.block.id()));
-    const Message evil_message = evil;
-    record_signed(sender, evil_message);
-    auto good_bytes = std::make_shared<const Bytes>(encode_message(message));
-    auto evil_bytes = std::make_shared<const Bytes>(encode_message(evil_message));
-    const bool both_to_all = rng_.percent(30);
-    std::size_t position = 0;
-    for (const Process& receiver : processes_) {
-      if (receiver.id == sender.id) continue;
-      const bool first_half = position++ % 2 == 0;
-      if (both_to_all) {
-        send_bytes(sender, receiver.id, first_half ? good_bytes : evil_bytes);
-        send_bytes(sender, receiver.id, first_half ? evil_bytes : good_bytes);
-      } else {
-        send_bytes(sender, receiver.id, first_half ? good_bytes : evil_bytes);
-      }
-    }
-    trace("v" + std::to_string(sender.index) + " EQUIVOCATES in round " + std::to_string(evil.block.header.round));
+    equivocate(sender, message, *proposal);
     return;
   }
   auto bytes = std::make_shared<const Bytes>(encode_message(message));
   for (const Process& receiver : processes_) {
     if (receiver.id != sender.id) send_bytes(sender, receiver.id, bytes);
   }
+}
+
+void Simulation::equivocate(Process& sender, const Message& message, const Proposal& proposal) {
+  // Three attacks, chosen per round:
+  //  (a) a second block with the same parent, to half of the replicas;
+  //  (b) both blocks to everyone, in opposite orders;
+  //  (c) a fork below a block that one honest replica will commit. The leader of round r+1
+  //      holds the only QC for round r. It sends the real proposal (carrying that QC, which
+  //      completes a two-chain over the round r-1 block G) to one honest replica, late, and
+  //      to the others it sends a timeout for round r, so that they form a TC and enter round
+  //      r+1 without ever seeing QC(r); then a block F at G's height that extends G's parent.
+  //      Honest replicas refuse F by the voting rule (its QC is older than the TC's highest,
+  //      and not from the previous round). With the rule disabled they certify F, the next
+  //      leader's two-chain commits F, and the one replica that committed G disagrees.
+  Proposal evil = proposal;
+  const std::uint64_t attack = rng_.range(0, 2);
+  bool fork_made = false;
+  const Block* parent = find_seen(proposal.block.parent_qc.block_id);  // B_r, certified by QC(r)
+  const Block* grandparent = parent != nullptr ? find_seen(parent->header.parent_id) : nullptr;  // G
+  if (attack == 2 && grandparent != nullptr && grandparent->header.height > 0 &&
+      parent->header.round == grandparent->header.round + 1) {
+    evil.block.parent_qc = grandparent->parent_qc;
+    evil.block.header.parent_id = grandparent->parent_qc.block_id;
+    evil.block.header.parent_round = grandparent->parent_qc.round;
+    evil.block.header.height = grandparent->header.height;
+    evil.block.header.timestamp_ms = grandparent->header.timestamp_ms + 1;
+    evil.last_round_tc.reset();
+    fork_made = true;
+  }
+  const std::string text = "equivocation r" + std::to_string(evil.block.header.round);
+  evil.block.payload.assign(text.begin(), text.end());
+  evil.block.header.payload_digest = core::sha3_256(evil.block.payload);
+  evil.block.proposer_signature = sender.signer->sign(signing_digest_block(evil.block.id()));
+  const Message evil_message = evil;
+  auto good_bytes = std::make_shared<const Bytes>(encode_message(message));
+  auto evil_bytes = std::make_shared<const Bytes>(encode_message(evil_message));
+  std::shared_ptr<const Bytes> timeout_bytes;
+  if (fork_made) {
+    Timeout timeout;
+    timeout.chain_id = chain_id_;
+    timeout.epoch = validators_.epoch;
+    timeout.round = parent->header.round;
+    timeout.high_qc = parent->parent_qc;  // QC(r-1): hides QC(r)
+    timeout.author = sender.index;
+    timeout.signature = sender.signer->sign(
+        signing_digest_timeout(chain_id_, timeout.epoch, timeout.round, timeout.high_qc.round));
+    timeout_bytes = std::make_shared<const Bytes>(encode_message(Message(timeout)));
+  }
+  std::size_t position = 0;
+  for (const Process& receiver : processes_) {
+    if (receiver.id == sender.id) continue;
+    const bool first_half = position % 2 == 0;
+    if (fork_made) {
+      if (position == 0) {
+        send_bytes(sender, receiver.id, good_bytes, kBaseTimeoutTicks + kBaseTimeoutTicks / 4);
+      } else {
+        send_bytes(sender, receiver.id, timeout_bytes);
+        // Re-sent until the victims have entered round r+1 through their TC.
+        for (std::uint64_t wait_ms = kBaseTimeoutTicks / 2; wait_ms <= 16 * kBaseTimeoutTicks; wait_ms *= 2) {
+          send_bytes(sender, receiver.id, evil_bytes, wait_ms);
+        }
+      }
+    } else if (attack == 1) {
+      send_bytes(sender, receiver.id, first_half ? good_bytes : evil_bytes);
+      send_bytes(sender, receiver.id, first_half ? evil_bytes : good_bytes);
+    } else {
+      send_bytes(sender, receiver.id, first_half ? good_bytes : evil_bytes);
+    }
+    ++position;
+  }
+  // The Byzantine leader votes for the block it wants certified (its core's own vote for the
+  // real block is suppressed in perform()).
+  const Block& backed = fork_made ? evil.block : proposal.block;
+  Vote vote;
+  vote.chain_id = chain_id_;
+  vote.epoch = validators_.epoch;
+  vote.round = backed.header.round;
+  vote.block_id = backed.id();
+  vote.voter = sender.index;
+  vote.signature = sender.signer->sign(signing_digest_vote(chain_id_, vote.epoch, vote.round, vote.block_id));
+  auto vote_bytes = std::make_shared<const Bytes>(encode_message(Message(vote)));
+  for (const Process& receiver : processes_) {
+    if (receiver.index != validators_.leader(vote.round + 1) || receiver.id == sender.id) continue;
+    if (fork_made) {
+      for (std::uint64_t wait_ms = kBaseTimeoutTicks / 2; wait_ms <= 16 * kBaseTimeoutTicks; wait_ms *= 2) {
+        send_bytes(sender, receiver.id, vote_bytes, wait_ms);
+      }
+    } else {
+      send_bytes(sender, receiver.id, vote_bytes);
+    }
+  }
+  trace("v" + std::to_string(sender.index) + (fork_made ? " FORKS below its parent" : " EQUIVOCATES") + " in round " +
+        std::to_string(evil.block.header.round) + ": " + describe(evil_message));
+}
+
+const Block* Simulation::find_seen(const Hash256& id) const {
+  auto it = seen_blocks_.find(id);
+  return it == seen_blocks_.end() ? nullptr : &it->second;
 }
 
 void Simulation::record_signed(const Process& process, const Message& message) {
@@ -437,11 +530,19 @@ void Simulation::perform(Process& process, Effects effects) {
   for (Effect& effect : effects) {
     if (!process.alive) return;
     if (auto* send = std::get_if<SendEffect>(&effect)) {
+      const auto* own_vote = std::get_if<Vote>(&send->message);
+      if (own_vote != nullptr && process.kind == ByzantineKind::kEquivocatingLeader &&
+          validators_.leader(own_vote->round) == process.index) {
+        continue;  // the equivocator casts its own vote in equivocate()
+      }
       if (options_.trace) trace("p" + std::to_string(process.id) + " -> v" + std::to_string(send->to) + ": " + describe(send->message));
       record_signed(process, send->message);
       send_to_index(process, send->to, send->message);
     } else if (auto* cast = std::get_if<BroadcastEffect>(&effect)) {
       if (options_.trace) trace("p" + std::to_string(process.id) + " -> all: " + describe(cast->message));
+      if (const auto* proposed = std::get_if<Proposal>(&cast->message)) {
+        seen_blocks_.emplace(proposed->block.id(), proposed->block);
+      }
       record_signed(process, cast->message);
       broadcast_from(process, cast->message);
     } else if (auto* timer = std::get_if<SetTimerEffect>(&effect)) {
@@ -694,7 +795,7 @@ SimResult Simulation::run() {
       check_liveness();
     }
   }
-  if (result_.ok && judge_liveness && !heal_complete()) {
+  if (result_.ok && judge_liveness && !options_.unsafe_disable_safety_rules && !heal_complete()) {
     fail(queue_.empty() ? "LIVENESS: the cluster went silent after healing"
                         : "LIVENESS: no new commit at every honest replica before the simulation time limit");
   }

@@ -49,8 +49,8 @@ TEST(HexTest, RejectsOddLength) {
 
 TEST(HexTest, RejectsNonHexCharacters) {
   // "0x" prefixes, whitespace, signs, letters past f, a NUL and a non-ASCII byte.
-  const std::string cases[] = {"0x12", "12 3", "+1", "gg", "0G", "zz", std::string("1\0", 2),
-                               "\xff\xff", "12-4", "1234\n5"};
+  const std::string cases[] = {
+      "0x12", "12 3", "+1", "gg", "0G", "zz", std::string("1\0", 2), "\xff\xff", "12-4", "1234\n5"};
   for (const std::string& text : cases) {
     ASSERT_EQ(text.size() % 2, 0u) << "odd lengths are covered above";
     const auto decoded = from_hex(text);
@@ -64,7 +64,8 @@ TEST(HexTest, RejectsNonHexCharacters) {
 TEST(HexTest, ReportsThePositionOfTheBadDigit) {
   const auto high = from_hex("00x0");
   ASSERT_FALSE(high.is_ok());
-  EXPECT_NE(high.status().message().find("position 2"), std::string::npos) << high.status().message();
+  EXPECT_NE(high.status().message().find("position 2"), std::string::npos)
+      << high.status().message();
   const auto low = from_hex("000x");
   ASSERT_FALSE(low.is_ok());
   EXPECT_NE(low.status().message().find("position 3"), std::string::npos) << low.status().message();

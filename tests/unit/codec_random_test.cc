@@ -3,8 +3,8 @@
 // failures reproducible; the fuzz target (tests/fuzz) explores further with coverage.
 #include <gtest/gtest.h>
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <iterator>
 #include <random>
@@ -54,7 +54,9 @@ class Generator {
     for (auto& c : out.name) c = static_cast<char>(byte());
     if (below(2) == 1) out.expiry = static_cast<std::uint32_t>(any());
     switch (below(3)) {
-      case 0: out.payload = static_cast<std::uint16_t>(any()); break;
+      case 0:
+        out.payload = static_cast<std::uint16_t>(any());
+        break;
       case 1: {
         core::Hash256 hash;
         for (auto& b : hash.bytes) b = byte();
@@ -76,8 +78,8 @@ class Generator {
   // Values a length prefix or index is most likely to go wrong at.
   std::uint32_t interesting_u32() {
     static constexpr std::uint32_t kValues[] = {
-        0, 1, 2, 3, 7, 8, 9, 16, 17, 32, 33, 64, 65, 0x7f, 0x80, 0xff, 0x100, 0xffff,
-        0x7fffffff, 0x80000000, 0xfffffff0, 0xffffffff};
+        0,  1,  2,    3,    7,    8,     9,      16,         17,         32,         33,
+        64, 65, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x7fffffff, 0x80000000, 0xfffffff0, 0xffffffff};
     return kValues[below(std::size(kValues))];
   }
 
@@ -119,13 +121,15 @@ Bytes mutate(Generator& gen, const std::vector<Bytes>& valid) {
       if (input.size() < 4) return input;
       const std::uint64_t at = gen.below(input.size() - 3);
       const std::uint32_t value = gen.interesting_u32();
-      for (std::uint64_t i = 0; i < 4; ++i) input[at + i] = static_cast<std::uint8_t>(value >> (8 * i));
+      for (std::uint64_t i = 0; i < 4; ++i)
+        input[at + i] = static_cast<std::uint8_t>(value >> (8 * i));
       return input;
     }
     default: {  // the head of one encoding spliced onto the tail of another
       const Bytes& other = valid[gen.below(valid.size())];
       input.resize(gen.below(input.size() + 1));
-      input.insert(input.end(), other.begin() + static_cast<std::ptrdiff_t>(gen.below(other.size())),
+      input.insert(input.end(),
+                   other.begin() + static_cast<std::ptrdiff_t>(gen.below(other.size())),
                    other.end());
       return input;
     }
@@ -146,7 +150,8 @@ TEST(CodecRandomTest, RandomSamplesRoundTrip) {
 TEST(CodecRandomTest, RandomAndMutatedInputsNeverCrashAndAcceptedOnesAreCanonical) {
   Generator gen(kSeed + 1);
   std::vector<Bytes> valid;
-  for (std::size_t alternative = 0; alternative < 3; ++alternative) valid.push_back(encode(full_sample(alternative)));
+  for (std::size_t alternative = 0; alternative < 3; ++alternative)
+    valid.push_back(encode(full_sample(alternative)));
   valid.push_back(encode(Sample{}));
   for (int i = 0; i < 60; ++i) valid.push_back(encode(gen.sample()));
 
@@ -157,20 +162,22 @@ TEST(CodecRandomTest, RandomAndMutatedInputsNeverCrashAndAcceptedOnesAreCanonica
     const auto decoded = decode<Sample>(input);
     if (!decoded.is_ok()) {
       ++rejected;
-      ASSERT_EQ(decoded.status().code(), core::ErrorCode::kDecodeError) << decoded.status().to_string();
+      ASSERT_EQ(decoded.status().code(), core::ErrorCode::kDecodeError)
+          << decoded.status().to_string();
       continue;
     }
     ++accepted;
     ASSERT_LE(decoded->serials.size(), kMaxSampleSerials);
     ASSERT_LE(decoded->memo.size(), kMaxSampleMemoBytes);
     ASSERT_LE(decoded->name.size(), kMaxSampleNameBytes);
-    ASSERT_EQ(encode(*decoded), input) << "iteration " << i << ": accepted a non-canonical input "
-                                       << core::to_hex(input);
+    ASSERT_EQ(encode(*decoded), input)
+        << "iteration " << i << ": accepted a non-canonical input " << core::to_hex(input);
   }
   // Both outcomes must be common, or the test is not exercising what it claims to.
   EXPECT_GT(accepted, kIterations / 100);
   EXPECT_GT(rejected, kIterations / 10);
-  std::printf("codec random: %d inputs, %d accepted, %d rejected\n", kIterations, accepted, rejected);
+  std::printf("codec random: %d inputs, %d accepted, %d rejected\n", kIterations, accepted,
+              rejected);
 }
 
 }  // namespace

@@ -72,9 +72,15 @@ inline Sample full_sample(std::size_t alternative) {
   sample.name.assign(kMaxSampleNameBytes, 'n');
   sample.expiry = 4'000'000'000u;
   switch (alternative) {
-    case 0: sample.payload = std::uint16_t{0xbeef}; break;
-    case 1: sample.payload = core::sha3_256(core::as_bytes("payload")); break;
-    default: sample.payload = SampleInner{7, std::string(kMaxSampleLabelBytes, 'l')}; break;
+    case 0:
+      sample.payload = std::uint16_t{0xbeef};
+      break;
+    case 1:
+      sample.payload = core::sha3_256(core::as_bytes("payload"));
+      break;
+    default:
+      sample.payload = SampleInner{7, std::string(kMaxSampleLabelBytes, 'l')};
+      break;
   }
   return sample;
 }

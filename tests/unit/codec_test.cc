@@ -76,7 +76,8 @@ struct Choice {
 };
 
 void append_u32(Bytes& out, std::uint32_t value) {
-  for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<std::uint8_t>(value >> shift));
+  for (int shift = 0; shift < 32; shift += 8)
+    out.push_back(static_cast<std::uint8_t>(value >> shift));
 }
 
 // The header byte followed by a little-endian 32-bit length or index.
@@ -143,7 +144,8 @@ TEST(CodecTest, EveryTruncationIsRejected) {
     const Bytes bytes = encode(full_sample(alternative));
     for (std::size_t length = 0; length < bytes.size(); ++length) {
       const auto result = decode<Sample>(core::ByteView(bytes.data(), length));
-      EXPECT_FALSE(result.is_ok()) << "alternative " << alternative << ", prefix of " << length << " bytes";
+      EXPECT_FALSE(result.is_ok())
+          << "alternative " << alternative << ", prefix of " << length << " bytes";
       if (!result.is_ok()) {
         EXPECT_EQ(result.status().code(), ErrorCode::kDecodeError);
       }

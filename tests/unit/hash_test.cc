@@ -15,7 +15,8 @@ constexpr char kEmptyDigest[] = "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49f
 constexpr char kAbcDigest[] = "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532";
 constexpr char k448BitMessage[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
 constexpr char k448BitDigest[] = "41c0dba2a9d6240849100376a8235e2c82e1b9998a999e21db32dd97496d3376";
-constexpr char kMillionADigest[] = "5c8875ae474a3634ba4fd55ec85bffd661f32aca75c6d699d0cdcb6c115891c1";
+constexpr char kMillionADigest[] =
+    "5c8875ae474a3634ba4fd55ec85bffd661f32aca75c6d699d0cdcb6c115891c1";
 
 TEST(Sha3Test, KnownAnswers) {
   EXPECT_EQ(sha3_256(as_bytes("")).to_hex(), kEmptyDigest);
@@ -57,7 +58,8 @@ TEST(Hash256Test, HexRoundTripAndShortForm) {
   EXPECT_EQ(parsed->to_hex(), kAbcDigest);
   EXPECT_EQ(parsed->short_hex(), "3a985da7");
 
-  const auto upper = Hash256::from_hex("3A985DA74FE225B2045C172D6BD390BD855F086E3E9D525B46BFE24511431532");
+  const auto upper =
+      Hash256::from_hex("3A985DA74FE225B2045C172D6BD390BD855F086E3E9D525B46BFE24511431532");
   ASSERT_TRUE(upper.is_ok());
   EXPECT_EQ(*upper, *parsed);
 

@@ -21,7 +21,8 @@ TEST(StatusTest, DefaultIsOk) {
 }
 
 TEST(StatusTest, ErrorCarriesCodeAndMessage) {
-  const Status status = Status::error(ErrorCode::kDecodeError, "vector length 70000 exceeds limit 4096");
+  const Status status =
+      Status::error(ErrorCode::kDecodeError, "vector length 70000 exceeds limit 4096");
   EXPECT_FALSE(status.is_ok());
   EXPECT_FALSE(static_cast<bool>(status));
   EXPECT_EQ(status.code(), ErrorCode::kDecodeError);
@@ -31,10 +32,10 @@ TEST(StatusTest, ErrorCarriesCodeAndMessage) {
 
 TEST(StatusTest, EveryCodeHasADistinctName) {
   const ErrorCode codes[] = {
-      ErrorCode::kOk,           ErrorCode::kInvalidArgument, ErrorCode::kDecodeError,
-      ErrorCode::kOverflow,     ErrorCode::kBadSignature,    ErrorCode::kNotFound,
-      ErrorCode::kOutOfBounds,  ErrorCode::kUnauthorized,    ErrorCode::kConflict,
-      ErrorCode::kIoError,      ErrorCode::kInternal,
+      ErrorCode::kOk,          ErrorCode::kInvalidArgument, ErrorCode::kDecodeError,
+      ErrorCode::kOverflow,    ErrorCode::kBadSignature,    ErrorCode::kNotFound,
+      ErrorCode::kOutOfBounds, ErrorCode::kUnauthorized,    ErrorCode::kConflict,
+      ErrorCode::kIoError,     ErrorCode::kInternal,
   };
   std::set<std::string_view> names;
   for (const ErrorCode code : codes) {
@@ -82,7 +83,12 @@ TEST(ResultTest, ArrowAndMoveOnlyValues) {
 }
 
 TEST(ResultDeathTest, OkStatusIsNotAnError) {
-  EXPECT_DEATH({ Result<int> result{Status::ok()}; (void)result; }, "assertion failed");
+  EXPECT_DEATH(
+      {
+        Result<int> result{Status::ok()};
+        (void)result;
+      },
+      "assertion failed");
 }
 
 TEST(ResultDeathTest, ValueOfAnErrorIsAProgrammerError) {

@@ -59,9 +59,9 @@ TEST(WycheproofEd25519Test, VerifierAgreesWithEveryVector) {
       const std::string message_hex = test.at("msg").get<std::string>();
       const std::string signature_hex = test.at("sig").get<std::string>();
       const bool accepted = we_accept(public_key_hex, message_hex, signature_hex);
-      const std::string context = "tcId " + std::to_string(id) + " (" +
-                                  test.value("comment", "") + ", flags " +
-                                  test.value("flags", nlohmann::json::array()).dump() + ")";
+      const std::string context = "tcId " + std::to_string(id) + " (" + test.value("comment", "") +
+                                  ", flags " + test.value("flags", nlohmann::json::array()).dump() +
+                                  ")";
       if (result == "valid") {
         ++valid;
         EXPECT_TRUE(accepted) << "valid vector rejected: " << context;
