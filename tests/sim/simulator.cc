@@ -97,7 +97,7 @@ struct Process {
   std::size_t id = 0;  // position in processes_
   ValidatorIndex index = 0;
   ByzantineKind kind = ByzantineKind::kNone;
-  std::unique_ptr<SimSigner> signer;
+  std::unique_ptr<Signer> signer;
   std::unique_ptr<ConsensusCore> core;
   bool alive = true;
   std::uint64_t incarnation = 0;
@@ -163,7 +163,7 @@ class Simulation {
   ValidatorSet validators_;
   Block genesis_;
   SimKeyring keyring_;
-  std::unique_ptr<SimVerifier> signature_verifier_;
+  std::unique_ptr<SignatureVerifier> signature_verifier_;
   std::unique_ptr<MessageVerifier> message_verifier_;
   std::vector<Process> processes_;
   std::vector<ByzantineKind> faulty_kind_by_index_;
@@ -278,14 +278,22 @@ void Simulation::build_processes() {
     const std::string seed_text = "sim-key/" + std::to_string(options_.seed) + "/" + std::to_string(i);
     secrets[i] = core::sha3_256(core::as_bytes(seed_text));
     Validator validator;
-    const Hash256 public_part = core::sha3_256(secrets[i].bytes);
-    std::copy(public_part.bytes.begin(), public_part.bytes.end(), validator.key.bytes.begin());
+    if (options_.ed25519) {
+      validator.key = core::SecretKey(secrets[i].bytes).public_key();
+    } else {
+      const Hash256 public_part = core::sha3_256(secrets[i].bytes);
+      std::copy(public_part.bytes.begin(), public_part.bytes.end(), validator.key.bytes.begin());
+    }
     validator.name = "v" + std::to_string(i);
     keyring_.secret_by_key[validator.key] = secrets[i];
     validators_.validators.push_back(validator);
   }
   genesis_ = make_genesis_block(chain_id_, validators_.epoch, 1'700'000'000'000ULL);
-  signature_verifier_ = std::make_unique<SimVerifier>(keyring_);
+  if (options_.ed25519) {
+    signature_verifier_ = std::make_unique<Ed25519Verifier>();
+  } else {
+    signature_verifier_ = std::make_unique<SimVerifier>(keyring_);
+  }
   message_verifier_ =
       std::make_unique<MessageVerifier>(chain_id_, validators_, genesis_.id(), *signature_verifier_);
 
@@ -297,7 +305,11 @@ void Simulation::build_processes() {
       process.id = processes_.size();
       process.index = static_cast<ValidatorIndex>(i);
       process.kind = kind;
-      process.signer = std::make_unique<SimSigner>(validators_.validators[i].key, secrets[i]);
+      if (options_.ed25519) {
+        process.signer = std::make_unique<Ed25519Signer>(core::SecretKey(secrets[i].bytes));
+      } else {
+        process.signer = std::make_unique<SimSigner>(validators_.validators[i].key, secrets[i]);
+      }
       process.persisted.committed.push_back(genesis_);
       processes_.push_back(std::move(process));
     }

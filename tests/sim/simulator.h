@@ -42,6 +42,8 @@ struct SimOptions {
   std::uint64_t chaos_ms = 8'000;      // faults happen in [0, chaos_ms)
   std::uint64_t liveness_rounds = 0;   // 0: derived from n (see simulator.cc)
   std::uint64_t max_sim_ms = 180'000;  // hard stop
+  // Sign and verify with real Ed25519 (as the node does) instead of the keyed-hash stand-in.
+  bool ed25519 = false;
   // With no_faults/benchmarks: run exactly this long and do not judge liveness.
   std::uint64_t fixed_duration_ms = 0;
 };
