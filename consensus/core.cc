@@ -238,7 +238,11 @@ void ConsensusCore::on_proposal(ValidatorIndex from, Proposal&& proposal) {
     }
     const Hash256 parent_id = block.header.parent_id;
     stashed_proposals_[block.header.round] = {from, std::move(proposal)};
-    request_sync(from, parent_id, false, committed_height() + 1);
+    // Processing the parent QC above has normally just asked for this very block (a block's
+    // parent_qc certifies its parent); a second request would only fetch it twice.
+    if (!sync_peer_ || sync_target_ != parent_id) {
+      request_sync(from, parent_id, false, committed_height() + 1);
+    }
     return;
   }
   DropReason why{};
