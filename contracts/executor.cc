@@ -1,0 +1,186 @@
+#include "contracts/executor.h"
+
+#include <utility>
+
+namespace carbon::contracts {
+
+namespace {
+
+// Cut at a UTF-8 character boundary so a stored message is always valid UTF-8 if its input was.
+std::string truncate_message(std::string text) {
+  if (text.size() <= kMaxReceiptMessageBytes) return text;
+  std::size_t cut = kMaxReceiptMessageBytes;
+  while (cut > 0 && (static_cast<std::uint8_t>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  return text;
+}
+
+Receipt make_receipt(const Hash256& id, const Status& status) {
+  return Receipt{id, status.code(), truncate_message(status.message())};
+}
+
+}  // namespace
+
+Executor::Executor(std::string chain_id, std::unique_ptr<StateStore> store)
+    : chain_id_(std::move(chain_id)),
+      store_(std::move(store)),
+      signature_check_(check_signatures) {}
+
+Executor::Executor(std::string chain_id, const GenesisConfig& genesis)
+    : Executor(std::move(chain_id), std::make_unique<MemoryStateStore>()) {
+  CARBON_ASSERT_MSG(chain_id_.size() <= kMaxChainIdBytes, "chain id too long");
+  CARBON_ASSERT_MSG(genesis.authority_name.size() <= kMaxNameBytes, "authority name too long");
+  write_genesis(*store_, chain_id_, genesis.authority, genesis.authority_name);
+  tree_.rebuild(*store_);
+}
+
+Result<Executor> Executor::open(std::string chain_id, const GenesisConfig& genesis,
+                                std::unique_ptr<StateStore> store) {
+  CARBON_ASSERT(store != nullptr);
+  if (chain_id.empty() || chain_id.size() > kMaxChainIdBytes) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "chain id must be 1.." + std::to_string(kMaxChainIdBytes) + " bytes");
+  }
+  if (genesis.authority_name.empty() || genesis.authority_name.size() > kMaxNameBytes) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "authority name must be 1.." + std::to_string(kMaxNameBytes) + " bytes");
+  }
+  if (!core::is_valid_public_key(genesis.authority)) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "the authority key is not a valid Ed25519 public key");
+  }
+  auto meta = Ledger(static_cast<const StateStore&>(*store)).chain_meta();
+  if (!meta) return meta.status();
+  if (!*meta) {
+    if (!store->scan("", "", 1).empty()) {
+      return Status::error(ErrorCode::kConflict,
+                           "the state store holds data but no chain metadata");
+    }
+    write_genesis(*store, chain_id, genesis.authority, genesis.authority_name);
+  } else if ((*meta)->chain_id != chain_id || (*meta)->authority != genesis.authority) {
+    return Status::error(ErrorCode::kConflict,
+                         "the state store belongs to chain " + (*meta)->chain_id +
+                             " with authority " + (*meta)->authority.short_hex() + ", not chain " +
+                             chain_id + " with authority " + genesis.authority.short_hex());
+  }
+  Executor executor(std::move(chain_id), std::move(store));
+  executor.tree_.rebuild(*executor.store_);
+  return executor;
+}
+
+Status Executor::precheck(Height height, const SignedTx& signed_tx, Account& sender) const {
+  const Transaction& tx = signed_tx.tx;
+  if (tx.chain_id != chain_id_) {
+    return Status::error(ErrorCode::kInvalidArgument, "wrong chain id: the transaction is for \"" +
+                                                          tx.chain_id + "\", this chain is \"" +
+                                                          chain_id_ + "\"");
+  }
+  if (height > tx.expiry_height) {
+    return Status::error(ErrorCode::kConflict, "expired: valid up to height " +
+                                                   std::to_string(tx.expiry_height) +
+                                                   ", block height is " + std::to_string(height));
+  }
+  auto account = Ledger(*store_).account(tx.sender);
+  if (!account) return account.status();
+  if (!*account) {
+    return Status::error(ErrorCode::kNotFound, "unknown sender " + tx.sender.to_hex() +
+                                                   ": the authority must register it first");
+  }
+  sender = std::move(**account);
+  if (tx.nonce != sender.nonce + 1) {
+    return Status::error(ErrorCode::kConflict, "wrong nonce: expected " +
+                                                   std::to_string(sender.nonce + 1) + ", got " +
+                                                   std::to_string(tx.nonce));
+  }
+  return Status::ok();
+}
+
+void Executor::commit(const StateOverlay& overlay) {
+  for (const auto& [key, value] : overlay.writes()) {
+    if (value) {
+      store_->put(key, *value);
+      tree_.put(key, *value);
+    } else {
+      store_->erase(key);
+      tree_.erase(key);
+    }
+  }
+}
+
+Receipt Executor::execute_tx(Height height, const SignedTx& signed_tx) {
+  const Hash256 id = tx_id(signed_tx);
+  if (signature_check_) {
+    Status verdict = signature_check_(signed_tx);
+    if (!verdict) return make_receipt(id, verdict);
+  }
+  Account sender;
+  if (Status status = precheck(height, signed_tx, sender); !status) return make_receipt(id, status);
+
+  // The nonce is consumed whether or not the call succeeds (see the header).
+  sender.nonce = signed_tx.tx.nonce;
+  StateOverlay overlay(*store_);
+  Status status = apply_call(overlay, sender.key, signed_tx.tx.call);
+  if (status) {
+    // Re-read: the call may have written the sender's account.
+    auto current = Ledger(static_cast<const StateStore&>(overlay)).account(sender.key);
+    if (!current || !*current) {
+      status = current ? Status::error(ErrorCode::kInternal, "sender account vanished")
+                       : current.status();
+    } else {
+      Account updated = **current;
+      updated.nonce = signed_tx.tx.nonce;
+      Ledger(overlay).put_account(updated);
+    }
+  }
+  if (!status) {
+    overlay.discard();
+    Ledger(overlay).put_account(sender);
+  }
+  commit(overlay);
+  return make_receipt(id, status);
+}
+
+BlockResult Executor::execute_block(Height height, std::uint64_t /*timestamp_ms*/,
+                                    const std::vector<SignedTx>& txs) {
+  CARBON_ASSERT_MSG(height > last_height_, "blocks must be executed in increasing height order");
+  last_height_ = height;
+  BlockResult result;
+  result.receipts.reserve(txs.size());
+  for (const SignedTx& signed_tx : txs) result.receipts.push_back(execute_tx(height, signed_tx));
+  result.state_root = tree_.root();
+  return result;
+}
+
+Status Executor::check_tx(const SignedTx& signed_tx, Height next_height) const {
+  const Transaction& tx = signed_tx.tx;
+  if (tx.chain_id != chain_id_) {
+    return Status::error(ErrorCode::kInvalidArgument, "wrong chain id: the transaction is for \"" +
+                                                          tx.chain_id + "\", this chain is \"" +
+                                                          chain_id_ + "\"");
+  }
+  if (next_height > tx.expiry_height) {
+    return Status::error(ErrorCode::kConflict,
+                         "expired: valid up to height " + std::to_string(tx.expiry_height) +
+                             ", the next block is " + std::to_string(next_height));
+  }
+  auto account = Ledger(*store_).account(tx.sender);
+  if (!account) return account.status();
+  if (!*account) {
+    return Status::error(ErrorCode::kNotFound, "unknown sender " + tx.sender.to_hex() +
+                                                   ": the authority must register it first");
+  }
+  const std::uint64_t next = (*account)->nonce + 1;
+  if (tx.nonce < next) {
+    return Status::error(
+        ErrorCode::kConflict,
+        "nonce " + std::to_string(tx.nonce) + " already used; next is " + std::to_string(next));
+  }
+  if (tx.nonce - next >= kMaxNonceGap) {
+    return Status::error(
+        ErrorCode::kOutOfBounds,
+        "nonce " + std::to_string(tx.nonce) + " is too far ahead; next is " + std::to_string(next));
+  }
+  return Status::ok();
+}
+
+}  // namespace carbon::contracts

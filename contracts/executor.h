@@ -1,0 +1,102 @@
+// The executor: runs committed blocks of signed transactions against the contract state and
+// returns one receipt per transaction and the state root after the block. This is the narrow
+// application boundary the node sees (check_tx for the mempool, execute_block for commits).
+//
+// Per transaction, in order:
+//   1. signatures (the injected check, by default check_signatures; the node swaps in a
+//      lookup of the verdict it cached when the tx entered its mempool),
+//   2. chain id, 3. expiry (block height <= expiry_height), 4. sender is a registered account,
+//   5. nonce == the sender's nonce + 1,
+//   6. the call, applied in a StateOverlay and committed only if it succeeds.
+// A failure in 1-5 leaves no trace at all: the nonce is NOT consumed (the sender never
+// validly authorised this nonce on this chain at this height, so consuming it would let
+// anyone burn a sender's nonces). A failure in 6 discards every write of the call but DOES
+// consume the nonce (Ethereum-style): the signed transaction can never be replayed, and the
+// receipt records why it failed.
+//
+// Determinism: the outcome depends only on the state, the height and the transactions;
+// timestamp_ms is the block time agreed by consensus (unused by the current calls).
+//
+// Thread safety: none; one thread (the node's executor strand) owns an Executor.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "contracts/ledger.h"
+#include "contracts/merkle.h"
+#include "contracts/state_store.h"
+#include "contracts/types.h"
+
+namespace carbon::contracts {
+
+struct GenesisConfig {
+  PublicKey authority;  // becomes the account with role authority
+  std::string authority_name = "authority";
+};
+
+struct BlockResult {
+  std::vector<Receipt> receipts;  // receipts[i] is for txs[i]
+  Hash256 state_root;
+};
+
+class Executor {
+ public:
+  using SignatureCheck = std::function<Status(const SignedTx&)>;
+
+  // A fresh chain on an in-memory store.
+  Executor(std::string chain_id, const GenesisConfig& genesis);
+  // Opens `store`: writes genesis into an empty store, or checks that a non-empty store was
+  // made for this chain id and authority; then builds the Merkle tree from the store.
+  static Result<Executor> open(std::string chain_id, const GenesisConfig& genesis,
+                               std::unique_ptr<StateStore> store);
+
+  Executor(Executor&&) noexcept = default;
+  Executor& operator=(Executor&&) noexcept = default;
+
+  // Heights must increase from call to call (the node executes committed blocks in order).
+  BlockResult execute_block(Height height, std::uint64_t timestamp_ms,
+                            const std::vector<SignedTx>& txs);
+
+  // Mempool pre-check against the current state for inclusion at `next_height`: chain id,
+  // not expired, sender registered, nonce ahead of the sender's (by at most kMaxNonceGap).
+  // Does not check signatures (check_signatures, on the node's pool).
+  Status check_tx(const SignedTx& signed_tx, Height next_height) const;
+
+  // Replaces the signature check of step 1; an empty function skips it.
+  void set_signature_check(SignatureCheck check) { signature_check_ = std::move(check); }
+
+  const std::string& chain_id() const { return chain_id_; }
+  const StateStore& state() const { return *store_; }
+  // The root over the current state (recomputed only where something changed).
+  Hash256 state_root() { return tree_.root(); }
+
+  Result<std::optional<Account>> account(const PublicKey& key) const {
+    return Ledger(*store_).account(key);
+  }
+  Result<std::uint64_t> balance(const PublicKey& owner, const ProductId& product) const {
+    return Ledger(*store_).balance(owner, product);
+  }
+  Result<std::vector<std::pair<ProductId, std::uint64_t>>> balances(const PublicKey& owner,
+                                                                    std::size_t limit) const {
+    return Ledger(*store_).balances(owner, limit);
+  }
+
+ private:
+  Executor(std::string chain_id, std::unique_ptr<StateStore> store);
+  Receipt execute_tx(Height height, const SignedTx& signed_tx);
+  Status precheck(Height height, const SignedTx& signed_tx, Account& sender) const;
+  void commit(const StateOverlay& overlay);
+
+  std::string chain_id_;
+  std::unique_ptr<StateStore> store_;
+  SparseMerkleTree tree_;
+  SignatureCheck signature_check_;
+  Height last_height_ = 0;
+};
+
+}  // namespace carbon::contracts

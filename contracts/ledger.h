@@ -1,0 +1,149 @@
+// The ledger's records in the state store, typed access to them, and the contract calls that
+// change them (participants, roles, allowance issuance, unit transfers, freezing).
+//
+// Key layout (all numbers in keys are fixed-width lower-case hex, so key order = number order;
+// <owner> and <key> are the 64-hex-character Ed25519 public key; <product> is
+// ProductId::code(), e.g. "HBEA-2025", which never contains '/'):
+//
+//   meta/chain                                  ChainMeta    chain id and the authority's key
+//   acct/<key>                                  Account      name, role, nonce, frozen flag
+//   prod/<product>                              ProductState issued, retired, next serial
+//   bal/<owner>/<product>                       u64          tonnes held (absent when 0)
+//   hold/<owner>/<product>/<start:016x>         SerialRange  held serials [start, end)
+//   hend/<owner>/<product>/<end:016x>           u64 start    index of the same range by its end
+//
+// A holder's ranges of one product never overlap or touch: adjacent ranges are merged as
+// they arrive, so each holding is stored in the fewest ranges. `hend` exists only so that
+// merging with the range just below a new one is a point lookup (the store has no reverse
+// scan). Serial numbers of a product start at 1 and are never reused.
+//
+// Failure: every call either returns ok having written its whole effect into `store`, or
+// returns an error having possibly written part of it; the executor therefore runs each
+// call against a StateOverlay and commits only on success.
+//
+// Thread safety: none (works on the store it is given).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "contracts/state_store.h"
+#include "contracts/types.h"
+
+namespace carbon::contracts {
+
+struct ChainMeta {
+  std::string chain_id;
+  PublicKey authority;
+  template <class A>
+  void serialize(A& archive) {
+    core::codec::bounded_string(archive, chain_id, kMaxChainIdBytes);
+    archive(authority);
+  }
+};
+
+struct Account {
+  PublicKey key;
+  std::string name;
+  Role role = Role::kVoluntary;
+  std::uint64_t nonce = 0;  // of the sender's last applied transaction; 0 before the first
+  std::uint8_t frozen = 0;  // 1: may not transfer
+
+  friend bool operator==(const Account&, const Account&) = default;
+  template <class A>
+  void serialize(A& archive) {
+    archive(key);
+    core::codec::bounded_string(archive, name, kMaxNameBytes);
+    enum_field<A, Role, kMaxRole>(archive, role);
+    archive(nonce);
+    flag_field(archive, frozen);
+  }
+};
+
+struct ProductState {
+  ProductId product;
+  std::uint64_t issued_t = 0;
+  std::uint64_t retired_t = 0;    // surrendered + cancelled (no call retires yet)
+  std::uint64_t next_serial = 1;  // the next issuance starts here
+  friend bool operator==(const ProductState&, const ProductState&) = default;
+  template <class A>
+  void serialize(A& archive) {
+    archive(product, issued_t, retired_t, next_serial);
+  }
+};
+
+// Serials [start, end), start < end.
+struct SerialRange {
+  std::uint64_t start = 0;
+  std::uint64_t end = 0;
+  std::uint64_t size() const { return end - start; }
+  friend bool operator==(const SerialRange&, const SerialRange&) = default;
+  template <class A>
+  void serialize(A& archive) {
+    archive(start, end);
+  }
+};
+
+namespace keys {
+inline constexpr std::string_view kChainMeta = "meta/chain";
+std::string account(const PublicKey& key);
+std::string product(const ProductId& product);
+std::string balance(const PublicKey& owner, const ProductId& product);
+// Prefix of all of owner's ranges of product ("hold/<owner>/<product>/").
+std::string holdings_prefix(const PublicKey& owner, const ProductId& product);
+std::string holding(const PublicKey& owner, const ProductId& product, std::uint64_t start);
+std::string holding_end(const PublicKey& owner, const ProductId& product, std::uint64_t end);
+std::string hex16(std::uint64_t value);
+}  // namespace keys
+
+// Typed reads and writes over a store. Reads return kInternal if a record does not decode
+// (state corruption, never a transaction's fault).
+class Ledger {
+ public:
+  explicit Ledger(StateStore& store) : reader_(store), writer_(&store) {}
+  // Read-only: the write methods must not be called (asserted).
+  explicit Ledger(const StateStore& store) : reader_(store), writer_(nullptr) {}
+
+  Result<std::optional<ChainMeta>> chain_meta() const;
+  void put_chain_meta(const ChainMeta& meta);
+
+  Result<std::optional<Account>> account(const PublicKey& key) const;
+  void put_account(const Account& account);
+
+  Result<std::optional<ProductState>> product(const ProductId& product) const;
+  void put_product(const ProductState& state);
+
+  Result<std::uint64_t> balance(const PublicKey& owner, const ProductId& product) const;
+  // Every product the owner holds, with its balance, in product-code order, at most `limit`.
+  Result<std::vector<std::pair<ProductId, std::uint64_t>>> balances(const PublicKey& owner,
+                                                                    std::size_t limit) const;
+  void put_balance(const PublicKey& owner, const ProductId& product, std::uint64_t quantity_t);
+
+  // The owner's ranges of product starting at or above from_serial, in ascending serial
+  // order, at most `limit`.
+  Result<std::vector<SerialRange>> holdings(const PublicKey& owner, const ProductId& product,
+                                            std::uint64_t from_serial, std::size_t limit) const;
+  // Adds serials [range.start, range.end) to owner's holdings, merging with the ranges that
+  // end at range.start and start at range.end. Does not touch the balance.
+  Status add_range(const PublicKey& owner, const ProductId& product, SerialRange range);
+  void erase_range(const PublicKey& owner, const ProductId& product, const SerialRange& range);
+
+ private:
+  void put_range(const PublicKey& owner, const ProductId& product, const SerialRange& range);
+  StateStore& writer();
+  const StateStore& reader_;
+  StateStore* writer_;
+};
+
+// Writes the genesis state: chain meta and the authority's account. Store must be empty.
+void write_genesis(StateStore& store, const std::string& chain_id, const PublicKey& authority,
+                   const std::string& authority_name);
+
+// Applies one contract call by `sender` (whose account exists and whose nonce the executor
+// has already checked). See the failure note at the top of this header.
+Status apply_call(StateStore& store, const PublicKey& sender, const Call& call);
+
+}  // namespace carbon::contracts

@@ -1,0 +1,87 @@
+// The contract state: an ordered key-value store behind an interface (LevelDB in the node,
+// a std::map in tests), and an overlay that collects one transaction's writes so that the
+// transaction applies whole or not at all.
+//
+// Keys are printable ASCII; their layout (contracts/ledger.h) puts fixed-width hex numbers in
+// them so that lexicographic order is numeric order.
+//
+// Errors: get/put/erase/scan do not fail. A store that cannot read or write (disk error) must
+// stop the node (halt loudly); it must never surface as a transaction failure, because then
+// two nodes could disagree about a transaction's outcome.
+//
+// Thread safety: none. One executor owns a store; readers (RPC) need their own snapshot.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/bytes.h"
+
+namespace carbon::contracts {
+
+using core::Bytes;
+using StateEntry = std::pair<std::string, Bytes>;
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  virtual std::optional<Bytes> get(std::string_view key) const = 0;
+  virtual void put(std::string_view key, Bytes value) = 0;
+  virtual void erase(std::string_view key) = 0;
+  // Entries whose key starts with `prefix` and is >= `start` (an empty start means from the
+  // beginning of the prefix), in ascending key order, at most `limit` of them.
+  virtual std::vector<StateEntry> scan(std::string_view prefix, std::string_view start,
+                                       std::size_t limit) const = 0;
+};
+
+// The smallest key greater than `key`: pass it as `start` to continue a scan after `key`.
+std::string key_successor(std::string_view key);
+
+class MemoryStateStore final : public StateStore {
+ public:
+  std::optional<Bytes> get(std::string_view key) const override;
+  void put(std::string_view key, Bytes value) override;
+  void erase(std::string_view key) override;
+  std::vector<StateEntry> scan(std::string_view prefix, std::string_view start,
+                               std::size_t limit) const override;
+
+  const std::map<std::string, Bytes, std::less<>>& entries() const { return entries_; }
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  std::map<std::string, Bytes, std::less<>> entries_;
+};
+
+// A write set on top of a base store: reads see the overlay's writes first, then the base.
+// Nothing reaches the base until commit(); discard() (or destruction) drops the writes.
+class StateOverlay final : public StateStore {
+ public:
+  // nullopt marks an erased key.
+  using WriteSet = std::map<std::string, std::optional<Bytes>, std::less<>>;
+
+  explicit StateOverlay(StateStore& base) : base_(base) {}
+  StateOverlay(const StateOverlay&) = delete;
+  StateOverlay& operator=(const StateOverlay&) = delete;
+
+  std::optional<Bytes> get(std::string_view key) const override;
+  void put(std::string_view key, Bytes value) override;
+  void erase(std::string_view key) override;
+  std::vector<StateEntry> scan(std::string_view prefix, std::string_view start,
+                               std::size_t limit) const override;
+
+  // In ascending key order.
+  const WriteSet& writes() const { return writes_; }
+  void commit();
+  void discard() { writes_.clear(); }
+
+ private:
+  StateStore& base_;
+  WriteSet writes_;
+};
+
+}  // namespace carbon::contracts

@@ -1,0 +1,174 @@
+#include "contracts/types.h"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+
+#include "core/codec.h"
+
+namespace carbon::contracts {
+
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::kAuthority:
+      return "authority";
+    case Role::kRegistryOperator:
+      return "registry_operator";
+    case Role::kExchange:
+      return "exchange";
+    case Role::kSettlementBank:
+      return "settlement_bank";
+    case Role::kVerifier:
+      return "verifier";
+    case Role::kCoveredEnterprise:
+      return "covered_enterprise";
+    case Role::kReportingEnterprise:
+      return "reporting_enterprise";
+    case Role::kReserve:
+      return "reserve";
+    case Role::kVoluntary:
+      return "voluntary";
+    case Role::kProjectOwner:
+      return "project_owner";
+  }
+  return "unknown";
+}
+
+bool role_may_hold(Role role, ProductKind kind) {
+  switch (role) {
+    case Role::kCoveredEnterprise:
+    case Role::kReserve:
+    case Role::kVoluntary:
+      return true;
+    case Role::kProjectOwner:
+      return kind == ProductKind::kCcer;
+    default:
+      return false;
+  }
+}
+
+std::string ProductId::code() const {
+  if (kind == ProductKind::kAllowance) return "HBEA-" + std::to_string(vintage_year);
+  return "CCER-" + std::to_string(project_id) + "-" + std::to_string(vintage_year);
+}
+
+namespace {
+// A decimal number without sign or leading zeros, at most `max`.
+std::optional<std::uint64_t> parse_decimal(std::string_view text, std::uint64_t max) {
+  if (text.empty() || text.size() > 20 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (max - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+}  // namespace
+
+Result<ProductId> ProductId::from_code(std::string_view code) {
+  const auto bad = [&] {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "unknown product code \"" + std::string(code) +
+                             "\": expected HBEA-<year> or CCER-<project>-<year>");
+  };
+  ProductId out;
+  std::string_view year_text;
+  if (code.starts_with("HBEA-")) {
+    out.kind = ProductKind::kAllowance;
+    year_text = code.substr(5);
+  } else if (code.starts_with("CCER-")) {
+    out.kind = ProductKind::kCcer;
+    const std::string_view rest = code.substr(5);
+    const std::size_t dash = rest.find('-');
+    if (dash == std::string_view::npos) return bad();
+    const auto project = parse_decimal(rest.substr(0, dash), UINT64_MAX);
+    if (!project) return bad();
+    out.project_id = *project;
+    year_text = rest.substr(dash + 1);
+  } else {
+    return bad();
+  }
+  const auto year = parse_decimal(year_text, UINT16_MAX);
+  if (!year) return bad();
+  out.vintage_year = static_cast<std::uint16_t>(*year);
+  return out;
+}
+
+std::string_view call_name(const Call& call) {
+  static constexpr std::array<std::string_view, 4> kNames = {
+      "register_participant", "issue_allowances", "transfer_units", "set_frozen"};
+  static_assert(kNames.size() == std::variant_size_v<Call>);
+  return kNames[call.index()];
+}
+
+Hash256 signing_digest(const Transaction& tx) {
+  static constexpr std::string_view kDomain = "carbonledger/tx/v1";
+  std::array<std::uint8_t, 8> length{};
+  for (std::size_t i = 0; i < 8; ++i)
+    length[i] = static_cast<std::uint8_t>(kDomain.size() >> (8 * i));
+  const Bytes encoded = core::codec::encode(tx);
+  core::Sha3Hasher hasher;
+  hasher.update(length);
+  hasher.update(core::as_bytes(kDomain));
+  hasher.update(encoded);
+  return hasher.finish();
+}
+
+Hash256 tx_id(const SignedTx& signed_tx) { return core::sha3_256(core::codec::encode(signed_tx)); }
+
+void sign_tx(SignedTx& signed_tx, const core::SecretKey& key) {
+  const Hash256 digest = signing_digest(signed_tx.tx);
+  signed_tx.signatures.push_back(TxSignature{key.public_key(), key.sign(digest.bytes)});
+}
+
+Status check_signatures(const SignedTx& signed_tx) {
+  const auto& signatures = signed_tx.signatures;
+  if (signatures.empty())
+    return Status::error(ErrorCode::kBadSignature, "transaction is not signed");
+  if (signatures.size() > kMaxSignatures) {
+    return Status::error(ErrorCode::kOutOfBounds,
+                         "transaction has " + std::to_string(signatures.size()) +
+                             " signatures, at most " + std::to_string(kMaxSignatures) +
+                             " are allowed");
+  }
+  bool sender_signed = false;
+  for (std::size_t i = 0; i < signatures.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (signatures[j].signer == signatures[i].signer) {
+        return Status::error(ErrorCode::kBadSignature,
+                             "signer " + signatures[i].signer.short_hex() + " signed twice");
+      }
+    }
+    if (signatures[i].signer == signed_tx.tx.sender) sender_signed = true;
+  }
+  if (!sender_signed) {
+    return Status::error(ErrorCode::kBadSignature, "the sender " + signed_tx.tx.sender.short_hex() +
+                                                       " did not sign the transaction");
+  }
+  const Hash256 digest = signing_digest(signed_tx.tx);
+  for (const auto& entry : signatures) {
+    if (!core::verify_signature(entry.signer, digest.bytes, entry.signature)) {
+      return Status::error(ErrorCode::kBadSignature,
+                           "signature by " + entry.signer.short_hex() + " does not verify");
+    }
+  }
+  return Status::ok();
+}
+
+Bytes encode_signed_tx(const SignedTx& signed_tx) { return core::codec::encode(signed_tx); }
+
+Result<SignedTx> decode_signed_tx(ByteView bytes) {
+  auto decoded = core::codec::decode<SignedTx>(bytes, kMaxTxBytes);
+  if (!decoded) return decoded.status();
+  if (decoded->signatures.empty())
+    return Status::error(ErrorCode::kDecodeError, "transaction has no signature");
+  return decoded;
+}
+
+Bytes encode_receipt(const Receipt& receipt) { return core::codec::encode(receipt); }
+
+Result<Receipt> decode_receipt(ByteView bytes) { return core::codec::decode<Receipt>(bytes, 1024); }
+
+}  // namespace carbon::contracts

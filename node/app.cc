@@ -1,0 +1,513 @@
+#include "node/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include "core/codec.h"
+
+namespace carbon::node {
+
+using core::ErrorCode;
+using core::Status;
+using json = nlohmann::json;
+
+namespace {
+
+// Receipts are stored under 't' <tx id> as (height, index in block, receipt).
+struct StoredReceipt {
+  std::uint64_t height = 0;
+  std::uint32_t index = 0;
+  contracts::Receipt receipt;
+  template <class A>
+  void serialize(A& archive) {
+    archive(height, index, receipt);
+  }
+};
+
+std::string error_json(const std::string& code, const std::string& message) {
+  return json{{"error", {{"code", code}, {"message", message}}}}.dump();
+}
+
+std::pair<unsigned, std::string> not_found(const std::string& message) { return {404, error_json("not_found", message)}; }
+std::pair<unsigned, std::string> bad_request(const std::string& message) {
+  return {400, error_json("bad_request", message)};
+}
+
+std::string as_string(const core::Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
+core::ByteView as_view(const std::string& bytes) {
+  return {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
+}
+
+json tx_call_json(const contracts::Call& call) {
+  json out = {{"kind", std::string(contracts::call_name(call))}};
+  std::visit(
+      [&](const auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, contracts::RegisterParticipant>) {
+          out["participant"] = body.key.to_hex();
+          out["name"] = body.name;
+          out["role"] = std::string(contracts::role_name(body.role));
+        } else if constexpr (std::is_same_v<T, contracts::IssueAllowances>) {
+          out["to"] = body.to.to_hex();
+          out["vintage_year"] = body.vintage_year;
+          out["quantity_t"] = body.quantity_t;
+        } else if constexpr (std::is_same_v<T, contracts::TransferUnits>) {
+          out["to"] = body.to.to_hex();
+          out["product"] = body.product.code();
+          out["quantity_t"] = body.quantity_t;
+        } else if constexpr (std::is_same_v<T, contracts::SetFrozen>) {
+          out["participant"] = body.account.to_hex();
+          out["frozen"] = body.frozen != 0;
+        }
+      },
+      call);
+  return out;
+}
+
+}  // namespace
+
+NodeApp::NodeApp(boost::asio::io_context& io, const Genesis& genesis, const NodeConfig& config, NodeStore& store)
+    : io_(io),
+      genesis_(genesis),
+      config_(config),
+      store_(store),
+      mempool_(config.mempool_max_txs),
+      read_state_(store.db()),
+      gossip_strand_(boost::asio::make_strand(io)),
+      gossip_timer_(gossip_strand_) {}
+
+NodeApp::~NodeApp() { execution_.join(); }
+
+Status NodeApp::open() {
+  auto state = std::make_unique<LevelDbStateStore>(store_.db());
+  exec_state_ = state.get();
+  contracts::GenesisConfig genesis_config;
+  genesis_config.authority = genesis_.authority_key;
+  auto executor = contracts::Executor::open(genesis_.chain_id, genesis_config, std::move(state));
+  if (!executor) return executor.status();
+  executor_ = std::make_unique<contracts::Executor>(std::move(executor).value());
+  // Signatures were checked at admission or before voting; execution only re-checks the rare
+  // transaction this node never saw (same verdict either way: verification is deterministic).
+  executor_->set_signature_check([this](const contracts::SignedTx& tx) -> Status {
+    if (is_verified(contracts::tx_id(tx))) return Status::ok();
+    return contracts::check_signatures(tx);
+  });
+  if (exec_state_->has_pending_writes()) {  // first start: the genesis state
+    leveldb::WriteBatch batch;
+    exec_state_->take_batch(batch);
+    leveldb::WriteOptions sync;
+    sync.sync = true;
+    const auto written = store_.db()->Write(sync, &batch);
+    if (!written.ok()) return Status::error(ErrorCode::kIoError, "cannot write the genesis state: " + written.ToString());
+  }
+  executed_height_ = store_.committed_height();
+  {
+    std::lock_guard lock(last_root_mutex_);
+    last_root_ = executor_->state_root();
+  }
+  auto stored_root = store_.state_root(executed_height_);
+  if (stored_root && *stored_root && **stored_root != last_root_) {
+    return Status::error(ErrorCode::kInternal, "the state on disk does not match the recorded state root at height " +
+                                                   std::to_string(executed_height_.load()));
+  }
+  spdlog::info("state: height {}, root {}", executed_height_.load(), last_root_.short_hex());
+  return Status::ok();
+}
+
+// ------------------------------------------------------------------ admission
+
+Status NodeApp::check_stateless(const contracts::SignedTx& tx, const core::Hash256& id) const {
+  if (tx.tx.chain_id != genesis_.chain_id) {
+    return Status::error(ErrorCode::kInvalidArgument, "wrong chain id: the transaction is for \"" + tx.tx.chain_id +
+                                                          "\", this network is \"" + genesis_.chain_id + "\"");
+  }
+  if (is_verified(id)) return Status::ok();
+  return contracts::check_signatures(tx);
+}
+
+std::uint64_t NodeApp::committed_nonce(const core::PublicKey& sender) const {
+  auto account = contracts::Ledger(static_cast<const contracts::StateStore&>(read_state_)).account(sender);
+  if (!account || !*account) return 0;
+  return (*account)->nonce;
+}
+
+Admission NodeApp::admit(core::ByteView encoded, bool from_client) {
+  Admission result;
+  auto decoded = contracts::decode_signed_tx(encoded);
+  if (!decoded) {
+    result.status = Status::error(ErrorCode::kDecodeError, "not a valid transaction: " + decoded.status().message());
+    return result;
+  }
+  const contracts::SignedTx& tx = *decoded;
+  result.tx_id = contracts::tx_id(tx);
+  if (mempool_.contains(result.tx_id)) return result;  // already pending: accept idempotently
+  auto fail = [&](Status status) {
+    remember_rejection(result.tx_id, status.message());
+    result.status = std::move(status);
+    return result;
+  };
+  if (halted_) return fail(Status::error(ErrorCode::kInternal, "this node has halted; see its log"));
+  if (auto status = check_stateless(tx, result.tx_id); !status.is_ok()) return fail(status);
+  remember_verified(result.tx_id);
+  const consensus::Height next_height = executed_height_.load() + 1;
+  if (tx.tx.expiry_height < next_height) {
+    return fail(Status::error(ErrorCode::kConflict, "expired: valid up to height " + std::to_string(tx.tx.expiry_height) +
+                                                        ", the chain is at height " + std::to_string(next_height - 1)));
+  }
+  auto account = contracts::Ledger(static_cast<const contracts::StateStore&>(read_state_)).account(tx.tx.sender);
+  if (!account) return fail(account.status());
+  if (!*account) {
+    return fail(Status::error(ErrorCode::kNotFound,
+                              "unknown sender " + tx.tx.sender.to_hex() + ": not a registered participant"));
+  }
+  const std::uint64_t used = (*account)->nonce;
+  if (tx.tx.nonce <= used) {
+    return fail(Status::error(ErrorCode::kConflict, "nonce " + std::to_string(tx.tx.nonce) + " already used (next is " +
+                                                        std::to_string(used + 1) + ")"));
+  }
+  if (tx.tx.nonce > used + contracts::kMaxNonceGap) {
+    return fail(Status::error(ErrorCode::kOutOfBounds, "nonce " + std::to_string(tx.tx.nonce) + " is too far ahead (next is " +
+                                                           std::to_string(used + 1) + ")"));
+  }
+  auto bytes = std::make_shared<const core::Bytes>(encoded.begin(), encoded.end());
+  if (auto status = mempool_.add(PoolTx{result.tx_id, tx, bytes}); !status.is_ok()) {
+    if (status.code() == ErrorCode::kConflict && mempool_.contains(result.tx_id)) return result;
+    return fail(status);
+  }
+  if (from_client && gossip_) {
+    boost::asio::post(gossip_strand_, [this, bytes] {
+      gossip_queue_.push_back(bytes);
+      if (gossip_queue_.size() >= kGossipBatchTxs) {
+        flush_gossip();
+      } else if (!gossip_timer_armed_) {
+        gossip_timer_armed_ = true;
+        gossip_timer_.expires_after(std::chrono::milliseconds(kGossipDelayMs));
+        gossip_timer_.async_wait([this](const boost::system::error_code&) {
+          gossip_timer_armed_ = false;
+          flush_gossip();
+        });
+      }
+    });
+  }
+  return result;
+}
+
+void NodeApp::flush_gossip() {
+  if (gossip_queue_.empty()) return;
+  gossip_(encode_tx_gossip(gossip_queue_));
+  gossip_queue_.clear();
+}
+
+void NodeApp::on_gossip_frame(core::ByteView body) {
+  auto batch = decode_payload(body);
+  if (!batch) {
+    spdlog::debug("dropped a malformed gossip frame: {}", batch.status().message());
+    return;
+  }
+  for (const auto& tx : batch->txs) (void)admit(tx.bytes, /*from_client=*/false);
+}
+
+void NodeApp::remember_rejection(const core::Hash256& id, const std::string& reason) {
+  std::lock_guard lock(caches_mutex_);
+  if (rejections_.emplace(id, reason).second) rejection_order_.push_back(id);
+  while (rejection_order_.size() > kMaxRememberedRejections) {
+    rejections_.erase(rejection_order_.front());
+    rejection_order_.pop_front();
+  }
+}
+
+bool NodeApp::is_verified(const core::Hash256& id) const {
+  std::lock_guard lock(caches_mutex_);
+  return verified_.count(id) > 0;
+}
+
+void NodeApp::remember_verified(const core::Hash256& id) {
+  std::lock_guard lock(caches_mutex_);
+  if (verified_.insert(id).second) verified_order_.push_back(id);
+  while (verified_order_.size() > kMaxVerifiedCache) {
+    verified_.erase(verified_order_.front());
+    verified_order_.pop_front();
+  }
+}
+
+// ------------------------------------------------------------------ consensus hooks
+
+core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::Height height) {
+  BlockPayload payload;
+  // Claim the state root of the latest height this node executed (if any beyond genesis).
+  payload.executed_height = executed_height_.load();
+  if (auto stored = store_.state_root(payload.executed_height); stored && *stored) {
+    payload.executed_root = **stored;
+  } else {
+    payload.executed_height = 0;
+  }
+  // Transactions already on the chain this block extends (its uncommitted or unexecuted
+  // ancestors), and the nonces they use up.
+  std::set<core::Hash256> on_chain;
+  std::map<core::PublicKey, std::uint64_t> chain_nonce;
+  {
+    std::lock_guard lock(seen_mutex_);
+    auto it = seen_blocks_.find(parent_id);
+    for (std::size_t steps = 0; it != seen_blocks_.end() && steps < kMaxSeenBlocks; ++steps) {
+      on_chain.insert(it->second.tx_ids.begin(), it->second.tx_ids.end());
+      for (const auto& [sender, nonce] : it->second.highest_nonce) {
+        auto& highest = chain_nonce[sender];
+        highest = std::max(highest, nonce);
+      }
+      it = seen_blocks_.find(it->second.parent_id);
+    }
+  }
+  const auto selected = mempool_.select(
+      std::min(config_.max_block_txs, kMaxTxsPerPayload),
+      [&](const core::PublicKey& sender) {
+        auto it = chain_nonce.find(sender);
+        return std::max(committed_nonce(sender), it == chain_nonce.end() ? 0 : it->second) + 1;
+      },
+      on_chain);
+  std::size_t bytes = 64;
+  for (const auto& tx : selected) {
+    bytes += tx->bytes->size() + 4;
+    if (bytes > consensus::kMaxPayloadBytes - 1024) break;
+    payload.txs.push_back(EncodedTx{*tx->bytes});
+  }
+  (void)height;
+  return encode_payload(payload);
+}
+
+bool NodeApp::payload_acceptable(const consensus::Block& block) const {
+  // Every transaction must decode, be for this chain and carry valid signatures; state-dependent
+  // failures (nonce, balance) are for execution to report in receipts.
+  auto payload = decode_payload(block.payload);
+  if (!payload) return false;
+  SeenBlock seen;
+  seen.parent_id = block.header.parent_id;
+  seen.height = block.header.height;
+  std::vector<PoolTx> txs;
+  for (const auto& encoded : payload->txs) {
+    auto tx = contracts::decode_signed_tx(encoded.bytes);
+    if (!tx) return false;
+    const core::Hash256 id = contracts::tx_id(*tx);
+    if (!check_stateless(*tx, id).is_ok()) return false;
+    seen.tx_ids.push_back(id);
+    auto& highest = seen.highest_nonce[tx->tx.sender];
+    highest = std::max(highest, tx->tx.nonce);
+    txs.push_back(PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(encoded.bytes)});
+  }
+  auto* self = const_cast<NodeApp*>(this);  // caches only; the verdict depends on the block alone
+  for (auto& tx : txs) {
+    self->remember_verified(tx.id);
+    // Kept until executed, so nothing is lost if this block never commits (its gossip may not
+    // have reached us).
+    if (!mempool_.contains(tx.id)) (void)self->mempool_.add(std::move(tx));
+  }
+  std::lock_guard lock(seen_mutex_);
+  if (seen_blocks_.size() < kMaxSeenBlocks) self->seen_blocks_.emplace(block.id(), std::move(seen));
+  return true;
+}
+
+void NodeApp::on_commit(std::vector<consensus::Block> blocks) {
+  for (auto& block : blocks) {
+    if (queued_blocks_.fetch_add(1) >= kMaxQueuedBlocks) {
+      // Execution is far behind consensus; the node cannot keep up and says so.
+      halt("execution is more than " + std::to_string(kMaxQueuedBlocks) + " blocks behind consensus");
+      return;
+    }
+    boost::asio::post(execution_, [this, block = std::move(block)] {
+      execute(block);
+      queued_blocks_.fetch_sub(1);
+    });
+  }
+}
+
+void NodeApp::halt(const std::string& why) {
+  if (halted_.exchange(true)) return;
+  spdlog::critical("HALT: {}. This node stops executing and accepting transactions; it must not go on with a "
+                   "state the others do not share. Investigate, then restore its data directory.",
+                   why);
+}
+
+void NodeApp::execute(const consensus::Block& block) {
+  if (halted_) return;
+  const consensus::Height height = block.header.height;
+  if (height <= executed_height_.load()) return;  // already executed before a restart
+  if (height != executed_height_.load() + 1) {
+    halt("blocks arrived out of order for execution (" + std::to_string(height) + " after " +
+         std::to_string(executed_height_.load()) + ")");
+    return;
+  }
+  // A payload that does not decode executes as empty on every honest node alike (honest
+  // validators never vote for one; this only happens with more than f faulty).
+  BlockPayload payload;
+  if (auto decoded = decode_payload(block.payload)) payload = std::move(decoded).value();
+  if (payload.executed_height > 0 && payload.executed_height < height) {
+    auto mine = store_.state_root(payload.executed_height);
+    if (mine && *mine && **mine != payload.executed_root) {
+      halt("state root mismatch at height " + std::to_string(payload.executed_height) + ": this node has " +
+           (*mine)->to_hex() + ", the proposer of block " + std::to_string(height) + " has " +
+           payload.executed_root.to_hex());
+      return;
+    }
+  }
+  std::vector<contracts::SignedTx> txs;
+  std::vector<core::Hash256> ids;
+  txs.reserve(payload.txs.size());
+  for (const auto& encoded : payload.txs) {
+    auto tx = contracts::decode_signed_tx(encoded.bytes);
+    if (!tx) continue;  // cannot happen in a block honest validators voted for; skipped alike everywhere
+    ids.push_back(contracts::tx_id(*tx));
+    txs.push_back(std::move(tx).value());
+  }
+  const contracts::BlockResult result = executor_->execute_block(height, block.header.timestamp_ms, txs);
+  leveldb::WriteBatch batch;
+  exec_state_->take_batch(batch);
+  std::set<core::Hash256> receipted;
+  for (std::size_t i = 0; i < result.receipts.size(); ++i) {
+    // A transaction included twice (possible when two leaders propose it before either block
+    // commits) fails the second time on its nonce; its receipt stays that of the first time.
+    const core::Hash256& id = result.receipts[i].tx_id;
+    if (!receipted.insert(id).second) continue;
+    if (auto existing = store_.get(NodeStore::id_key('t', id)); existing && *existing) continue;
+    StoredReceipt stored{height, static_cast<std::uint32_t>(i), result.receipts[i]};
+    batch.Put(NodeStore::id_key('t', id), as_string(core::codec::encode(stored)));
+  }
+  std::vector<core::Hash256> pending_to_forget;
+  if (auto pending = store_.load_pending_blocks()) {
+    for (const auto& old : *pending) {
+      if (old.header.height <= height) pending_to_forget.push_back(old.id());
+    }
+  }
+  if (auto status = store_.commit_block(block, result.state_root, std::move(batch), pending_to_forget); !status.is_ok()) {
+    halt(status.to_string());
+    return;
+  }
+  {
+    std::lock_guard lock(last_root_mutex_);
+    last_root_ = result.state_root;
+  }
+  executed_height_ = height;
+  std::size_t failed = 0;
+  for (const auto& receipt : result.receipts) failed += receipt.ok() ? 0u : 1u;
+  mempool_.on_committed(height, ids, [this](const core::PublicKey& sender) { return committed_nonce(sender); });
+  {
+    std::lock_guard lock(seen_mutex_);
+    std::erase_if(seen_blocks_, [height](const auto& entry) { return entry.second.height <= height; });
+  }
+  spdlog::info("committed height {} round {} txs {} ({} failed) state_root {}", height, block.header.round,
+               txs.size(), failed, result.state_root.short_hex());
+}
+
+// ------------------------------------------------------------------ RPC
+
+std::pair<unsigned, std::string> NodeApp::rpc_status() const {
+  core::Hash256 root;
+  {
+    std::lock_guard lock(last_root_mutex_);
+    root = last_root_;
+  }
+  const auto consensus_status = driver_ != nullptr ? driver_->status() : DriverStatus{};
+  json out = {
+      {"chain_id", genesis_.chain_id},
+      {"node", config_.name},
+      {"height", executed_height_.load()},
+      {"state_root", root.to_hex()},
+      {"epoch", 1},
+      {"round", consensus_status.round},
+      {"committed_height", consensus_status.committed_height},
+      {"connected_peers", peer_count_ ? peer_count_() : 0},
+      {"validators", genesis_.validators.size()},
+      {"mempool_size", mempool_.size()},
+      {"halted", halted_.load()},
+  };
+  return {200, out.dump()};
+}
+
+std::pair<unsigned, std::string> NodeApp::rpc_tx(const std::string& id_hex) const {
+  auto id = core::Hash256::from_hex(id_hex);
+  if (!id) return bad_request("a transaction id is 64 hex characters");
+  auto stored = store_.get(NodeStore::id_key('t', *id));
+  if (stored && *stored) {
+    auto record = core::codec::decode<StoredReceipt>(as_view(**stored));
+    if (!record) return {500, error_json("internal", "stored receipt is corrupt")};
+    json out = {{"tx_id", id->to_hex()},
+                {"status", "committed"},
+                {"height", record->height},
+                {"index", record->index},
+                {"receipt",
+                 {{"ok", record->receipt.ok()},
+                  {"code", std::string(core::error_code_name(record->receipt.code))},
+                  {"message", record->receipt.message}}}};
+    return {200, out.dump()};
+  }
+  if (mempool_.contains(*id)) return {200, json{{"tx_id", id->to_hex()}, {"status", "pending"}}.dump()};
+  {
+    std::lock_guard lock(caches_mutex_);
+    auto it = rejections_.find(*id);
+    if (it != rejections_.end()) {
+      return {200, json{{"tx_id", id->to_hex()}, {"status", "rejected"}, {"reason", it->second}}.dump()};
+    }
+  }
+  return not_found("no transaction " + id->to_hex() + " is known to this node");
+}
+
+std::pair<unsigned, std::string> NodeApp::rpc_account(const std::string& address_hex) const {
+  auto key = core::PublicKey::from_hex(address_hex);
+  if (!key) return bad_request("an address is the 64-hex-character public key");
+  const auto& state = static_cast<const contracts::StateStore&>(read_state_);
+  contracts::Ledger ledger(state);
+  auto account = ledger.account(*key);
+  if (!account) return {500, error_json("internal", account.status().message())};
+  if (!*account) return not_found("unknown account " + key->to_hex() + ": not a registered participant");
+  json balances = json::array();
+  const std::string prefix = "bal/" + key->to_hex() + "/";
+  for (const auto& [state_key, value] : state.scan(prefix, "", 1000)) {
+    auto quantity = core::codec::decode<std::uint64_t>(value);
+    json entry = {{"product", state_key.substr(prefix.size())}};
+    if (quantity) entry["quantity_t"] = *quantity;
+    balances.push_back(entry);
+  }
+  json out = {{"address", key->to_hex()},
+              {"name", (*account)->name},
+              {"role", std::string(contracts::role_name((*account)->role))},
+              {"nonce", (*account)->nonce},
+              {"pending_nonce", std::max((*account)->nonce, mempool_.highest_pending_nonce(*key))},
+              {"frozen", (*account)->frozen != 0},
+              {"balances", balances},
+              {"height", executed_height_.load()}};
+  return {200, out.dump()};
+}
+
+std::pair<unsigned, std::string> NodeApp::rpc_block(const std::string& height_text) const {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long height = std::strtoull(height_text.c_str(), &end, 10);
+  if (height_text.empty() || errno != 0 || *end != '\0') return bad_request("a block height is a number");
+  auto block = store_.committed_block(height);
+  if (!block) return {500, error_json("internal", block.status().message())};
+  if (!*block) return not_found("no committed block at height " + height_text);
+  const consensus::Block& b = **block;
+  json txs = json::array();
+  if (auto payload = decode_payload(b.payload)) {
+    for (const auto& encoded : payload->txs) {
+      auto tx = contracts::decode_signed_tx(encoded.bytes);
+      if (!tx) continue;
+      txs.push_back({{"tx_id", contracts::tx_id(*tx).to_hex()},
+                     {"sender", tx->tx.sender.to_hex()},
+                     {"nonce", tx->tx.nonce},
+                     {"call", tx_call_json(tx->tx.call)}});
+    }
+  }
+  json out = {{"height", b.header.height},
+              {"round", b.header.round},
+              {"id", b.id().to_hex()},
+              {"parent_id", b.header.parent_id.to_hex()},
+              {"proposer", b.header.proposer},
+              {"timestamp_ms", b.header.timestamp_ms},
+              {"tx_count", txs.size()},
+              {"txs", txs}};
+  if (auto root = store_.state_root(height); root && *root) out["state_root"] = (*root)->to_hex();
+  return {200, out.dump()};
+}
+
+}  // namespace carbon::node

@@ -1,0 +1,132 @@
+// NodeApp: everything above consensus in a validator — transaction admission (RPC and
+// gossip), the mempool, block payloads, execution of committed blocks through the contracts,
+// the state-root check, and the answers to RPC queries.
+//
+// Threads: admit() runs on the caller's thread (RPC or p2p); signature checks happen there, never
+// on the consensus strand. build_payload()/payload_acceptable()/on_commit() are called by the
+// Driver on the consensus strand; on_commit() only queues the blocks: execution runs in order
+// on one dedicated thread, which owns the Executor. Queries read committed state from LevelDB.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json_fwd.hpp>
+#include <set>
+
+#include "contracts/executor.h"
+#include "node/config.h"
+#include "node/driver.h"
+#include "node/mempool.h"
+#include "node/payload.h"
+#include "node/state_store_leveldb.h"
+#include "node/store.h"
+
+namespace carbon::node {
+
+// Outcome of admitting a transaction.
+struct Admission {
+  core::Hash256 tx_id;
+  core::Status status;  // ok: accepted (or already pending)
+};
+
+class NodeApp final : public Application {
+ public:
+  static constexpr std::size_t kMaxRememberedRejections = 10'000;
+  static constexpr std::size_t kMaxVerifiedCache = 200'000;
+  static constexpr std::size_t kGossipBatchTxs = 256;
+  static constexpr std::uint64_t kGossipDelayMs = 5;
+  static constexpr std::size_t kMaxQueuedBlocks = 4096;
+  // Proposed blocks remembered (above the executed height) to know which transactions a new
+  // block's ancestors already hold.
+  static constexpr std::size_t kMaxSeenBlocks = 4096;
+
+  NodeApp(boost::asio::io_context& io, const Genesis& genesis, const NodeConfig& config, NodeStore& store);
+  ~NodeApp() override;
+
+  // Opens the executor over the stored state (writing the genesis state on first start).
+  core::Status open();
+  // Gossip goes out through this (set before traffic starts).
+  void set_gossip(std::function<void(core::Bytes frame)> gossip) { gossip_ = std::move(gossip); }
+  void set_driver(const Driver* driver) { driver_ = driver; }
+  void set_peer_count(std::function<std::size_t()> peers) { peer_count_ = std::move(peers); }
+
+  // A transaction from a client (gossip it on) or from a peer's gossip (do not).
+  Admission admit(core::ByteView encoded, bool from_client);
+  void on_gossip_frame(core::ByteView body);
+
+  // Application (consensus strand).
+  core::Bytes build_payload(const core::Hash256& parent_id, consensus::Height height) override;
+  bool payload_acceptable(const consensus::Block& block) const override;
+  bool has_pending_work() const override { return !mempool_.empty(); }
+  void on_commit(std::vector<consensus::Block> blocks) override;
+
+  // RPC answers: JSON text and an HTTP status.
+  std::pair<unsigned, std::string> rpc_status() const;
+  std::pair<unsigned, std::string> rpc_tx(const std::string& id_hex) const;
+  std::pair<unsigned, std::string> rpc_account(const std::string& address_hex) const;
+  std::pair<unsigned, std::string> rpc_block(const std::string& height_text) const;
+
+  consensus::Height executed_height() const { return executed_height_.load(); }
+  bool halted() const { return halted_.load(); }
+
+ private:
+  core::Status check_stateless(const contracts::SignedTx& tx, const core::Hash256& id) const;
+  std::uint64_t committed_nonce(const core::PublicKey& sender) const;
+  void remember_rejection(const core::Hash256& id, const std::string& reason);
+  bool is_verified(const core::Hash256& id) const;
+  void remember_verified(const core::Hash256& id);
+  void flush_gossip();
+  void execute(const consensus::Block& block);
+  void halt(const std::string& why);
+
+  boost::asio::io_context& io_;
+  Genesis genesis_;
+  NodeConfig config_;
+  NodeStore& store_;
+  Mempool mempool_;
+  const Driver* driver_ = nullptr;
+  std::function<void(core::Bytes)> gossip_;
+  std::function<std::size_t()> peer_count_;
+
+  // Execution thread: owns executor_ and its state store.
+  boost::asio::thread_pool execution_{1};
+  std::unique_ptr<contracts::Executor> executor_;
+  LevelDbStateStore* exec_state_ = nullptr;  // owned by executor_
+  std::atomic<consensus::Height> executed_height_{0};
+  std::atomic<std::size_t> queued_blocks_{0};
+  std::atomic<bool> halted_{false};
+  mutable std::mutex last_root_mutex_;
+  core::Hash256 last_root_;  // after executed_height_
+
+  // Read-only view of committed state for RPC and admission.
+  LevelDbStateStore read_state_;
+
+  mutable std::mutex caches_mutex_;
+  std::set<core::Hash256> verified_;            // signature checked once; bounded FIFO
+  std::deque<core::Hash256> verified_order_;
+  std::map<core::Hash256, std::string> rejections_;  // bounded FIFO, for GET /tx/{id}
+  std::deque<core::Hash256> rejection_order_;
+
+  struct SeenBlock {
+    core::Hash256 parent_id;
+    consensus::Height height = 0;
+    std::vector<core::Hash256> tx_ids;
+    std::map<core::PublicKey, std::uint64_t> highest_nonce;
+  };
+  mutable std::mutex seen_mutex_;
+  std::map<core::Hash256, SeenBlock> seen_blocks_;  // guarded by seen_mutex_
+
+  boost::asio::strand<boost::asio::io_context::executor_type> gossip_strand_;
+  boost::asio::steady_timer gossip_timer_;
+  std::vector<std::shared_ptr<const core::Bytes>> gossip_queue_;  // on gossip_strand_
+  bool gossip_timer_armed_ = false;
+};
+
+}  // namespace carbon::node

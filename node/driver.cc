@@ -1,0 +1,199 @@
+#include "node/driver.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+namespace carbon::node {
+
+using consensus::Block;
+using consensus::Effects;
+
+Driver::Driver(boost::asio::io_context& io, boost::asio::thread_pool& verify_pool, Options options,
+               const consensus::Signer& signer, NodeStore& store, PeerNetwork& network, Application& app)
+    : io_(io),
+      strand_(boost::asio::make_strand(io)),
+      verify_pool_(verify_pool),
+      options_(std::move(options)),
+      signer_(signer),
+      store_(store),
+      network_(network),
+      app_(app),
+      message_verifier_(options_.chain_id, options_.validators, options_.genesis.id(), signature_verifier_),
+      timer_(strand_),
+      payload_timer_(strand_) {}
+
+Driver::~Driver() = default;
+
+core::Status Driver::start() {
+  consensus::RestoredState state;
+  auto safety = store_.load_safety();
+  if (!safety) return safety.status();
+  if (*safety) state.safety = std::move(**safety);
+  auto pending = store_.load_pending_blocks();
+  if (!pending) return pending.status();
+  state.uncommitted_blocks = std::move(pending).value();
+  const consensus::Height tip_height = store_.committed_height();
+  if (tip_height == 0) {
+    state.committed_tip = options_.genesis;
+  } else {
+    auto tip = store_.committed_block(tip_height);
+    if (!tip) return tip.status();
+    if (!*tip) return core::Status::error(core::ErrorCode::kIoError, "the store lost its committed tip block");
+    state.committed_tip = std::move(**tip);
+  }
+  consensus::CoreConfig config;
+  config.chain_id = options_.chain_id;
+  config.validators = options_.validators;
+  config.self = options_.self;
+  config.base_timeout_ticks = options_.base_timeout_ticks;
+  config.payload_validator = this;
+  core_ = std::make_unique<consensus::ConsensusCore>(std::move(config), signer_, std::move(state));
+  committed_height_ = tip_height;
+  spdlog::info("consensus: starting at committed height {}, round {}", tip_height, core_->current_round());
+  boost::asio::post(strand_, [this] { perform(core_->start()); });
+  return core::Status::ok();
+}
+
+bool Driver::is_valid(const Block& block) const { return app_.payload_acceptable(block); }
+
+void Driver::on_peer_message(consensus::ValidatorIndex from, core::Bytes bytes) {
+  if (inflight_verifications_.fetch_add(1) >= kMaxInflightVerifications) {
+    inflight_verifications_.fetch_sub(1);
+    dropped_.fetch_add(1);
+    return;
+  }
+  boost::asio::post(verify_pool_, [this, from, bytes = std::move(bytes)]() mutable {
+    auto decoded = consensus::decode_message(bytes);
+    std::optional<consensus::Rejection> rejection;
+    if (!decoded) {
+      rejection = consensus::Rejection{consensus::DropReason::kDecode, decoded.status().message()};
+    } else {
+      rejection = message_verifier_.verify(from, *decoded);
+    }
+    inflight_verifications_.fetch_sub(1);
+    if (rejection) {
+      dropped_.fetch_add(1);
+      std::lock_guard lock(drops_mutex_);
+      verifier_drops_.add(rejection->reason);
+      // Logged at debug only: a hostile peer must not be able to flood the operator's log.
+      spdlog::debug("dropped a consensus message from validator {}: {} ({})", from,
+                    consensus::drop_reason_name(rejection->reason), rejection->detail);
+      return;
+    }
+    boost::asio::post(strand_, [this, from, message = std::move(decoded).value()]() mutable {
+      step(consensus::MessageEvent{from, std::move(message)});
+    });
+  });
+}
+
+void Driver::step(consensus::Event event) {
+  if (halted_ || !core_) return;
+  perform(core_->step(std::move(event)));
+}
+
+void Driver::perform(Effects effects) {
+  // Consecutive PersistBlock / PersistSafety effects are written as one synced batch before
+  // anything after them is performed.
+  std::vector<Block> blocks_to_persist;
+  const consensus::SafetyData* safety_to_persist = nullptr;
+  auto flush = [&]() -> bool {
+    if (blocks_to_persist.empty() && safety_to_persist == nullptr) return true;
+    const auto status = store_.persist_for_vote(blocks_to_persist, safety_to_persist);
+    blocks_to_persist.clear();
+    safety_to_persist = nullptr;
+    if (!status.is_ok()) {
+      // Without durable safety data we must not sign anything more: stop, loudly.
+      spdlog::critical("HALT: {}; consensus stopped to avoid signing conflicting messages", status.to_string());
+      halted_ = true;
+      return false;
+    }
+    return true;
+  };
+  for (auto& effect : effects) {
+    if (auto* block = std::get_if<consensus::PersistBlockEffect>(&effect)) {
+      blocks_to_persist.push_back(std::move(block->block));
+      continue;
+    }
+    if (auto* safety = std::get_if<consensus::PersistSafetyEffect>(&effect)) {
+      safety_to_persist = &safety->data;
+      continue;
+    }
+    if (!flush()) return;
+    if (auto* send = std::get_if<consensus::SendEffect>(&effect)) {
+      network_.send(send->to, std::make_shared<const core::Bytes>(consensus::encode_message(send->message)));
+    } else if (auto* cast = std::get_if<consensus::BroadcastEffect>(&effect)) {
+      network_.broadcast(std::make_shared<const core::Bytes>(consensus::encode_message(cast->message)));
+    } else if (auto* timer = std::get_if<consensus::SetTimerEffect>(&effect)) {
+      arm_timer(timer->round, timer->duration_ticks);
+    } else if (auto* commit = std::get_if<consensus::CommitEffect>(&effect)) {
+      committed_height_ = commit->blocks.back().header.height;
+      app_.on_commit(std::move(commit->blocks));
+    } else if (auto* need = std::get_if<consensus::NeedPayloadEffect>(&effect)) {
+      prepare_payload(*need, 0);
+    } else if (auto* serve = std::get_if<consensus::ServeCommittedBlocksEffect>(&effect)) {
+      serve_committed(serve->to, serve->from_height, serve->max_blocks);
+    }
+  }
+  if (!flush()) return;
+  round_ = core_->current_round();
+  if (core_->halted_on_conflict() && !halted_) {
+    halted_ = true;
+    spdlog::critical("HALT: a certified chain conflicts with this node's committed chain; more than f validators "
+                     "are faulty. Consensus stopped; investigate before restarting.");
+  }
+}
+
+void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms) {
+  if (!app_.has_pending_work() && waited_ms < options_.max_empty_block_delay_ms) {
+    // Nothing to order: wait a tick and look again, rather than filling the chain (and the
+    // disk) with empty blocks.
+    payload_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
+    payload_timer_.async_wait([this, need, waited_ms](const boost::system::error_code& error) {
+      if (error || halted_ || !core_ || core_->current_round() != need.round) return;
+      prepare_payload(need, waited_ms + options_.tick_ms);
+    });
+    return;
+  }
+  const auto now_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  consensus::PayloadEvent payload{need.round, app_.build_payload(need.parent_id, need.height), now_ms};
+  // Handled as a new event, after the effects being performed now.
+  boost::asio::post(strand_, [this, payload = std::move(payload)]() mutable { step(std::move(payload)); });
+}
+
+void Driver::arm_timer(consensus::Round round, std::uint64_t ticks) {
+  timer_.expires_after(std::chrono::milliseconds(ticks * options_.tick_ms));
+  timer_.async_wait([this, round](const boost::system::error_code& error) {
+    if (error) return;  // cancelled by a newer timer
+    step(consensus::TimerEvent{round});
+  });
+}
+
+void Driver::serve_committed(consensus::ValidatorIndex to, consensus::Height from, std::uint32_t max_blocks) {
+  consensus::SyncResponse response;
+  response.chain_id = options_.chain_id;
+  response.epoch = options_.validators.epoch;
+  std::size_t bytes = 0;
+  for (consensus::Height height = std::max<consensus::Height>(from, 1);
+       response.blocks.size() < std::min<std::size_t>(max_blocks, consensus::kMaxSyncBlocks); ++height) {
+    auto block = store_.committed_block(height);
+    if (!block || !*block) break;
+    bytes += (*block)->payload.size() + 1024;
+    if (!response.blocks.empty() && bytes > consensus::kMaxMessageBytes / 2) break;
+    response.blocks.push_back(std::move(**block));
+  }
+  if (response.blocks.empty()) return;
+  network_.send(to, std::make_shared<const core::Bytes>(consensus::encode_message(response)));
+}
+
+DriverStatus Driver::status() const { return DriverStatus{round_.load(), committed_height_.load(), dropped_.load()}; }
+
+std::string Driver::drop_summary() const {
+  std::lock_guard lock(drops_mutex_);
+  return verifier_drops_.to_string();
+}
+
+}  // namespace carbon::node

@@ -1,0 +1,121 @@
+// The consensus driver: runs the pure ConsensusCore on one strand and performs its effects
+// with real I/O.
+//
+//   inbound bytes ──(verify pool: decode + MessageVerifier)──▶ strand: core.step() ──▶ effects
+//   effects: send/broadcast → PeerNetwork; SetTimer → steady_timer (tick_ms per tick);
+//            PersistBlock/PersistSafety → NodeStore sync write, before any later effect;
+//            NeedPayload → Application::build_payload; Commit → Application::on_commit;
+//            ServeCommittedBlocks → NodeStore reads.
+// Signature checks run on the verify pool, never on the strand, and bounded: at most
+// kMaxInflightVerifications messages wait for verification; beyond that inbound messages are
+// dropped and counted (consensus retransmits what matters).
+//
+// Thread safety: on_peer_message() may be called from any thread; everything else runs on the
+// strand. Counters are atomics readable from any thread.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "consensus/core.h"
+#include "consensus/verifier.h"
+#include "node/store.h"
+
+namespace carbon::node {
+
+// Where consensus messages go; implemented by the p2p layer.
+class PeerNetwork {
+ public:
+  virtual ~PeerNetwork() = default;
+  virtual void send(consensus::ValidatorIndex to, std::shared_ptr<const core::Bytes> frame) = 0;
+  virtual void broadcast(std::shared_ptr<const core::Bytes> frame) = 0;
+};
+
+// The application above consensus: the mempool and the executor.
+class Application {
+ public:
+  virtual ~Application() = default;
+  // Called on the consensus strand when this node leads a round; must not block for long.
+  // The block will extend parent_id at `height`.
+  virtual core::Bytes build_payload(const core::Hash256& parent_id, consensus::Height height) = 0;
+  // Whether a block now would carry transactions or help commit some; when not, the leader
+  // waits (up to Options::max_empty_block_delay_ms) before proposing an empty block.
+  virtual bool has_pending_work() const = 0;
+  // Called on the consensus strand before voting; deterministic given the block.
+  virtual bool payload_acceptable(const consensus::Block& block) const = 0;
+  // Newly committed blocks in height order; executes and persists them (may be asynchronous,
+  // but in order).
+  virtual void on_commit(std::vector<consensus::Block> blocks) = 0;
+};
+
+struct DriverStatus {
+  consensus::Round round = 0;
+  consensus::Height committed_height = 0;
+  std::uint64_t dropped_messages = 0;
+};
+
+class Driver final : private consensus::PayloadValidator {
+ public:
+  struct Options {
+    std::string chain_id;
+    consensus::ValidatorSet validators;
+    consensus::ValidatorIndex self = 0;
+    consensus::Block genesis;
+    std::uint64_t tick_ms = 10;
+    std::uint64_t base_timeout_ticks = 100;
+    // An idle network proposes an empty block at most this often (must stay well below the
+    // round timeout, base_timeout_ticks * tick_ms).
+    std::uint64_t max_empty_block_delay_ms = 500;
+  };
+  static constexpr std::size_t kMaxInflightVerifications = 4096;
+
+  Driver(boost::asio::io_context& io, boost::asio::thread_pool& verify_pool, Options options,
+         const consensus::Signer& signer, NodeStore& store, PeerNetwork& network, Application& app);
+  ~Driver() override;
+
+  // Restores from the store and enters the first round. Fails if the store is unreadable.
+  core::Status start();
+  // Bytes of one consensus message from an authenticated peer.
+  void on_peer_message(consensus::ValidatorIndex from, core::Bytes bytes);
+
+  DriverStatus status() const;
+  std::string drop_summary() const;
+
+ private:
+  bool is_valid(const consensus::Block& block) const override;
+  void step(consensus::Event event);
+  void perform(consensus::Effects effects);
+  void arm_timer(consensus::Round round, std::uint64_t ticks);
+  void prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms);
+  void serve_committed(consensus::ValidatorIndex to, consensus::Height from, std::uint32_t max_blocks);
+
+  boost::asio::io_context& io_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::thread_pool& verify_pool_;
+  Options options_;
+  const consensus::Signer& signer_;
+  NodeStore& store_;
+  PeerNetwork& network_;
+  Application& app_;
+  consensus::Ed25519Verifier signature_verifier_;
+  consensus::MessageVerifier message_verifier_;
+  std::unique_ptr<consensus::ConsensusCore> core_;
+  boost::asio::steady_timer timer_;
+  boost::asio::steady_timer payload_timer_;
+  bool halted_ = false;
+
+  std::atomic<std::size_t> inflight_verifications_{0};
+  std::atomic<consensus::Round> round_{0};
+  std::atomic<consensus::Height> committed_height_{0};
+  std::atomic<std::uint64_t> dropped_{0};
+  mutable std::mutex drops_mutex_;
+  consensus::DropCounters verifier_drops_;  // guarded by drops_mutex_
+};
+
+}  // namespace carbon::node

@@ -1,0 +1,58 @@
+// A small HTTP/1.1 server (Boost.Beast) for the node's JSON RPC.
+//
+// Bounds: request header 8 KiB, body kMaxRequestBodyBytes, kMaxConnections open at once
+// (further connections are closed at once), 30 s of inactivity closes a connection.
+// The handler runs on the io_context threads and must not block for long.
+//
+// Thread safety: start() and stop() from one thread; the handler may be called concurrently
+// from several io_context threads.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+
+namespace carbon::node {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, e.g. "/tx/ab12..."
+  std::string body;
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string body;  // JSON
+  std::string content_type = "application/json";
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+class HttpServer {
+ public:
+  static constexpr std::size_t kMaxRequestBodyBytes = 64 * 1024;
+  static constexpr std::size_t kMaxConnections = 256;
+
+  HttpServer(boost::asio::io_context& io, HttpHandler handler);
+  ~HttpServer();
+  // Binds and listens; reports a clear error if the address is taken.
+  core::Status start(const std::string& host, std::uint16_t port);
+  void stop();
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void accept();
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<const HttpHandler> handler_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<std::atomic<std::size_t>> open_connections_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace carbon::node

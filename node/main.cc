@@ -1,0 +1,247 @@
+// carbon-node: one validator of a carbonledger network.
+//
+//   carbon-node --config node.json     run the validator described by node.json
+//   carbon-node init-key --out FILE    create a validator key file (mode 0600), print its public key
+//
+// Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 on a configuration or start-up error,
+// 2 on bad command-line arguments.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "consensus/crypto.h"
+#include "node/app.h"
+#include "node/config.h"
+#include "node/driver.h"
+#include "node/http_server.h"
+#include "node/p2p/peer_manager.h"
+#include "node/payload.h"
+#include "node/store.h"
+
+namespace {
+
+using namespace carbon;  // NOLINT(google-build-using-namespace): a main file
+
+class P2pNetwork final : public node::PeerNetwork {
+ public:
+  explicit P2pNetwork(node::p2p::PeerManager& peers) : peers_(peers) {}
+  void send(consensus::ValidatorIndex to, std::shared_ptr<const core::Bytes> frame) override {
+    peers_.send(to, tagged(*frame));
+  }
+  void broadcast(std::shared_ptr<const core::Bytes> frame) override { peers_.broadcast(tagged(*frame)); }
+
+ private:
+  static core::Bytes tagged(const core::Bytes& body) {
+    core::Bytes out;
+    out.reserve(body.size() + 1);
+    out.push_back(static_cast<std::uint8_t>(node::FrameKind::kConsensus));
+    out.insert(out.end(), body.begin(), body.end());
+    return out;
+  }
+  node::p2p::PeerManager& peers_;
+};
+
+node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
+  auto reply = [](std::pair<unsigned, std::string> answer) { return node::HttpResponse{answer.first, answer.second}; };
+  auto error = [](unsigned status, const std::string& code, const std::string& message) {
+    return node::HttpResponse{status, nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump()};
+  };
+  std::string path = request.target.substr(0, request.target.find('?'));
+  auto starts = [&](const char* prefix) { return path.rfind(prefix, 0) == 0; };
+  if (request.method == "GET" && path == "/status") return reply(app.rpc_status());
+  if (request.method == "GET" && starts("/tx/")) return reply(app.rpc_tx(path.substr(4)));
+  if (request.method == "GET" && starts("/account/")) return reply(app.rpc_account(path.substr(9)));
+  if (request.method == "GET" && starts("/block/")) return reply(app.rpc_block(path.substr(7)));
+  if (request.method == "POST" && path == "/tx") {
+    // Body: {"tx": "<hex>"} or the bare hex.
+    std::string hex = request.body;
+    if (!hex.empty() && hex.front() == '{') {
+      auto doc = nlohmann::json::parse(hex, nullptr, false);
+      if (doc.is_discarded() || !doc.is_object() || !doc.contains("tx") || !doc["tx"].is_string()) {
+        return error(400, "bad_request", "expected {\"tx\": \"<hex of the encoded signed transaction>\"}");
+      }
+      hex = doc["tx"].get<std::string>();
+    }
+    while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' ')) hex.pop_back();
+    auto bytes = core::from_hex(hex);
+    if (!bytes) return error(400, "bad_hex", "the transaction is not valid hex: " + bytes.status().message());
+    const auto admission = app.admit(*bytes, /*from_client=*/true);
+    if (!admission.status.is_ok()) {
+      nlohmann::json out = {{"error",
+                             {{"code", std::string(core::error_code_name(admission.status.code()))},
+                              {"message", admission.status.message()}}}};
+      if (!admission.tx_id.is_zero()) out["tx_id"] = admission.tx_id.to_hex();
+      return node::HttpResponse{400, out.dump()};
+    }
+    return node::HttpResponse{200, nlohmann::json{{"tx_id", admission.tx_id.to_hex()}, {"status", "pending"}}.dump()};
+  }
+  if (path == "/status" || path == "/tx" || starts("/tx/") || starts("/account/") || starts("/block/")) {
+    return error(405, "method_not_allowed", request.method + " is not allowed on " + path);
+  }
+  return error(404, "not_found", "no such endpoint: " + path);
+}
+
+int run_node(const std::string& config_path) {
+  auto config = node::NodeConfig::load(config_path);
+  if (!config) {
+    spdlog::error("{}", config.status().message());
+    return 1;
+  }
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e [" + config->name + "] %^%l%$ %v");
+  auto genesis = node::Genesis::load(config->genesis_path);
+  if (!genesis) {
+    spdlog::error("{}", genesis.status().message());
+    return 1;
+  }
+  auto key = node::load_validator_key(config->validator_key_file);
+  if (!key) {
+    spdlog::error("{}", key.status().message());
+    return 1;
+  }
+  const auto validators = genesis->validator_set();
+  const auto self = validators.index_of(key->public_key());
+  if (!self) {
+    spdlog::error("this node's key {} is not a validator in {}", key->public_key().to_hex(),
+                  config->genesis_path.string());
+    return 1;
+  }
+  auto store = node::NodeStore::open(config->data_dir);
+  if (!store) {
+    spdlog::error("{}", store.status().message());
+    return 1;
+  }
+
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  boost::asio::io_context io;
+  boost::asio::thread_pool verify_pool(cores);
+
+  node::NodeApp app(io, *genesis, *config, **store);
+  if (auto status = app.open(); !status.is_ok()) {
+    spdlog::error("cannot open the state: {}", status.message());
+    return 1;
+  }
+
+  node::p2p::PeerManagerConfig peer_config;
+  peer_config.chain_id = genesis->chain_id;
+  peer_config.node_key = *key;
+  for (const auto& validator : genesis->validators) {
+    peer_config.validators.push_back({validator.public_key, {validator.p2p_address.host, validator.p2p_address.port}});
+  }
+  peer_config.listen_address = {config->p2p_listen.host, config->p2p_listen.port};
+  std::unique_ptr<node::Driver> driver;
+  node::p2p::PeerCallbacks callbacks;
+  callbacks.on_message = [&](std::size_t peer, core::Bytes frame) {
+    if (frame.empty()) return;
+    const auto kind = static_cast<node::FrameKind>(frame[0]);
+    if (kind == node::FrameKind::kConsensus) {
+      driver->on_peer_message(static_cast<consensus::ValidatorIndex>(peer), core::Bytes(frame.begin() + 1, frame.end()));
+    } else if (kind == node::FrameKind::kTxGossip) {
+      boost::asio::post(verify_pool, [&app, frame = std::move(frame)] {
+        app.on_gossip_frame(core::ByteView(frame).subspan(1));
+      });
+    } else {
+      spdlog::debug("dropped a frame of unknown kind {} from validator {}", frame[0], peer);
+    }
+  };
+  callbacks.on_peer_up = [&](std::size_t peer) {
+    spdlog::info("peer {} ({}) connected", peer, genesis->validators[peer].name);
+  };
+  callbacks.on_peer_down = [&](std::size_t peer) {
+    spdlog::info("peer {} ({}) disconnected", peer, genesis->validators[peer].name);
+  };
+  callbacks.on_log = [](std::string_view line) { spdlog::info("p2p: {}", line); };
+  node::p2p::PeerManager peers(io, peer_config, callbacks);
+  if (auto status = peers.listen(); !status.is_ok()) {
+    spdlog::error("{}", status.message());
+    return 1;
+  }
+  P2pNetwork network(peers);
+
+  consensus::Ed25519Signer signer(*key);
+  node::Driver::Options options;
+  options.chain_id = genesis->chain_id;
+  options.validators = validators;
+  options.self = *self;
+  options.genesis = consensus::make_genesis_block(genesis->chain_id, validators.epoch, genesis->genesis_time_ms);
+  options.tick_ms = config->tick_ms;
+  options.base_timeout_ticks = config->base_timeout_ticks;
+  driver = std::make_unique<node::Driver>(io, verify_pool, options, signer, **store, network, app);
+  app.set_driver(driver.get());
+  app.set_gossip([&peers](core::Bytes frame) { peers.broadcast(std::move(frame)); });
+  app.set_peer_count([&peers] { return peers.connected_count(); });
+
+  node::HttpServer rpc(io, [&app](const node::HttpRequest& request) { return route(app, request); });
+  if (auto status = rpc.start(config->rpc_listen.host, config->rpc_listen.port); !status.is_ok()) {
+    spdlog::error("{}", status.message());
+    return 1;
+  }
+  if (auto status = driver->start(); !status.is_ok()) {
+    spdlog::error("cannot start consensus: {}", status.message());
+    return 1;
+  }
+  if (auto status = peers.start(); !status.is_ok()) {
+    spdlog::error("{}", status.message());
+    return 1;
+  }
+  spdlog::info("validator {} of {} on chain {}: p2p {}, rpc http://{}", *self, validators.size(), genesis->chain_id,
+               config->p2p_listen.to_string(), config->rpc_listen.to_string());
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int signal) {
+    spdlog::info("signal {}: stopping", signal);
+    rpc.stop();
+    peers.stop();
+    io.stop();
+  });
+  std::vector<std::thread> threads;
+  for (unsigned i = 1; i < cores; ++i) threads.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& thread : threads) thread.join();
+  verify_pool.join();
+  spdlog::info("stopped at height {}", app.executed_height());
+  return 0;
+}
+
+int init_key(const std::string& out) {
+  const auto key = core::generate_secret_key();
+  if (auto status = node::write_validator_key(out, key); !status.is_ok()) {
+    std::fprintf(stderr, "carbon-node: %s\n", status.message().c_str());
+    return 1;
+  }
+  std::printf("%s\n", key.public_key().to_hex().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!carbon::core::init_crypto()) {
+    std::fprintf(stderr, "carbon-node: libsodium failed to initialize\n");
+    return 1;
+  }
+  CLI::App cli{"carbon-node: a carbonledger validator"};
+  std::string config_path;
+  cli.add_option("--config", config_path, "the node's JSON configuration file");
+  auto* init = cli.add_subcommand("init-key", "create a validator key file and print its public key");
+  std::string out;
+  init->add_option("--out", out, "where to write the key (must not exist)")->required();
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return cli.exit(error) == 0 ? 0 : 2;
+  }
+  if (*init) return init_key(out);
+  if (config_path.empty()) {
+    std::fprintf(stderr, "carbon-node: --config FILE is required (or: carbon-node init-key --out FILE)\n");
+    return 2;
+  }
+  return run_node(config_path);
+}

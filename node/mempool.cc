@@ -1,0 +1,107 @@
+#include "node/mempool.h"
+
+namespace carbon::node {
+
+using core::ErrorCode;
+using core::Status;
+
+core::Status Mempool::add(PoolTx tx) {
+  std::lock_guard lock(mutex_);
+  if (by_id_.count(tx.id) > 0) return Status::error(ErrorCode::kConflict, "transaction already pending");
+  const auto key = std::make_pair(tx.tx.tx.sender, tx.tx.tx.nonce);
+  if (by_sender_nonce_.count(key) > 0) {
+    return Status::error(ErrorCode::kConflict,
+                         "another transaction with nonce " + std::to_string(tx.tx.tx.nonce) + " from this sender is pending");
+  }
+  if (by_id_.size() >= max_txs_) {
+    return Status::error(ErrorCode::kOutOfBounds, "the mempool is full (" + std::to_string(max_txs_) +
+                                                      " transactions); try again shortly");
+  }
+  const std::uint64_t seq = next_seq_++;
+  const core::Hash256 id = tx.id;
+  by_sender_nonce_.emplace(key, id);
+  by_seq_.emplace(seq, id);
+  by_id_.emplace(id, std::make_pair(seq, std::make_shared<const PoolTx>(std::move(tx))));
+  return Status::ok();
+}
+
+bool Mempool::contains(const core::Hash256& id) const {
+  std::lock_guard lock(mutex_);
+  return by_id_.count(id) > 0;
+}
+
+std::uint64_t Mempool::highest_pending_nonce(const core::PublicKey& sender) const {
+  std::lock_guard lock(mutex_);
+  auto it = by_sender_nonce_.lower_bound({sender, UINT64_MAX});
+  if (it != by_sender_nonce_.end() && it->first.first == sender) return it->first.second;
+  if (it == by_sender_nonce_.begin()) return 0;
+  --it;
+  return it->first.first == sender ? it->first.second : 0;
+}
+
+bool Mempool::empty() const {
+  std::lock_guard lock(mutex_);
+  return by_id_.empty();
+}
+
+std::size_t Mempool::size() const {
+  std::lock_guard lock(mutex_);
+  return by_id_.size();
+}
+
+std::vector<std::shared_ptr<const PoolTx>> Mempool::select(
+    std::size_t max_txs, const std::function<std::uint64_t(const core::PublicKey&)>& next_nonce,
+    const std::set<core::Hash256>& exclude) {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<const PoolTx>> out;
+  std::map<core::PublicKey, std::uint64_t> wanted;  // per sender, for this batch
+  for (const auto& [seq, id] : by_seq_) {
+    if (out.size() >= max_txs) break;
+    if (exclude.count(id) > 0) continue;
+    const auto& entry = by_id_.at(id).second;
+    const core::PublicKey& sender = entry->tx.tx.sender;
+    auto it = wanted.find(sender);
+    if (it == wanted.end()) it = wanted.emplace(sender, next_nonce(sender)).first;
+    if (entry->tx.tx.nonce != it->second) continue;
+    ++it->second;
+    out.push_back(entry);
+  }
+  return out;
+}
+
+void Mempool::erase_locked(const core::Hash256& id) {
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  by_seq_.erase(it->second.first);
+  by_sender_nonce_.erase({it->second.second->tx.tx.sender, it->second.second->tx.tx.nonce});
+  by_id_.erase(it);
+}
+
+void Mempool::on_committed(std::uint64_t height, const std::vector<core::Hash256>& ids,
+                           const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce) {
+  std::lock_guard lock(mutex_);
+  std::set<core::PublicKey> senders;
+  for (const auto& id : ids) {
+    auto it = by_id_.find(id);
+    if (it != by_id_.end()) senders.insert(it->second.second->tx.tx.sender);
+    erase_locked(id);
+  }
+  // Transactions whose nonce is now used can never apply.
+  for (const auto& sender : senders) {
+    const std::uint64_t used = committed_nonce(sender);
+    std::vector<core::Hash256> stale;
+    for (auto it = by_sender_nonce_.lower_bound({sender, 0});
+         it != by_sender_nonce_.end() && it->first.first == sender && it->first.second <= used; ++it) {
+      stale.push_back(it->second);
+    }
+    for (const auto& id : stale) erase_locked(id);
+  }
+  // Expired ones cannot either (blocks from height + 1 on).
+  std::vector<core::Hash256> expired;
+  for (const auto& [id, entry] : by_id_) {
+    if (entry.second->tx.tx.expiry_height <= height) expired.push_back(id);
+  }
+  for (const auto& id : expired) erase_locked(id);
+}
+
+}  // namespace carbon::node

@@ -1,0 +1,70 @@
+// The mempool: signed transactions waiting for a block, bounded and deduplicated by tx id.
+//
+// Entry checks (stateless ones, signatures included, are the caller's: NodeApp checks them
+// before add(), off the consensus strand) are here only for what needs the pool's own state:
+// the pool is full, the tx is already in it, or its sender already has another tx with the same
+// nonce waiting.
+//
+// select() builds a leader's batch for a block extending a given chain: transactions in arrival
+// order, skipping those already in the chain's uncommitted blocks, each included only if its
+// nonce is the next one its sender needs on that chain, so a batch never holds a nonce gap.
+// Transactions stay in the pool until a block holding them is executed, so a block that is
+// never committed loses nothing.
+//
+// Thread safety: all methods lock one mutex; callable from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "contracts/types.h"
+#include "core/hash.h"
+
+namespace carbon::node {
+
+struct PoolTx {
+  core::Hash256 id;
+  contracts::SignedTx tx;
+  std::shared_ptr<const core::Bytes> bytes;  // the canonical encoding, as gossiped and proposed
+};
+
+class Mempool {
+ public:
+  explicit Mempool(std::size_t max_txs) : max_txs_(max_txs) {}
+
+  // Adds a transaction whose stateless checks passed. Errors: kOutOfBounds (full),
+  // kConflict (already known, or another tx with this sender and nonce is waiting).
+  core::Status add(PoolTx tx);
+  bool contains(const core::Hash256& id) const;
+  // The highest nonce of the sender's waiting transactions, 0 if none.
+  std::uint64_t highest_pending_nonce(const core::PublicKey& sender) const;
+  std::size_t size() const;
+  bool empty() const;
+
+  // Up to max_txs transactions for a new block. next_nonce(sender) gives the nonce the sender
+  // needs next on the chain being extended; `exclude` holds the transactions already on it.
+  std::vector<std::shared_ptr<const PoolTx>> select(std::size_t max_txs,
+                                                    const std::function<std::uint64_t(const core::PublicKey&)>& next_nonce,
+                                                    const std::set<core::Hash256>& exclude);
+  // A block at `height` was executed holding `ids`: remove them and drop whatever can no longer
+  // apply (nonce used, expired).
+  void on_committed(std::uint64_t height, const std::vector<core::Hash256>& ids,
+                    const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce);
+
+ private:
+  void erase_locked(const core::Hash256& id);
+
+  const std::size_t max_txs_;
+  mutable std::mutex mutex_;
+  std::uint64_t next_seq_ = 0;
+  std::map<core::Hash256, std::pair<std::uint64_t, std::shared_ptr<const PoolTx>>> by_id_;  // id -> (seq, tx)
+  std::map<std::uint64_t, core::Hash256> by_seq_;                                           // arrival order
+  std::map<std::pair<core::PublicKey, std::uint64_t>, core::Hash256> by_sender_nonce_;
+};
+
+}  // namespace carbon::node

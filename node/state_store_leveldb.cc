@@ -1,0 +1,69 @@
+#include "node/state_store_leveldb.h"
+
+#include <memory>
+
+#include "core/assert.h"
+
+namespace carbon::node {
+namespace {
+std::string db_key(std::string_view key) { return "k" + std::string(key); }
+core::Bytes to_bytes(const leveldb::Slice& slice) {
+  const auto* data = reinterpret_cast<const std::uint8_t*>(slice.data());
+  return core::Bytes(data, data + slice.size());
+}
+}  // namespace
+
+std::optional<core::Bytes> LevelDbStateStore::get(std::string_view key) const {
+  if (auto it = pending_.find(key); it != pending_.end()) return it->second;
+  std::string value;
+  const auto status = db_->Get(leveldb::ReadOptions(), db_key(key), &value);
+  if (status.IsNotFound()) return std::nullopt;
+  // A disk that cannot be read must stop the node (contracts/state_store.h): never let it look
+  // like a missing key, which could make this node's execution differ from the others'.
+  CARBON_ASSERT_MSG(status.ok(), "LevelDB read failed; the node cannot execute safely");
+  return core::Bytes(value.begin(), value.end());
+}
+
+void LevelDbStateStore::put(std::string_view key, core::Bytes value) { pending_[std::string(key)] = std::move(value); }
+
+void LevelDbStateStore::erase(std::string_view key) { pending_[std::string(key)] = std::nullopt; }
+
+std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view prefix, std::string_view start,
+                                                           std::size_t limit) const {
+  // Merge the committed entries with the buffered writes, both in key order.
+  std::vector<contracts::StateEntry> out;
+  const std::string from = std::string(start.empty() || start < prefix ? prefix : start);
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  it->Seek(db_key(from));
+  auto pending = pending_.lower_bound(from);
+  const std::string db_prefix = db_key(prefix);
+  while (out.size() < limit) {
+    const bool db_valid = it->Valid() && it->key().starts_with(db_prefix);
+    const bool pending_valid = pending != pending_.end() && std::string_view(pending->first).starts_with(prefix);
+    if (!db_valid && !pending_valid) break;
+    std::string db_entry_key = db_valid ? it->key().ToString().substr(1) : std::string();
+    if (pending_valid && (!db_valid || pending->first <= db_entry_key)) {
+      if (db_valid && pending->first == db_entry_key) it->Next();  // the buffer overrides the DB
+      if (pending->second) out.emplace_back(pending->first, *pending->second);
+      ++pending;
+    } else {
+      out.emplace_back(std::move(db_entry_key), to_bytes(it->value()));
+      it->Next();
+    }
+  }
+  CARBON_ASSERT_MSG(it->status().ok(), "LevelDB scan failed; the node cannot execute safely");
+  return out;
+}
+
+void LevelDbStateStore::take_batch(leveldb::WriteBatch& batch) {
+  for (auto& [key, value] : pending_) {
+    if (value) {
+      batch.Put(db_key(key), leveldb::Slice(reinterpret_cast<const char*>(value->data()), value->size()));
+    } else {
+      batch.Delete(db_key(key));
+    }
+  }
+  pending_.clear();
+}
+
+}  // namespace carbon::node

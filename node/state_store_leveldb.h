@@ -1,0 +1,43 @@
+// The contract state in the node's LevelDB (keys under the 'k' prefix), as a
+// contracts::StateStore.
+//
+// Writes are buffered for the block being executed and reach LevelDB only through
+// take_batch(), which the executor thread folds into the block's atomic commit
+// (NodeStore::commit_block): after kill -9 the state is exactly that of the last committed
+// block. Reads see the buffer first, then LevelDB.
+//
+// Thread safety: the executor thread owns a writable instance. RPC threads use their own
+// read-only instance (no buffer) over the same DB; LevelDB makes each read consistent and a
+// block's writes land in one batch, so readers see whole blocks only.
+#pragma once
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <map>
+#include <optional>
+
+#include "contracts/state_store.h"
+
+namespace carbon::node {
+
+class LevelDbStateStore final : public contracts::StateStore {
+ public:
+  explicit LevelDbStateStore(leveldb::DB* db) : db_(db) {}
+
+  std::optional<core::Bytes> get(std::string_view key) const override;
+  void put(std::string_view key, core::Bytes value) override;
+  void erase(std::string_view key) override;
+  std::vector<contracts::StateEntry> scan(std::string_view prefix, std::string_view start,
+                                          std::size_t limit) const override;
+
+  // Moves the buffered writes into `batch` (as 'k'-prefixed puts and deletes) and clears them.
+  void take_batch(leveldb::WriteBatch& batch);
+  bool has_pending_writes() const { return !pending_.empty(); }
+
+ private:
+  leveldb::DB* db_;
+  std::map<std::string, std::optional<core::Bytes>, std::less<>> pending_;  // nullopt = erased
+};
+
+}  // namespace carbon::node

@@ -1,0 +1,151 @@
+#include "node/store.h"
+
+#include <leveldb/options.h>
+
+namespace carbon::node {
+namespace {
+
+using core::ErrorCode;
+using core::Status;
+
+const std::string kSafetyKey = "s";
+const std::string kTipKey = "mtip";
+
+Status io_error(const std::string& what, const leveldb::Status& status) {
+  return Status::error(ErrorCode::kIoError, what + ": " + status.ToString());
+}
+
+std::string u64be(std::uint64_t value) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[static_cast<std::size_t>(i)] = static_cast<char>(value & 0xff);
+    value >>= 8;
+  }
+  return out;
+}
+
+std::uint64_t read_u64be(const std::string& bytes) {
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < 8 && i < bytes.size(); ++i) value = (value << 8) | static_cast<std::uint8_t>(bytes[i]);
+  return value;
+}
+
+core::ByteView view(const std::string& bytes) {
+  return {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
+}
+
+std::string to_string(const core::Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
+
+}  // namespace
+
+std::string NodeStore::height_key(char prefix, consensus::Height height) { return std::string(1, prefix) + u64be(height); }
+
+std::string NodeStore::id_key(char prefix, const core::Hash256& id) {
+  return std::string(1, prefix) + std::string(id.bytes.begin(), id.bytes.end());
+}
+
+NodeStore::NodeStore(std::unique_ptr<leveldb::DB> db) : db_(std::move(db)) {}
+NodeStore::~NodeStore() = default;
+
+core::Result<std::unique_ptr<NodeStore>> NodeStore::open(const std::filesystem::path& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return Status::error(ErrorCode::kIoError, "cannot create " + data_dir.string() + ": " + ec.message());
+  leveldb::Options options;
+  options.create_if_missing = true;
+  options.paranoid_checks = true;
+  leveldb::DB* raw = nullptr;
+  const auto status = leveldb::DB::Open(options, (data_dir / "db").string(), &raw);
+  if (!status.ok()) return io_error("cannot open the database in " + data_dir.string(), status);
+  std::unique_ptr<NodeStore> store(new NodeStore(std::unique_ptr<leveldb::DB>(raw)));
+  std::string tip;
+  const auto tip_status = store->db_->Get(leveldb::ReadOptions(), kTipKey, &tip);
+  if (tip_status.ok()) {
+    store->committed_height_ = read_u64be(tip);
+  } else if (!tip_status.IsNotFound()) {
+    return io_error("cannot read the committed height", tip_status);
+  }
+  return store;
+}
+
+Status NodeStore::persist_for_vote(const std::vector<consensus::Block>& blocks, const consensus::SafetyData* safety) {
+  leveldb::WriteBatch batch;
+  for (const auto& block : blocks) batch.Put(id_key('p', block.id()), to_string(consensus::encode_block(block)));
+  if (safety != nullptr) batch.Put(kSafetyKey, to_string(consensus::encode_safety_data(*safety)));
+  leveldb::WriteOptions options;
+  options.sync = true;  // the vote or timeout that follows must not outlive this write
+  const auto status = db_->Write(options, &batch);
+  if (!status.ok()) return io_error("cannot persist safety data", status);
+  return Status::ok();
+}
+
+core::Result<std::optional<consensus::SafetyData>> NodeStore::load_safety() const {
+  std::string value;
+  const auto status = db_->Get(leveldb::ReadOptions(), kSafetyKey, &value);
+  if (status.IsNotFound()) return std::optional<consensus::SafetyData>();
+  if (!status.ok()) return io_error("cannot read safety data", status);
+  auto decoded = consensus::decode_safety_data(view(value));
+  if (!decoded) return Status::error(ErrorCode::kIoError, "stored safety data is corrupt: " + decoded.status().message());
+  return std::optional<consensus::SafetyData>(std::move(decoded).value());
+}
+
+core::Result<std::vector<consensus::Block>> NodeStore::load_pending_blocks() const {
+  std::vector<consensus::Block> blocks;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek("p"); it->Valid() && it->key().starts_with("p"); it->Next()) {
+    auto decoded = consensus::decode_block(view(it->value().ToString()));
+    if (!decoded) return Status::error(ErrorCode::kIoError, "a stored pending block is corrupt");
+    blocks.push_back(std::move(decoded).value());
+    // Bounded: the core persists only blocks it votes for, one per round, pruned on commit.
+    if (blocks.size() > consensus::kMaxPendingBlocks) break;
+  }
+  if (!it->status().ok()) return io_error("cannot scan pending blocks", it->status());
+  return blocks;
+}
+
+consensus::Height NodeStore::committed_height() const { return committed_height_; }
+
+core::Result<std::optional<consensus::Block>> NodeStore::committed_block(consensus::Height height) const {
+  std::string value;
+  const auto status = db_->Get(leveldb::ReadOptions(), height_key('c', height), &value);
+  if (status.IsNotFound()) return std::optional<consensus::Block>();
+  if (!status.ok()) return io_error("cannot read block " + std::to_string(height), status);
+  auto decoded = consensus::decode_block(view(value));
+  if (!decoded) return Status::error(ErrorCode::kIoError, "stored block " + std::to_string(height) + " is corrupt");
+  return std::optional<consensus::Block>(std::move(decoded).value());
+}
+
+core::Result<std::optional<core::Hash256>> NodeStore::state_root(consensus::Height height) const {
+  std::string value;
+  const auto status = db_->Get(leveldb::ReadOptions(), height_key('r', height), &value);
+  if (status.IsNotFound()) return std::optional<core::Hash256>();
+  if (!status.ok() || value.size() != 32) return Status::error(ErrorCode::kIoError, "cannot read state root");
+  core::Hash256 root;
+  std::copy(value.begin(), value.end(), root.bytes.begin());
+  return std::optional<core::Hash256>(root);
+}
+
+Status NodeStore::commit_block(const consensus::Block& block, const core::Hash256& state_root,
+                               leveldb::WriteBatch batch, const std::vector<core::Hash256>& pending_to_forget) {
+  CARBON_ASSERT(block.header.height == committed_height_ + 1);
+  batch.Put(height_key('c', block.header.height), to_string(consensus::encode_block(block)));
+  batch.Put(height_key('r', block.header.height), std::string(state_root.bytes.begin(), state_root.bytes.end()));
+  batch.Put(kTipKey, u64be(block.header.height));
+  for (const auto& id : pending_to_forget) batch.Delete(id_key('p', id));
+  leveldb::WriteOptions options;
+  options.sync = true;
+  const auto status = db_->Write(options, &batch);
+  if (!status.ok()) return io_error("cannot commit block " + std::to_string(block.header.height), status);
+  committed_height_ = block.header.height;
+  return Status::ok();
+}
+
+core::Result<std::optional<std::string>> NodeStore::get(const std::string& key) const {
+  std::string value;
+  const auto status = db_->Get(leveldb::ReadOptions(), key, &value);
+  if (status.IsNotFound()) return std::optional<std::string>();
+  if (!status.ok()) return io_error("cannot read", status);
+  return std::optional<std::string>(std::move(value));
+}
+
+}  // namespace carbon::node

@@ -1,0 +1,124 @@
+// Shared helpers for the contracts tests: deterministic keys, transaction builders, and a
+// small chain fixture that executes one block per call and checks the ledger invariants.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "contracts/executor.h"
+#include "contracts/invariants.h"
+#include "contracts/merkle.h"
+#include "contracts/types.h"
+#include "core/keys.h"
+
+namespace carbon::contracts::testing {
+
+inline constexpr const char* kTestChain = "carbon-test";
+
+inline core::SecretKey test_key(std::uint32_t index) {
+  std::array<std::uint8_t, 32> seed{};
+  for (std::size_t i = 0; i < 4; ++i) seed[i] = static_cast<std::uint8_t>(index >> (8 * i));
+  seed[31] = 0xC0;
+  return core::SecretKey(seed);
+}
+
+inline SignedTx make_tx(const core::SecretKey& sender, std::uint64_t nonce, Call call,
+                        Height expiry_height = 1'000'000,
+                        const std::string& chain_id = kTestChain) {
+  SignedTx signed_tx;
+  signed_tx.tx.chain_id = chain_id;
+  signed_tx.tx.sender = sender.public_key();
+  signed_tx.tx.nonce = nonce;
+  signed_tx.tx.expiry_height = expiry_height;
+  signed_tx.tx.call = std::move(call);
+  sign_tx(signed_tx, sender);
+  return signed_tx;
+}
+
+using Snapshot = std::map<std::string, Bytes, std::less<>>;
+
+inline Snapshot snapshot(const Executor& executor) {
+  return dynamic_cast<const MemoryStateStore&>(executor.state()).entries();
+}
+
+// Keys whose value differs between two snapshots (present in one only, or changed).
+inline std::vector<std::string> changed_keys(const Snapshot& before, const Snapshot& after) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : before) {
+    const auto it = after.find(key);
+    if (it == after.end() || it->second != value) out.push_back(key);
+  }
+  for (const auto& [key, value] : after) {
+    if (!before.contains(key)) out.push_back(key);
+  }
+  return out;
+}
+
+// A chain with an authority (key 0); every submit() is one block at the next height.
+class TestChain {
+ public:
+  TestChain()
+      : authority_(test_key(0)),
+        executor_(kTestChain, GenesisConfig{test_key(0).public_key(), "Hubei DRC"}) {}
+
+  Executor& executor() { return executor_; }
+  const core::SecretKey& authority() const { return authority_; }
+  Height height() const { return height_; }
+
+  // The next nonce for key, as the chain sees it.
+  std::uint64_t next_nonce(const core::SecretKey& key) const {
+    auto account = executor_.account(key.public_key());
+    return (account.is_ok() && account->has_value()) ? (*account)->nonce + 1 : 1;
+  }
+
+  BlockResult block(const std::vector<SignedTx>& txs) {
+    ++height_;
+    BlockResult result =
+        executor_.execute_block(height_, 1'700'000'000'000ULL + height_ * 1000, txs);
+    const Status invariants = check_invariants(executor_.state());
+    EXPECT_TRUE(invariants.is_ok()) << invariants.to_string();
+    return result;
+  }
+
+  Receipt submit(const SignedTx& tx) { return block({tx}).receipts.at(0); }
+
+  // Signs call with key's next nonce and runs it in its own block.
+  Receipt call(const core::SecretKey& key, Call call) {
+    return submit(make_tx(key, next_nonce(key), std::move(call)));
+  }
+
+  Receipt register_participant(const core::SecretKey& key, Role role, const std::string& name) {
+    return call(authority_, RegisterParticipant{key.public_key(), name, role});
+  }
+  Receipt issue(const core::SecretKey& to, std::uint16_t vintage, std::uint64_t quantity_t) {
+    return call(authority_, IssueAllowances{to.public_key(), vintage, quantity_t});
+  }
+  Receipt transfer(const core::SecretKey& from, const core::SecretKey& to, std::uint16_t vintage,
+                   std::uint64_t quantity_t) {
+    return call(from, TransferUnits{to.public_key(), ProductId::allowance(vintage), quantity_t});
+  }
+
+  std::vector<SerialRange> ranges(const core::SecretKey& owner, std::uint16_t vintage) {
+    auto result = Ledger(executor_.state())
+                      .holdings(owner.public_key(), ProductId::allowance(vintage), 0, 10'000);
+    EXPECT_TRUE(result.is_ok());
+    return result.is_ok() ? *result : std::vector<SerialRange>{};
+  }
+  std::uint64_t balance(const core::SecretKey& owner, std::uint16_t vintage) {
+    auto result = executor_.balance(owner.public_key(), ProductId::allowance(vintage));
+    EXPECT_TRUE(result.is_ok());
+    return result.is_ok() ? *result : 0;
+  }
+
+ private:
+  core::SecretKey authority_;
+  Executor executor_;
+  Height height_ = 0;
+};
+
+}  // namespace carbon::contracts::testing

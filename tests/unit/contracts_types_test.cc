@@ -1,0 +1,208 @@
+// Transaction encoding (round trip, bounds, canonical form) and the stateless signature check.
+#include <gtest/gtest.h>
+
+#include "contracts/types.h"
+#include "contracts_harness.h"
+
+namespace carbon::contracts {
+namespace {
+
+using testing::make_tx;
+using testing::test_key;
+
+std::vector<Call> sample_calls() {
+  return {
+      RegisterParticipant{test_key(1).public_key(), "湖北某钢铁有限公司", Role::kCoveredEnterprise},
+      IssueAllowances{test_key(2).public_key(), 2025, 1'000'000},
+      TransferUnits{test_key(3).public_key(), ProductId::allowance(2024), 500},
+      TransferUnits{test_key(3).public_key(), ProductId{ProductKind::kCcer, 2023, 77}, 5},
+      SetFrozen{test_key(4).public_key(), 1},
+  };
+}
+
+TEST(ContractsTypes, SignedTxRoundTripsForEveryCall) {
+  for (const Call& call : sample_calls()) {
+    const SignedTx signed_tx = make_tx(test_key(0), 7, call, 99);
+    const Bytes encoded = encode_signed_tx(signed_tx);
+    EXPECT_LE(encoded.size(), kMaxTxBytes);
+    auto decoded = decode_signed_tx(encoded);
+    ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+    EXPECT_EQ(*decoded, signed_tx) << call_name(call);
+    EXPECT_EQ(tx_id(*decoded), tx_id(signed_tx));
+    EXPECT_TRUE(check_signatures(*decoded).is_ok());
+  }
+}
+
+TEST(ContractsTypes, ReceiptRoundTrips) {
+  const Receipt receipt{core::sha3_256(core::as_bytes("x")), ErrorCode::kConflict,
+                        "not enough units"};
+  auto decoded = decode_receipt(encode_receipt(receipt));
+  ASSERT_TRUE(decoded.is_ok());
+  EXPECT_EQ(*decoded, receipt);
+}
+
+TEST(ContractsTypes, DecodeRejectsMalformedInput) {
+  const SignedTx signed_tx =
+      make_tx(test_key(0), 1, IssueAllowances{test_key(2).public_key(), 2025, 10});
+  const Bytes good = encode_signed_tx(signed_tx);
+
+  Bytes trailing = good;
+  trailing.push_back(0);
+  EXPECT_FALSE(decode_signed_tx(trailing).is_ok());
+
+  Bytes truncated(good.begin(), good.end() - 1);
+  EXPECT_FALSE(decode_signed_tx(truncated).is_ok());
+  EXPECT_FALSE(decode_signed_tx({}).is_ok());
+
+  Bytes oversize(kMaxTxBytes + 1, 0);
+  auto too_big = decode_signed_tx(oversize);
+  ASSERT_FALSE(too_big.is_ok());
+  EXPECT_EQ(too_big.status().code(), ErrorCode::kOutOfBounds);
+
+  // The call's variant index follows the archive's endianness byte (1), chain id (4 + len),
+  // sender (32), nonce (8), expiry (8).
+  const std::size_t index_offset = 1 + 4 + signed_tx.tx.chain_id.size() + 32 + 8 + 8;
+  ASSERT_EQ(good[index_offset], 1);  // IssueAllowances
+  Bytes bad_index = good;
+  bad_index[index_offset] = 9;
+  EXPECT_FALSE(decode_signed_tx(bad_index).is_ok());
+
+  SignedTx unsigned_tx = signed_tx;
+  unsigned_tx.signatures.clear();
+  EXPECT_FALSE(decode_signed_tx(encode_signed_tx(unsigned_tx)).is_ok());
+}
+
+TEST(ContractsTypes, DecodeRejectsOutOfRangeEnumAndFlag) {
+  SignedTx with_role =
+      make_tx(test_key(0), 1, RegisterParticipant{test_key(1).public_key(), "n", kMaxRole});
+  Bytes bytes = encode_signed_tx(with_role);
+  // The role byte is the last byte of the call, right before the signature count (4 bytes)
+  // and one signature (96 bytes).
+  const std::size_t role_offset = bytes.size() - 4 - 96 - 1;
+  ASSERT_EQ(bytes[role_offset], static_cast<std::uint8_t>(kMaxRole));
+  bytes[role_offset] = static_cast<std::uint8_t>(kMaxRole) + 1;
+  EXPECT_FALSE(decode_signed_tx(bytes).is_ok());
+
+  SignedTx with_flag = make_tx(test_key(0), 1, SetFrozen{test_key(1).public_key(), 1});
+  Bytes flag_bytes = encode_signed_tx(with_flag);
+  const std::size_t flag_offset = flag_bytes.size() - 4 - 96 - 1;
+  ASSERT_EQ(flag_bytes[flag_offset], 1);
+  flag_bytes[flag_offset] = 2;
+  EXPECT_FALSE(decode_signed_tx(flag_bytes).is_ok());
+}
+
+TEST(ContractsTypes, DecodeRejectsTooManySignatures) {
+  SignedTx signed_tx = make_tx(test_key(0), 1, SetFrozen{test_key(1).public_key(), 0});
+  for (std::uint32_t i = 1; i < kMaxSignatures; ++i) sign_tx(signed_tx, test_key(100 + i));
+  ASSERT_EQ(signed_tx.signatures.size(), kMaxSignatures);
+  EXPECT_TRUE(decode_signed_tx(encode_signed_tx(signed_tx)).is_ok());
+  EXPECT_TRUE(check_signatures(signed_tx).is_ok());
+  // One more than the limit: encode it by hand (encode() refuses to write it).
+  Bytes bytes = encode_signed_tx(signed_tx);
+  const std::size_t count_offset = bytes.size() - 96 * kMaxSignatures - 4;
+  bytes[count_offset] = static_cast<std::uint8_t>(kMaxSignatures + 1);
+  const Bytes extra = encode_signed_tx(signed_tx);
+  bytes.insert(bytes.end(), extra.end() - 96, extra.end());
+  EXPECT_FALSE(decode_signed_tx(bytes).is_ok());
+}
+
+TEST(ContractsTypes, CheckSignaturesRules) {
+  const Call call = TransferUnits{test_key(3).public_key(), ProductId::allowance(2025), 5};
+  const SignedTx good = make_tx(test_key(1), 1, call);
+  EXPECT_TRUE(check_signatures(good).is_ok());
+
+  struct Case {
+    const char* name;
+    SignedTx tx;
+    const char* message_part;
+  };
+  std::vector<Case> cases;
+  {
+    SignedTx tx = good;
+    tx.signatures.clear();
+    cases.push_back({"unsigned", tx, "not signed"});
+  }
+  {
+    SignedTx tx = good;
+    tx.signatures.clear();
+    sign_tx(tx, test_key(2));
+    cases.push_back({"sender did not sign", tx, "did not sign"});
+  }
+  {
+    SignedTx tx = good;
+    tx.signatures.push_back(tx.signatures[0]);
+    cases.push_back({"duplicate signer", tx, "signed twice"});
+  }
+  {
+    SignedTx tx = good;
+    tx.tx.nonce = 2;  // signed over nonce 1
+    cases.push_back({"tampered transaction", tx, "does not verify"});
+  }
+  {
+    SignedTx tx = good;
+    tx.signatures[0].signature.bytes[10] ^= 0x01;
+    cases.push_back({"corrupted signature", tx, "does not verify"});
+  }
+  {
+    SignedTx tx = good;
+    sign_tx(tx, test_key(2));
+    tx.signatures[1].signature = tx.signatures[0].signature;
+    cases.push_back({"co-signer's signature invalid", tx, "does not verify"});
+  }
+  {
+    SignedTx tx = make_tx(test_key(1), 1, call, 1'000'000, "other-chain");
+    tx.tx.chain_id = testing::kTestChain;  // a signature for another chain
+    cases.push_back({"signed for another chain", tx, "does not verify"});
+  }
+  for (const auto& c : cases) {
+    const Status status = check_signatures(c.tx);
+    EXPECT_FALSE(status.is_ok()) << c.name;
+    EXPECT_EQ(status.code(), ErrorCode::kBadSignature) << c.name;
+    EXPECT_NE(status.message().find(c.message_part), std::string::npos)
+        << c.name << ": " << status.message();
+  }
+
+  SignedTx co_signed = good;
+  sign_tx(co_signed, test_key(2));
+  EXPECT_TRUE(check_signatures(co_signed).is_ok());
+}
+
+TEST(ContractsTypes, DigestAndIdAreDistinctAndBindEverything) {
+  const SignedTx a = make_tx(test_key(1), 1, SetFrozen{test_key(2).public_key(), 1});
+  EXPECT_NE(signing_digest(a.tx), tx_id(a));
+  SignedTx b = a;
+  sign_tx(b, test_key(5));
+  EXPECT_EQ(signing_digest(a.tx), signing_digest(b.tx));
+  EXPECT_NE(tx_id(a), tx_id(b));
+  SignedTx c = make_tx(test_key(1), 1, SetFrozen{test_key(2).public_key(), 0});
+  EXPECT_NE(signing_digest(a.tx), signing_digest(c.tx));
+}
+
+TEST(ContractsTypes, ProductCodesAndRoles) {
+  EXPECT_EQ(ProductId::allowance(2025).code(), "HBEA-2025");
+  EXPECT_EQ((ProductId{ProductKind::kCcer, 2023, 42}).code(), "CCER-42-2023");
+  for (const ProductId& product :
+       {ProductId::allowance(2025), ProductId{ProductKind::kCcer, 2023, 42},
+        ProductId{ProductKind::kCcer, 65535, UINT64_MAX}}) {
+    auto parsed = ProductId::from_code(product.code());
+    ASSERT_TRUE(parsed.is_ok()) << product.code();
+    EXPECT_EQ(*parsed, product);
+  }
+  for (const char* bad : {"", "HBEA", "HBEA-", "HBEA-02025", "HBEA-65536", "HBEA-20x5", "hbea-2025",
+                          "CCER-2025", "CCER--2025", "CCER-01-2025", "CCER-1-",
+                          "CCER-18446744073709551616-2025", "XYZ-2025", "HBEA-2025/"}) {
+    EXPECT_FALSE(ProductId::from_code(bad).is_ok()) << bad;
+  }
+  EXPECT_TRUE(role_may_hold(Role::kCoveredEnterprise, ProductKind::kAllowance));
+  EXPECT_TRUE(role_may_hold(Role::kReserve, ProductKind::kAllowance));
+  EXPECT_TRUE(role_may_hold(Role::kVoluntary, ProductKind::kCcer));
+  EXPECT_TRUE(role_may_hold(Role::kProjectOwner, ProductKind::kCcer));
+  EXPECT_FALSE(role_may_hold(Role::kProjectOwner, ProductKind::kAllowance));
+  EXPECT_FALSE(role_may_hold(Role::kAuthority, ProductKind::kAllowance));
+  EXPECT_FALSE(role_may_hold(Role::kVerifier, ProductKind::kAllowance));
+  EXPECT_FALSE(role_may_hold(Role::kReportingEnterprise, ProductKind::kAllowance));
+  EXPECT_EQ(role_name(Role::kSettlementBank), "settlement_bank");
+}
+
+}  // namespace
+}  // namespace carbon::contracts

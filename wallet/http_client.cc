@@ -1,0 +1,74 @@
+#include "wallet/http_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+
+namespace carbon::wallet {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+constexpr auto kRequestTimeout = std::chrono::seconds(15);
+constexpr std::uint64_t kMaxReplyBytes = 8 * 1024 * 1024;
+
+core::Result<NodeClient> NodeClient::parse(const std::string& url) {
+  const std::string scheme = "http://";
+  if (url.rfind(scheme, 0) != 0) {
+    return core::Status::error(core::ErrorCode::kInvalidArgument, "--node must look like http://127.0.0.1:8101, got '" + url + "'");
+  }
+  std::string rest = url.substr(scheme.size());
+  if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
+  const auto colon = rest.rfind(':');
+  NodeClient client;
+  client.url_ = url;
+  client.host_ = colon == std::string::npos ? rest : rest.substr(0, colon);
+  client.port_ = colon == std::string::npos ? "80" : rest.substr(colon + 1);
+  if (client.host_.empty() || client.port_.empty()) {
+    return core::Status::error(core::ErrorCode::kInvalidArgument, "--node must look like http://127.0.0.1:8101");
+  }
+  return client;
+}
+
+core::Result<HttpReply> NodeClient::get(const std::string& target) const { return request("GET", target, ""); }
+core::Result<HttpReply> NodeClient::post(const std::string& target, const std::string& json_body) const {
+  return request("POST", target, json_body);
+}
+
+core::Result<HttpReply> NodeClient::request(const std::string& method, const std::string& target,
+                                            const std::string& body) const {
+  boost::asio::io_context io;
+  beast::tcp_stream stream(io);
+  beast::error_code error;
+  tcp::resolver resolver(io);
+  const auto endpoints = resolver.resolve(host_, port_, error);
+  if (error) return core::Status::error(core::ErrorCode::kIoError, "cannot resolve " + url_ + ": " + error.message());
+  stream.expires_after(kRequestTimeout);
+  stream.connect(endpoints, error);
+  if (error) {
+    return core::Status::error(core::ErrorCode::kIoError,
+                               "node unreachable at " + url_ + " (" + error.message() + "); is it running?");
+  }
+  http::request<http::string_body> req(method == "POST" ? http::verb::post : http::verb::get, target, 11);
+  req.set(http::field::host, host_);
+  req.set(http::field::user_agent, "carbon-wallet");
+  if (!body.empty()) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+  }
+  req.prepare_payload();
+  http::write(stream, req, error);
+  if (error) return core::Status::error(core::ErrorCode::kIoError, "cannot send to " + url_ + ": " + error.message());
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxReplyBytes);
+  http::read(stream, buffer, parser, error);
+  if (error) return core::Status::error(core::ErrorCode::kIoError, "no answer from " + url_ + ": " + error.message());
+  stream.socket().shutdown(tcp::socket::shutdown_both, error);
+  return HttpReply{parser.get().result_int(), parser.get().body()};
+}
+
+}  // namespace carbon::wallet
