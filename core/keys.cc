@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <cstring>
+#include <set>
 
 namespace carbon::core {
 
@@ -55,10 +56,26 @@ bool is_valid_public_key(const PublicKey& key) {
   return crypto_core_ed25519_is_valid_point(key.bytes.data()) == 1;
 }
 
+namespace {
+// The subgroup check of a public key costs about as much as half a verification, and the same
+// few keys (validators, active traders) sign again and again: remember the keys that passed,
+// per thread (no locking), up to a bound after which the memory is simply cleared.
+constexpr std::size_t kValidKeyCacheEntries = 8192;
+
+bool is_known_valid_key(const PublicKey& key) {
+  thread_local std::set<PublicKey> valid_keys;
+  if (valid_keys.count(key) > 0) return true;
+  if (!is_valid_public_key(key)) return false;
+  if (valid_keys.size() >= kValidKeyCacheEntries) valid_keys.clear();
+  valid_keys.insert(key);
+  return true;
+}
+}  // namespace
+
 bool verify_signature(const PublicKey& key, ByteView message, const Signature& signature) {
   // libsodium's verify already rejects S >= L, small-order R and small-order or
   // non-canonical public keys; the explicit key check adds the subgroup test.
-  if (!is_valid_public_key(key)) return false;
+  if (!is_known_valid_key(key)) return false;
   return crypto_sign_verify_detached(signature.bytes.data(), message.data(), message.size(), key.bytes.data()) == 0;
 }
 

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <nlohmann/json_fwd.hpp>
 #include <set>
+#include <unordered_set>
 
 #include "contracts/executor.h"
 #include "node/config.h"
@@ -109,7 +110,7 @@ class NodeApp final : public Application {
   LevelDbStateStore read_state_;
 
   mutable std::mutex caches_mutex_;
-  std::set<core::Hash256> verified_;            // signature checked once; bounded FIFO
+  std::unordered_set<core::Hash256> verified_;  // signature checked once; bounded FIFO
   std::deque<core::Hash256> verified_order_;
   std::map<core::Hash256, std::string> rejections_;  // bounded FIFO, for GET /tx/{id}
   std::deque<core::Hash256> rejection_order_;

@@ -35,7 +35,7 @@ using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
 class HttpServer {
  public:
-  static constexpr std::size_t kMaxRequestBodyBytes = 64 * 1024;
+  static constexpr std::size_t kMaxRequestBodyBytes = 2 * 1024 * 1024;  // POST /txs batches
   static constexpr std::size_t kMaxConnections = 256;
 
   HttpServer(boost::asio::io_context& io, HttpHandler handler);

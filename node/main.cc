@@ -83,7 +83,39 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
     }
     return node::HttpResponse{200, nlohmann::json{{"tx_id", admission.tx_id.to_hex()}, {"status", "pending"}}.dump()};
   }
-  if (path == "/status" || path == "/tx" || starts("/tx/") || starts("/account/") || starts("/block/")) {
+  if (request.method == "POST" && path == "/txs") {
+    // A batch: {"txs": ["<hex>", ...]}, at most kMaxBatchTxs; one result per transaction.
+    constexpr std::size_t kMaxBatchTxs = 2000;
+    auto doc = nlohmann::json::parse(request.body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object() || !doc.contains("txs") || !doc["txs"].is_array()) {
+      return error(400, "bad_request", "expected {\"txs\": [\"<hex>\", ...]}");
+    }
+    if (doc["txs"].size() > kMaxBatchTxs) {
+      return error(400, "too_many", "at most " + std::to_string(kMaxBatchTxs) + " transactions per batch");
+    }
+    nlohmann::json results = nlohmann::json::array();
+    for (const auto& item : doc["txs"]) {
+      if (!item.is_string()) {
+        results.push_back({{"error", {{"code", "bad_request"}, {"message", "each entry must be a hex string"}}}});
+        continue;
+      }
+      auto bytes = core::from_hex(item.get<std::string>());
+      if (!bytes) {
+        results.push_back({{"error", {{"code", "bad_hex"}, {"message", bytes.status().message()}}}});
+        continue;
+      }
+      const auto admission = app.admit(*bytes, /*from_client=*/true);
+      if (admission.status.is_ok()) {
+        results.push_back({{"tx_id", admission.tx_id.to_hex()}, {"status", "pending"}});
+      } else {
+        results.push_back({{"error",
+                            {{"code", std::string(core::error_code_name(admission.status.code()))},
+                             {"message", admission.status.message()}}}});
+      }
+    }
+    return node::HttpResponse{200, nlohmann::json{{"results", results}}.dump()};
+  }
+  if (path == "/status" || path == "/tx" || path == "/txs" || starts("/tx/") || starts("/account/") || starts("/block/")) {
     return error(405, "method_not_allowed", request.method + " is not allowed on " + path);
   }
   return error(404, "not_found", "no such endpoint: " + path);

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "contracts/types.h"
@@ -62,7 +63,7 @@ class Mempool {
   const std::size_t max_txs_;
   mutable std::mutex mutex_;
   std::uint64_t next_seq_ = 0;
-  std::map<core::Hash256, std::pair<std::uint64_t, std::shared_ptr<const PoolTx>>> by_id_;  // id -> (seq, tx)
+  std::unordered_map<core::Hash256, std::pair<std::uint64_t, std::shared_ptr<const PoolTx>>> by_id_;  // id -> (seq, tx)
   std::map<std::uint64_t, core::Hash256> by_seq_;                                           // arrival order
   std::map<std::pair<core::PublicKey, std::uint64_t>, core::Hash256> by_sender_nonce_;
 };

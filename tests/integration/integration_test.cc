@@ -249,7 +249,7 @@ TEST_F(ClusterTest, BadRpcInputGetsClearErrorsAndChangesNothing) {
   expect_refused(json{{"tx", cluster_->sign(authority, 1, issue_call(firm.public_key(), 5))}}.dump(), "already used");
   expect_refused(json{{"tx", cluster_->sign(authority, 2, issue_call(firm.public_key(), 5), 0)}}.dump(), "expired");
   {
-    auto [code, doc] = cluster_->post(0, "/tx", std::string(100 * 1024, 'a'));
+    auto [code, doc] = cluster_->post(0, "/tx", std::string(3 * 1024 * 1024, 'a'));
     EXPECT_EQ(code, 413u);
   }
   EXPECT_EQ(cluster_->get(0, "/tx/nothex").first, 400u);

@@ -1,0 +1,263 @@
+// loadgen: end-to-end throughput and latency of a real 4-validator network on this machine.
+//
+// Starts 4 carbon-node processes (tests/integration/cluster.h), registers S senders and gives
+// them allowances, pre-signs transfers, and then:
+//   1. saturation: submits N transfers as fast as the RPC takes them (batches of 500 to all 4
+//      nodes) and reports committed tx/s from first submission to last commit;
+//   2. latency: submits at a fixed rate for a few seconds and reports p50/p99 submit-to-commit
+//      latency (commit = first seen in a committed block on node 0, polled every 5 ms);
+// and prints every node's peak RSS (VmHWM). A program that prints figures, not a test.
+//
+//   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "tests/integration/cluster.h"
+
+namespace {
+
+using namespace carbon;  // NOLINT(google-build-using-namespace): a benchmark program
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t peak_rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
+struct Signed {
+  std::string id;
+  std::string hex;
+};
+
+class Observer {
+ public:
+  Observer(const testing::Cluster& cluster, std::uint64_t from_height) : cluster_(cluster), next_height_(from_height + 1) {}
+  // Polls node 0 for new blocks; records when each transaction was first seen committed.
+  void poll_once() {
+    auto status = cluster_.status(0);
+    if (!status) return;
+    const std::uint64_t height = status->value("height", std::uint64_t{0});
+    for (; next_height_ <= height; ++next_height_) {
+      auto [code, block] = cluster_.get(0, "/block/" + std::to_string(next_height_));
+      if (code != 200) return;
+      const auto now = Clock::now();
+      std::lock_guard lock(mutex_);
+      for (const auto& tx : block["txs"]) committed_.emplace(tx.value("tx_id", ""), now);
+    }
+  }
+  std::optional<Clock::time_point> committed_at(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto it = committed_.find(id);
+    if (it == committed_.end()) return std::nullopt;
+    return it->second;
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex_);
+    return committed_.size();
+  }
+  std::uint64_t next_height() const { return next_height_; }
+
+ private:
+  const testing::Cluster& cluster_;
+  std::uint64_t next_height_;
+  std::mutex mutex_;
+  std::map<std::string, Clock::time_point> committed_;
+};
+
+void submit_batch(const testing::Cluster& cluster, std::size_t node, const std::vector<Signed>& txs, std::size_t from,
+                  std::size_t to) {
+  json batch = {{"txs", json::array()}};
+  for (std::size_t i = from; i < to; ++i) batch["txs"].push_back(txs[i].hex);
+  auto [code, doc] = cluster.post(node, "/txs", batch.dump());
+  if (code != 200) std::fprintf(stderr, "loadgen: node%zu refused a batch: %s\n", node, doc.dump().c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!core::init_crypto()) return 1;
+  std::size_t total = 20'000, senders = 200, rate = 5'000, seconds = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::size_t value = std::strtoull(argv[i + 1], nullptr, 10);
+    if (flag == "--txs") total = value;
+    else if (flag == "--senders") senders = value;
+    else if (flag == "--rate") rate = value;
+    else if (flag == "--seconds") seconds = value;
+  }
+  const auto dir = std::filesystem::temp_directory_path() / ("carbon-loadgen-" + std::to_string(::getpid()));
+  testing::Cluster cluster(CARBON_NODE_BIN, dir, 4, static_cast<std::uint16_t>(21000 + (::getpid() % 80) * 100));
+  cluster.start_all();
+  for (std::size_t i = 0; i < 4; ++i) {
+    if (!testing::Cluster::wait_until([&] { return cluster.status(i).has_value(); }, std::chrono::seconds(20))) {
+      std::fprintf(stderr, "node%zu did not start:\n%s", i, cluster.log_tail(i).c_str());
+      return 1;
+    }
+  }
+  std::printf("loadgen: 4 validators up (%u cores on this machine)\n", std::thread::hardware_concurrency());
+
+  // Setup: register and fund the senders.
+  std::vector<core::SecretKey> keys;
+  std::vector<Signed> setup;
+  for (std::size_t s = 0; s < senders; ++s) keys.push_back(core::generate_secret_key());
+  std::uint64_t nonce = 0;
+  for (std::size_t s = 0; s < senders; ++s) {
+    setup.push_back({"", cluster.sign(cluster.authority(), ++nonce,
+                                      contracts::RegisterParticipant{keys[s].public_key(), "sender " + std::to_string(s),
+                                                                     contracts::Role::kCoveredEnterprise})});
+  }
+  for (std::size_t s = 0; s < senders; ++s) {
+    contracts::IssueAllowances issue;
+    issue.to = keys[s].public_key();
+    issue.vintage_year = 2025;
+    issue.quantity_t = 1'000'000;
+    setup.push_back({"", cluster.sign(cluster.authority(), ++nonce, issue)});
+  }
+  for (std::size_t from = 0; from < setup.size(); from += 500) {
+    submit_batch(cluster, 0, setup, from, std::min(setup.size(), from + 500));
+  }
+  if (!testing::Cluster::wait_until(
+          [&] {
+            auto [code, account] = cluster.get(0, "/account/" + cluster.authority().public_key().to_hex());
+            return code == 200 && account.value("nonce", std::uint64_t{0}) == nonce;
+          },
+          std::chrono::seconds(120))) {
+    std::fprintf(stderr, "loadgen: setup did not commit\n");
+    return 1;
+  }
+
+  // Pre-sign every transfer: sender s, nonces 1.., 1 t to the next sender.
+  const std::size_t latency_txs = rate * seconds;
+  const std::size_t per_sender = (total + latency_txs) / senders + 1;
+  std::vector<std::vector<Signed>> by_sender(senders);
+  const auto sign_start = Clock::now();
+  for (std::size_t s = 0; s < senders; ++s) {
+    for (std::size_t k = 1; k <= per_sender; ++k) {
+      contracts::SignedTx tx;
+      tx.tx.chain_id = cluster.chain_id();
+      tx.tx.sender = keys[s].public_key();
+      tx.tx.nonce = k;
+      tx.tx.expiry_height = 1'000'000;
+      contracts::TransferUnits transfer;
+      transfer.to = keys[(s + 1) % senders].public_key();
+      transfer.product = contracts::ProductId::allowance(2025);
+      transfer.quantity_t = 1;
+      tx.tx.call = transfer;
+      contracts::sign_tx(tx, keys[s]);
+      by_sender[s].push_back({contracts::tx_id(tx).to_hex(), core::to_hex(contracts::encode_signed_tx(tx))});
+    }
+  }
+  const double sign_seconds = std::chrono::duration<double>(Clock::now() - sign_start).count();
+  // Interleave senders so every batch holds consecutive nonces of many senders; sender s always
+  // goes to node s % 4 (as a client sticks to one node).
+  std::vector<std::vector<Signed>> saturation(4), paced(4);
+  for (std::size_t k = 0; k < per_sender; ++k) {
+    for (std::size_t s = 0; s < senders; ++s) {
+      const bool in_saturation = k * senders + s < total;
+      (in_saturation ? saturation : paced)[s % 4].push_back(by_sender[s][k]);
+    }
+  }
+
+  auto status = cluster.status(0);
+  Observer observer(cluster, status->value("height", std::uint64_t{0}));
+  std::atomic<bool> observing{true};
+  std::thread observe([&] {
+    while (observing) {
+      observer.poll_once();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+
+  // Phase 1: saturation.
+  const auto start = Clock::now();
+  std::vector<std::thread> submitters;
+  for (std::size_t node = 0; node < 4; ++node) {
+    submitters.emplace_back([&, node] {
+      for (std::size_t from = 0; from < saturation[node].size(); from += 500) {
+        submit_batch(cluster, node, saturation[node], from, std::min(saturation[node].size(), from + 500));
+      }
+    });
+  }
+  for (auto& thread : submitters) thread.join();
+  const double submit_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::size_t saturation_total = 0;
+  for (const auto& list : saturation) saturation_total += list.size();
+  testing::Cluster::wait_until([&] { return observer.count() >= saturation_total; }, std::chrono::seconds(180));
+  Clock::time_point last_commit = start;
+  std::size_t committed = 0;
+  for (const auto& list : saturation) {
+    for (const auto& tx : list) {
+      if (auto at = observer.committed_at(tx.id)) {
+        ++committed;
+        last_commit = std::max(last_commit, *at);
+      }
+    }
+  }
+  const double saturation_seconds = std::chrono::duration<double>(last_commit - start).count();
+
+  // Phase 2: paced submission for latency.
+  std::vector<std::pair<std::string, Clock::time_point>> submitted;
+  std::mutex submitted_mutex;
+  const auto paced_start = Clock::now();
+  submitters.clear();
+  constexpr auto kTick = std::chrono::milliseconds(20);
+  for (std::size_t node = 0; node < 4; ++node) {
+    submitters.emplace_back([&, node] {
+      const std::size_t per_tick = std::max<std::size_t>(1, rate / 4 / 50);
+      auto next = Clock::now();
+      for (std::size_t from = 0; from < paced[node].size(); from += per_tick) {
+        std::this_thread::sleep_until(next);
+        next += kTick;
+        const std::size_t to = std::min(paced[node].size(), from + per_tick);
+        const auto now = Clock::now();
+        submit_batch(cluster, node, paced[node], from, to);
+        std::lock_guard lock(submitted_mutex);
+        for (std::size_t i = from; i < to; ++i) submitted.emplace_back(paced[node][i].id, now);
+      }
+    });
+  }
+  for (auto& thread : submitters) thread.join();
+  testing::Cluster::wait_until([&] { return observer.count() >= saturation_total + submitted.size(); },
+                               std::chrono::seconds(60));
+  observing = false;
+  observe.join();
+  std::vector<double> latencies_ms;
+  for (const auto& [id, at] : submitted) {
+    if (auto done = observer.committed_at(id)) {
+      latencies_ms.push_back(std::chrono::duration<double, std::milli>(*done - at).count());
+    }
+  }
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  auto percentile = [&](double p) {
+    return latencies_ms.empty() ? 0.0 : latencies_ms[static_cast<std::size_t>(p * static_cast<double>(latencies_ms.size() - 1))];
+  };
+  const double paced_seconds = std::chrono::duration<double>(Clock::now() - paced_start).count();
+
+  std::printf("signing: %zu transfers pre-signed in %.2f s (%.0f/s on one core)\n", senders * per_sender, sign_seconds,
+              static_cast<double>(senders * per_sender) / sign_seconds);
+  std::printf("saturation: %zu of %zu transfers committed in %.2f s (submitted in %.2f s): %.0f committed tx/s\n",
+              committed, saturation_total, saturation_seconds, submit_seconds,
+              static_cast<double>(committed) / saturation_seconds);
+  std::printf("latency at %zu tx/s offered for %zu s: %zu of %zu committed, p50 %.0f ms, p99 %.0f ms (%.1f s)\n", rate,
+              seconds, latencies_ms.size(), submitted.size(), percentile(0.50), percentile(0.99), paced_seconds);
+  for (std::size_t i = 0; i < 4; ++i) {
+    std::printf("node%zu peak RSS: %.1f MiB\n", i, static_cast<double>(peak_rss_kib(cluster.pid(i))) / 1024.0);
+  }
+  cluster.stop_all();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
