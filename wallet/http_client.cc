@@ -60,12 +60,17 @@ core::Result<HttpReply> NodeClient::request(const std::string& method, const std
     req.body() = body;
   }
   req.prepare_payload();
-  http::write(stream, req, error);
-  if (error) return core::Status::error(core::ErrorCode::kIoError, "cannot send to " + url_ + ": " + error.message());
+  beast::error_code write_error;
+  http::write(stream, req, write_error);
+  // Even if sending failed, the node may have answered first (e.g. 413 for a body over its
+  // limit, before closing): read what it said.
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxReplyBytes);
   http::read(stream, buffer, parser, error);
+  if (error && write_error) {
+    return core::Status::error(core::ErrorCode::kIoError, "cannot send to " + url_ + ": " + write_error.message());
+  }
   if (error) return core::Status::error(core::ErrorCode::kIoError, "no answer from " + url_ + ": " + error.message());
   stream.socket().shutdown(tcp::socket::shutdown_both, error);
   return HttpReply{parser.get().result_int(), parser.get().body()};
