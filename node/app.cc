@@ -152,6 +152,11 @@ Admission NodeApp::admit(core::ByteView encoded, bool from_client) {
   if (auto status = check_stateless(tx, result.tx_id); !status.is_ok()) return fail(status);
   remember_verified(result.tx_id);
   const consensus::Height next_height = executed_height_.load() + 1;
+  if (tx.tx.expiry_height > next_height + kMaxExpiryBlocks) {
+    return fail(Status::error(ErrorCode::kOutOfBounds, "expiry height " + std::to_string(tx.tx.expiry_height) +
+                                                           " is too far ahead: at most " +
+                                                           std::to_string(next_height + kMaxExpiryBlocks)));
+  }
   if (tx.tx.expiry_height < next_height) {
     return fail(Status::error(ErrorCode::kConflict, "expired: valid up to height " + std::to_string(tx.tx.expiry_height) +
                                                         ", the chain is at height " + std::to_string(next_height - 1)));
@@ -260,7 +265,7 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
     }
   }
   const auto selected = mempool_.select(
-      std::min(config_.max_block_txs, kMaxTxsPerPayload),
+      std::min(config_.max_block_txs, kMaxTxsPerPayload), height,
       [&](const core::PublicKey& sender) {
         auto it = chain_nonce.find(sender);
         return std::max(committed_nonce(sender), it == chain_nonce.end() ? 0 : it->second) + 1;
@@ -272,8 +277,19 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
     if (bytes > consensus::kMaxPayloadBytes - 1024) break;
     payload.txs.push_back(EncodedTx{*tx->bytes});
   }
-  (void)height;
   return encode_payload(payload);
+}
+
+bool NodeApp::has_pending_work() const {
+  // Transactions still on their way to execution need successor blocks to commit; otherwise
+  // only transactions that could go into a block now count.
+  {
+    std::lock_guard lock(seen_mutex_);
+    for (const auto& [id, seen] : seen_blocks_) {
+      if (!seen.tx_ids.empty()) return true;
+    }
+  }
+  return mempool_.has_ready([this](const core::PublicKey& sender) { return committed_nonce(sender); });
 }
 
 bool NodeApp::payload_acceptable(const consensus::Block& block) const {
@@ -281,6 +297,19 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
   // failures (nonce, balance) are for execution to report in receipts.
   auto payload = decode_payload(block.payload);
   if (!payload) return false;
+  // The proposer's state-root claim: about an earlier height, and, where this node has executed
+  // that height, equal to its own root. (A voter still executing it cannot check and does not
+  // hold up the vote; enough honest voters have it that a false claim does not gather a QC.)
+  if (payload->executed_height >= block.header.height) return false;
+  if (payload->executed_height > 0 && payload->executed_height <= executed_height_.load()) {
+    auto mine = store_.state_root(payload->executed_height);
+    if (mine && *mine && **mine != payload->executed_root) {
+      spdlog::warn("refusing to vote for block {}: its proposer claims state root {} at height {}, this node has {}",
+                   block.header.height, payload->executed_root.short_hex(), payload->executed_height,
+                   (*mine)->short_hex());
+      return false;
+    }
+  }
   SeenBlock seen;
   seen.parent_id = block.header.parent_id;
   seen.height = block.header.height;
@@ -291,8 +320,10 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
     const core::Hash256 id = contracts::tx_id(*tx);
     if (!check_stateless(*tx, id).is_ok()) return false;
     seen.tx_ids.push_back(id);
-    auto& highest = seen.highest_nonce[tx->tx.sender];
-    highest = std::max(highest, tx->tx.nonce);
+    if (tx->tx.expiry_height >= block.header.height) {  // an expired one will not use its nonce
+      auto& highest = seen.highest_nonce[tx->tx.sender];
+      highest = std::max(highest, tx->tx.nonce);
+    }
     txs.push_back(PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(encoded.bytes)});
   }
   auto* self = const_cast<NodeApp*>(this);  // caches only; the verdict depends on the block alone
@@ -310,8 +341,10 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
 void NodeApp::on_commit(std::vector<consensus::Block> blocks) {
   for (auto& block : blocks) {
     if (queued_blocks_.fetch_add(1) >= kMaxQueuedBlocks) {
-      // Execution is far behind consensus; the node cannot keep up and says so.
-      halt("execution is more than " + std::to_string(kMaxQueuedBlocks) + " blocks behind consensus");
+      // Execution is far behind consensus (a long catch-up): stop rather than queue without
+      // bound. Nothing is lost: after a restart the node resumes from its last executed block.
+      halt("execution fell more than " + std::to_string(kMaxQueuedBlocks) +
+           " blocks behind consensus; restart the node to resume catching up");
       return;
     }
     boost::asio::post(execution_, [this, block = std::move(block)] {
@@ -323,8 +356,8 @@ void NodeApp::on_commit(std::vector<consensus::Block> blocks) {
 
 void NodeApp::halt(const std::string& why) {
   if (halted_.exchange(true)) return;
-  spdlog::critical("HALT: {}. This node stops executing and accepting transactions; it must not go on with a "
-                   "state the others do not share. Investigate, then restore its data directory.",
+  spdlog::critical("HALT: {}. This node stops executing and accepting transactions (consensus still orders "
+                   "blocks); it must not go on with a state the others may not share.",
                    why);
 }
 
@@ -368,17 +401,15 @@ void NodeApp::execute(const consensus::Block& block) {
     // commits) fails the second time on its nonce; its receipt stays that of the first time.
     const core::Hash256& id = result.receipts[i].tx_id;
     if (!receipted.insert(id).second) continue;
-    if (auto existing = store_.get(NodeStore::id_key('t', id)); existing && *existing) continue;
+    // A transaction that failed its pre-checks (e.g. a nonce not yet due) may apply in a later
+    // block: a success replaces the earlier failure; a later failure never replaces anything.
+    if (!result.receipts[i].ok()) {
+      if (auto existing = store_.get(NodeStore::id_key('t', id)); existing && *existing) continue;
+    }
     StoredReceipt stored{height, static_cast<std::uint32_t>(i), result.receipts[i]};
     batch.Put(NodeStore::id_key('t', id), as_string(core::codec::encode(stored)));
   }
-  std::vector<core::Hash256> pending_to_forget;
-  if (auto pending = store_.load_pending_blocks()) {
-    for (const auto& old : *pending) {
-      if (old.header.height <= height) pending_to_forget.push_back(old.id());
-    }
-  }
-  if (auto status = store_.commit_block(block, result.state_root, std::move(batch), pending_to_forget); !status.is_ok()) {
+  if (auto status = store_.commit_block(block, result.state_root, std::move(batch)); !status.is_ok()) {
     halt(status.to_string());
     return;
   }
@@ -389,7 +420,10 @@ void NodeApp::execute(const consensus::Block& block) {
   executed_height_ = height;
   std::size_t failed = 0;
   for (const auto& receipt : result.receipts) failed += receipt.ok() ? 0u : 1u;
-  mempool_.on_committed(height, ids, [this](const core::PublicKey& sender) { return committed_nonce(sender); });
+  std::set<core::PublicKey> senders;
+  for (const auto& tx : txs) senders.insert(tx.tx.sender);
+  mempool_.on_committed(height, ids, senders,
+                        [this](const core::PublicKey& sender) { return committed_nonce(sender); });
   {
     std::lock_guard lock(seen_mutex_);
     std::erase_if(seen_blocks_, [height](const auto& entry) { return entry.second.height <= height; });
@@ -482,7 +516,9 @@ std::pair<unsigned, std::string> NodeApp::rpc_block(const std::string& height_te
   char* end = nullptr;
   errno = 0;
   const unsigned long long height = std::strtoull(height_text.c_str(), &end, 10);
-  if (height_text.empty() || errno != 0 || *end != '\0') return bad_request("a block height is a number");
+  if (height_text.empty() || height_text[0] < '0' || height_text[0] > '9' || errno != 0 || *end != '\0') {
+    return bad_request("a block height is a non-negative number");
+  }
   auto block = store_.committed_block(height);
   if (!block) return {500, error_json("internal", block.status().message())};
   if (!*block) return not_found("no committed block at height " + height_text);

@@ -43,10 +43,12 @@ class NodeApp final : public Application {
   static constexpr std::size_t kMaxVerifiedCache = 200'000;
   static constexpr std::size_t kGossipBatchTxs = 256;
   static constexpr std::uint64_t kGossipDelayMs = 5;
-  static constexpr std::size_t kMaxQueuedBlocks = 4096;
+  static constexpr std::size_t kMaxQueuedBlocks = 65'536;
   // Proposed blocks remembered (above the executed height) to know which transactions a new
   // block's ancestors already hold.
   static constexpr std::size_t kMaxSeenBlocks = 4096;
+  // A transaction may name an expiry at most this many blocks ahead (so none lingers forever).
+  static constexpr std::uint64_t kMaxExpiryBlocks = 100'000;
 
   NodeApp(boost::asio::io_context& io, const Genesis& genesis, const NodeConfig& config, NodeStore& store);
   ~NodeApp() override;
@@ -65,7 +67,7 @@ class NodeApp final : public Application {
   // Application (consensus strand).
   core::Bytes build_payload(const core::Hash256& parent_id, consensus::Height height) override;
   bool payload_acceptable(const consensus::Block& block) const override;
-  bool has_pending_work() const override { return !mempool_.empty(); }
+  bool has_pending_work() const override;
   void on_commit(std::vector<consensus::Block> blocks) override;
 
   // RPC answers: JSON text and an HTTP status.

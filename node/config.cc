@@ -27,6 +27,7 @@ core::Result<std::string> read_file(const std::filesystem::path& path) {
   if (ec) return Status::error(ErrorCode::kNotFound, "cannot read " + path.string() + ": " + ec.message());
   if (size > kMaxConfigFileBytes) return invalid(path.string() + " is larger than 1 MiB");
   std::ifstream in(path);
+  if (!in) return Status::error(ErrorCode::kIoError, "cannot open " + path.string() + ": " + std::strerror(errno));
   std::stringstream text;
   text << in.rdbuf();
   return text.str();

@@ -59,12 +59,16 @@ core::Status Driver::start() {
 bool Driver::is_valid(const Block& block) const { return app_.payload_acceptable(block); }
 
 void Driver::on_peer_message(consensus::ValidatorIndex from, core::Bytes bytes) {
-  if (inflight_verifications_.fetch_add(1) >= kMaxInflightVerifications) {
+  const std::size_t size = bytes.size();
+  const std::size_t waiting = inflight_verifications_.fetch_add(1);
+  const std::size_t waiting_bytes = inflight_verification_bytes_.fetch_add(size);
+  if (waiting >= kMaxInflightVerifications || waiting_bytes + size > kMaxInflightVerificationBytes) {
     inflight_verifications_.fetch_sub(1);
+    inflight_verification_bytes_.fetch_sub(size);
     dropped_.fetch_add(1);
     return;
   }
-  boost::asio::post(verify_pool_, [this, from, bytes = std::move(bytes)]() mutable {
+  boost::asio::post(verify_pool_, [this, from, size, bytes = std::move(bytes)]() mutable {
     auto decoded = consensus::decode_message(bytes);
     std::optional<consensus::Rejection> rejection;
     if (!decoded) {
@@ -73,6 +77,7 @@ void Driver::on_peer_message(consensus::ValidatorIndex from, core::Bytes bytes) 
       rejection = message_verifier_.verify(from, *decoded);
     }
     inflight_verifications_.fetch_sub(1);
+    inflight_verification_bytes_.fetch_sub(size);
     if (rejection) {
       dropped_.fetch_add(1);
       std::lock_guard lock(drops_mutex_);

@@ -74,6 +74,7 @@ class Driver final : private consensus::PayloadValidator {
     std::uint64_t max_empty_block_delay_ms = 500;
   };
   static constexpr std::size_t kMaxInflightVerifications = 4096;
+  static constexpr std::size_t kMaxInflightVerificationBytes = 64u * 1024u * 1024u;
 
   Driver(boost::asio::io_context& io, boost::asio::thread_pool& verify_pool, Options options,
          const consensus::Signer& signer, NodeStore& store, PeerNetwork& network, Application& app);
@@ -111,6 +112,7 @@ class Driver final : private consensus::PayloadValidator {
   bool halted_ = false;
 
   std::atomic<std::size_t> inflight_verifications_{0};
+  std::atomic<std::size_t> inflight_verification_bytes_{0};
   std::atomic<consensus::Round> round_{0};
   std::atomic<consensus::Height> committed_height_{0};
   std::atomic<std::uint64_t> dropped_{0};

@@ -1,5 +1,7 @@
 #include "node/http_server.h"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -91,7 +93,11 @@ HttpServer::HttpServer(boost::asio::io_context& io, HttpHandler handler)
       acceptor_(io),
       open_connections_(std::make_shared<std::atomic<std::size_t>>(0)) {}
 
-HttpServer::~HttpServer() { stop(); }
+HttpServer::~HttpServer() {
+  // By now the io_context no longer runs our handlers: close directly.
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+}
 
 core::Status HttpServer::start(const std::string& host, std::uint16_t port) {
   beast::error_code error;
@@ -112,14 +118,25 @@ core::Status HttpServer::start(const std::string& host, std::uint16_t port) {
 }
 
 void HttpServer::stop() {
-  beast::error_code ignored;
-  acceptor_.close(ignored);
+  // Closed on the io_context, not racing an accept handler that may be re-arming it.
+  boost::asio::post(acceptor_.get_executor(), [this] {
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+  });
 }
 
 void HttpServer::accept() {
   acceptor_.async_accept(boost::asio::make_strand(io_), [this](beast::error_code error, tcp::socket socket) {
-    if (error == boost::asio::error::operation_aborted) return;
-    if (!error) {
+    if (error == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
+    if (error) {
+      // Out of file descriptors, most likely: wait a little instead of spinning on accept.
+      auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(100));
+      timer->async_wait([this, timer](const beast::error_code&) {
+        if (acceptor_.is_open()) accept();
+      });
+      return;
+    }
+    {
       if (open_connections_->fetch_add(1) >= kMaxConnections) {
         open_connections_->fetch_sub(1);
         beast::error_code ignored;

@@ -4,8 +4,9 @@
 // (further connections are closed at once), 30 s of inactivity closes a connection.
 // The handler runs on the io_context threads and must not block for long.
 //
-// Thread safety: start() and stop() from one thread; the handler may be called concurrently
-// from several io_context threads.
+// Thread safety: start() before the io_context runs; stop() from any thread (it closes the
+// acceptor on the io_context); destroy only after the io_context stopped running. The handler may
+// be called concurrently from several io_context threads.
 #pragma once
 
 #include <atomic>

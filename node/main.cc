@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <atomic>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -152,6 +153,9 @@ int run_node(const std::string& config_path) {
   }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  // At least two io threads: PeerManager::stop() (from the signal handler) waits for its strand,
+  // which needs another thread to run it.
+  const unsigned io_threads = std::max(2u, cores);
   boost::asio::io_context io;
   boost::asio::thread_pool verify_pool(cores);
 
@@ -169,6 +173,9 @@ int run_node(const std::string& config_path) {
   }
   peer_config.listen_address = {config->p2p_listen.host, config->p2p_listen.port};
   std::unique_ptr<node::Driver> driver;
+  constexpr std::size_t kMaxGossipBytesInFlight = 32u * 1024u * 1024u;
+  std::atomic<std::size_t> gossip_bytes_in_flight{0};
+  std::atomic<std::uint64_t> gossip_frames_dropped{0};
   node::p2p::PeerCallbacks callbacks;
   callbacks.on_message = [&](std::size_t peer, core::Bytes frame) {
     if (frame.empty()) return;
@@ -176,8 +183,17 @@ int run_node(const std::string& config_path) {
     if (kind == node::FrameKind::kConsensus) {
       driver->on_peer_message(static_cast<consensus::ValidatorIndex>(peer), core::Bytes(frame.begin() + 1, frame.end()));
     } else if (kind == node::FrameKind::kTxGossip) {
-      boost::asio::post(verify_pool, [&app, frame = std::move(frame)] {
+      // Bounded: gossip waiting for verification may hold at most kMaxGossipBytesInFlight;
+      // beyond that frames are dropped (the transactions reach the leader by other routes).
+      const std::size_t bytes = frame.size();
+      if (gossip_bytes_in_flight.fetch_add(bytes) + bytes > kMaxGossipBytesInFlight) {
+        gossip_bytes_in_flight.fetch_sub(bytes);
+        gossip_frames_dropped.fetch_add(1);
+        return;
+      }
+      boost::asio::post(verify_pool, [&app, &gossip_bytes_in_flight, frame = std::move(frame)] {
         app.on_gossip_frame(core::ByteView(frame).subspan(1));
+        gossip_bytes_in_flight.fetch_sub(frame.size());
       });
     } else {
       spdlog::debug("dropped a frame of unknown kind {} from validator {}", frame[0], peer);
@@ -205,6 +221,8 @@ int run_node(const std::string& config_path) {
   options.genesis = consensus::make_genesis_block(genesis->chain_id, validators.epoch, genesis->genesis_time_ms);
   options.tick_ms = config->tick_ms;
   options.base_timeout_ticks = config->base_timeout_ticks;
+  // An idle leader's wait must stay well inside the round timeout, or idle rounds would time out.
+  options.max_empty_block_delay_ms = std::min<std::uint64_t>(500, config->tick_ms * config->base_timeout_ticks / 3);
   driver = std::make_unique<node::Driver>(io, verify_pool, options, signer, **store, network, app);
   app.set_driver(driver.get());
   app.set_gossip([&peers](core::Bytes frame) { peers.broadcast(std::move(frame)); });
@@ -234,7 +252,7 @@ int run_node(const std::string& config_path) {
     io.stop();
   });
   std::vector<std::thread> threads;
-  for (unsigned i = 1; i < cores; ++i) threads.emplace_back([&io] { io.run(); });
+  for (unsigned i = 1; i < io_threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& thread : threads) thread.join();
   verify_pool.join();

@@ -39,6 +39,18 @@ std::uint64_t Mempool::highest_pending_nonce(const core::PublicKey& sender) cons
   return it->first.first == sender ? it->first.second : 0;
 }
 
+bool Mempool::has_ready(const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce) const {
+  std::lock_guard lock(mutex_);
+  // by_sender_nonce_ is ordered by (sender, nonce): look at each sender's lowest nonce only.
+  for (auto it = by_sender_nonce_.begin(); it != by_sender_nonce_.end();) {
+    const core::PublicKey sender = it->first.first;
+    if (it->first.second <= committed_nonce(sender) + 1) return true;
+    it = by_sender_nonce_.lower_bound({sender, UINT64_MAX});
+    if (it != by_sender_nonce_.end() && it->first.first == sender) ++it;
+  }
+  return false;
+}
+
 bool Mempool::empty() const {
   std::lock_guard lock(mutex_);
   return by_id_.empty();
@@ -50,7 +62,7 @@ std::size_t Mempool::size() const {
 }
 
 std::vector<std::shared_ptr<const PoolTx>> Mempool::select(
-    std::size_t max_txs, const std::function<std::uint64_t(const core::PublicKey&)>& next_nonce,
+    std::size_t max_txs, std::uint64_t height, const std::function<std::uint64_t(const core::PublicKey&)>& next_nonce,
     const std::set<core::Hash256>& exclude) {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<const PoolTx>> out;
@@ -59,6 +71,7 @@ std::vector<std::shared_ptr<const PoolTx>> Mempool::select(
     if (out.size() >= max_txs) break;
     if (exclude.count(id) > 0) continue;
     const auto& entry = by_id_.at(id).second;
+    if (entry->tx.tx.expiry_height < height) continue;  // would fail as expired
     const core::PublicKey& sender = entry->tx.tx.sender;
     auto it = wanted.find(sender);
     if (it == wanted.end()) it = wanted.emplace(sender, next_nonce(sender)).first;
@@ -78,14 +91,10 @@ void Mempool::erase_locked(const core::Hash256& id) {
 }
 
 void Mempool::on_committed(std::uint64_t height, const std::vector<core::Hash256>& ids,
+                           const std::set<core::PublicKey>& senders,
                            const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce) {
   std::lock_guard lock(mutex_);
-  std::set<core::PublicKey> senders;
-  for (const auto& id : ids) {
-    auto it = by_id_.find(id);
-    if (it != by_id_.end()) senders.insert(it->second.second->tx.tx.sender);
-    erase_locked(id);
-  }
+  for (const auto& id : ids) erase_locked(id);
   // Transactions whose nonce is now used can never apply.
   for (const auto& sender : senders) {
     const std::uint64_t used = committed_nonce(sender);

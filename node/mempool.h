@@ -49,12 +49,16 @@ class Mempool {
 
   // Up to max_txs transactions for a new block. next_nonce(sender) gives the nonce the sender
   // needs next on the chain being extended; `exclude` holds the transactions already on it.
-  std::vector<std::shared_ptr<const PoolTx>> select(std::size_t max_txs,
+  std::vector<std::shared_ptr<const PoolTx>> select(std::size_t max_txs, std::uint64_t height,
                                                     const std::function<std::uint64_t(const core::PublicKey&)>& next_nonce,
                                                     const std::set<core::Hash256>& exclude);
+  // Whether some sender's next transaction (committed nonce + 1) is waiting: if not, a block now
+  // would be empty (transactions behind a nonce gap wait for the missing one).
+  bool has_ready(const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce) const;
   // A block at `height` was executed holding `ids`: remove them and drop whatever can no longer
   // apply (nonce used, expired).
-  void on_committed(std::uint64_t height, const std::vector<core::Hash256>& ids,
+  // `senders` are the senders of every transaction in the block (some may not be in this pool).
+  void on_committed(std::uint64_t height, const std::vector<core::Hash256>& ids, const std::set<core::PublicKey>& senders,
                     const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce);
 
  private:

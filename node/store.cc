@@ -54,6 +54,8 @@ core::Result<std::unique_ptr<NodeStore>> NodeStore::open(const std::filesystem::
   leveldb::Options options;
   options.create_if_missing = true;
   options.paranoid_checks = true;
+  // Leave file descriptors for peers and RPC clients (the default is 1000).
+  options.max_open_files = 256;
   leveldb::DB* raw = nullptr;
   const auto status = leveldb::DB::Open(options, (data_dir / "db").string(), &raw);
   if (!status.ok()) return io_error("cannot open the database in " + data_dir.string(), status);
@@ -70,7 +72,11 @@ core::Result<std::unique_ptr<NodeStore>> NodeStore::open(const std::filesystem::
 
 Status NodeStore::persist_for_vote(const std::vector<consensus::Block>& blocks, const consensus::SafetyData* safety) {
   leveldb::WriteBatch batch;
-  for (const auto& block : blocks) batch.Put(id_key('p', block.id()), to_string(consensus::encode_block(block)));
+  for (const auto& block : blocks) {
+    const core::Hash256 id = block.id();
+    batch.Put(height_key('p', block.header.height) + std::string(id.bytes.begin(), id.bytes.end()),
+              to_string(consensus::encode_block(block)));
+  }
   if (safety != nullptr) batch.Put(kSafetyKey, to_string(consensus::encode_safety_data(*safety)));
   leveldb::WriteOptions options;
   options.sync = true;  // the vote or timeout that follows must not outlive this write
@@ -126,12 +132,19 @@ core::Result<std::optional<core::Hash256>> NodeStore::state_root(consensus::Heig
 }
 
 Status NodeStore::commit_block(const consensus::Block& block, const core::Hash256& state_root,
-                               leveldb::WriteBatch batch, const std::vector<core::Hash256>& pending_to_forget) {
+                               leveldb::WriteBatch batch) {
   CARBON_ASSERT(block.header.height == committed_height_ + 1);
   batch.Put(height_key('c', block.header.height), to_string(consensus::encode_block(block)));
   batch.Put(height_key('r', block.header.height), std::string(state_root.bytes.begin(), state_root.bytes.end()));
   batch.Put(kTipKey, u64be(block.header.height));
-  for (const auto& id : pending_to_forget) batch.Delete(id_key('p', id));
+  {
+    // Pending blocks sort by height: forget those at or below the committed one.
+    const std::string end = height_key('p', block.header.height + 1);
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+    for (it->Seek("p"); it->Valid() && it->key().starts_with("p") && it->key().ToString() < end; it->Next()) {
+      batch.Delete(it->key());
+    }
+  }
   leveldb::WriteOptions options;
   options.sync = true;
   const auto status = db_->Write(options, &batch);

@@ -2,7 +2,7 @@
 //
 // Key layout (prefix byte, then big-endian integers so keys sort by height):
 //   's'                          SafetyData (consensus/types.h), written with sync
-//   'p' <block id>               a voted-for, not yet committed block (PersistBlockEffect)
+//   'p' <height u64be> <block id> a voted-for, not yet committed block (PersistBlockEffect)
 //   'c' <height u64be>           a committed block, with everything the executor wrote for it
 //   'm' "tip"                    the committed height
 //   'r' <height u64be>           the state root after executing that height
@@ -49,10 +49,9 @@ class NodeStore {
   core::Result<std::optional<core::Hash256>> state_root(consensus::Height height) const;
 
   // Commits one block: the block, the state root after it, and everything in `batch` (state
-  // changes and receipts the executor staged), plus removal of pending blocks at or below its
+  // changes and receipts the executor staged), plus removal of the pending blocks at or below its
   // height — atomically and durably.
-  core::Status commit_block(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch batch,
-                            const std::vector<core::Hash256>& pending_to_forget);
+  core::Status commit_block(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch batch);
 
   // Raw reads for the executor's state store and the RPC.
   core::Result<std::optional<std::string>> get(const std::string& key) const;

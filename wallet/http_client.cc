@@ -5,6 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 namespace carbon::wallet {
 
@@ -46,12 +48,16 @@ core::Result<HttpReply> NodeClient::request(const std::string& method, const std
   tcp::resolver resolver(io);
   const auto endpoints = resolver.resolve(host_, port_, error);
   if (error) return core::Status::error(core::ErrorCode::kIoError, "cannot resolve " + url_ + ": " + error.message());
-  stream.expires_after(kRequestTimeout);
+  stream.expires_after(kRequestTimeout);  // bounds the connect (asynchronous inside Beast)
   stream.connect(endpoints, error);
   if (error) {
     return core::Status::error(core::ErrorCode::kIoError,
                                "node unreachable at " + url_ + " (" + error.message() + "); is it running?");
   }
+  // Blocking reads and writes ignore the stream's expiry: bound them at the socket.
+  const timeval timeout{static_cast<time_t>(kRequestTimeout.count()), 0};
+  ::setsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  ::setsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   http::request<http::string_body> req(method == "POST" ? http::verb::post : http::verb::get, target, 11);
   req.set(http::field::host, host_);
   req.set(http::field::user_agent, "carbon-wallet");

@@ -160,7 +160,7 @@ void print_receipt(const Options& options, const json& record) {
     std::cout << record.dump() << std::endl;
     return;
   }
-  const auto& receipt = record["receipt"];
+  const json receipt = record.value("receipt", json::object());
   if (receipt.value("ok", false)) {
     std::cout << "committed at height " << record.value("height", 0) << ": ok" << std::endl;
   } else {
@@ -207,7 +207,7 @@ int submit(const Options& options, const std::string& signer_name, contracts::Ca
     const std::string state = record.value("status", "");
     if (state == "committed") {
       print_receipt(options, record);
-      return record["receipt"].value("ok", false) ? 0 : kExitFailed;
+      return record.value("receipt", json::object()).value("ok", false) ? 0 : kExitFailed;
     }
     if (state == "rejected") fail(options, kExitFailed, "rejected: " + record.value("reason", ""));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -217,7 +217,22 @@ int submit(const Options& options, const std::string& signer_name, contracts::Ca
 
 }  // namespace
 
+int run(int argc, char** argv);
+
 int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const nlohmann::json::exception& error) {
+    // The node answered JSON of an unexpected shape (another program on that port?).
+    std::cerr << "carbon-wallet: unexpected answer from the node: " << error.what() << std::endl;
+    return kExitFailed;
+  } catch (const std::exception& error) {
+    std::cerr << "carbon-wallet: " << error.what() << std::endl;
+    return kExitFailed;
+  }
+}
+
+int run(int argc, char** argv) {
   if (!core::init_crypto()) {
     std::fprintf(stderr, "carbon-wallet: libsodium failed to initialize\n");
     return 1;
@@ -336,8 +351,9 @@ int main(int argc, char** argv) {
     std::cout << account.value("name", "") << " (" << account.value("role", "") << ")"
               << (account.value("frozen", false) ? " FROZEN" : "") << "  nonce " << account.value("nonce", 0)
               << "  at height " << account.value("height", 0) << std::endl;
-    if (account["balances"].empty()) std::cout << "  no units" << std::endl;
-    for (const auto& entry : account["balances"]) {
+    const json balances = account.value("balances", json::array());
+    if (balances.empty()) std::cout << "  no units" << std::endl;
+    for (const auto& entry : balances) {
       std::cout << "  " << entry.value("product", "") << ": " << entry.value("quantity_t", 0) << " t" << std::endl;
     }
     return 0;
@@ -346,7 +362,7 @@ int main(int argc, char** argv) {
     const json record = call_node(options, "GET", "/tx/" + id);
     if (record.value("status", "") == "committed") {
       print_receipt(options, record);
-      return record["receipt"].value("ok", false) ? 0 : kExitFailed;
+      return record.value("receipt", json::object()).value("ok", false) ? 0 : kExitFailed;
     }
     if (options.json_output) {
       std::cout << record.dump() << std::endl;

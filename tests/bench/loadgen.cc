@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
       tx.tx.chain_id = cluster.chain_id();
       tx.tx.sender = keys[s].public_key();
       tx.tx.nonce = k;
-      tx.tx.expiry_height = 1'000'000;
+      tx.tx.expiry_height = 50'000;
       contracts::TransferUnits transfer;
       transfer.to = keys[(s + 1) % senders].public_key();
       transfer.product = contracts::ProductId::allowance(2025);

@@ -55,7 +55,7 @@ class Cluster {
 
   // A signed transaction from `key` with the given nonce, as hex for POST /tx.
   std::string sign(const core::SecretKey& key, std::uint64_t nonce, contracts::Call call,
-                   std::uint64_t expiry_height = 1'000'000) const;
+                   std::uint64_t expiry_height = 50'000) const;
 
   std::string log_tail(std::size_t i, std::size_t lines = 30) const;
 
