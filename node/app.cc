@@ -134,6 +134,7 @@ std::uint64_t NodeApp::committed_nonce(const core::PublicKey& sender) const {
 }
 
 Admission NodeApp::admit(core::ByteView encoded, bool from_client) {
+  if (config_.bench_ordering_only) return admit_raw(encoded, from_client);
   Admission result;
   auto decoded = contracts::decode_signed_tx(encoded);
   if (!decoded) {
@@ -181,22 +182,60 @@ Admission NodeApp::admit(core::ByteView encoded, bool from_client) {
     if (status.code() == ErrorCode::kConflict && mempool_.contains(result.tx_id)) return result;
     return fail(status);
   }
-  if (from_client && gossip_) {
-    boost::asio::post(gossip_strand_, [this, bytes] {
-      gossip_queue_.push_back(bytes);
-      if (gossip_queue_.size() >= kGossipBatchTxs) {
-        flush_gossip();
-      } else if (!gossip_timer_armed_) {
-        gossip_timer_armed_ = true;
-        gossip_timer_.expires_after(std::chrono::milliseconds(kGossipDelayMs));
-        gossip_timer_.async_wait([this](const boost::system::error_code&) {
-          gossip_timer_armed_ = false;
-          flush_gossip();
-        });
-      }
-    });
-  }
+  if (from_client) gossip(bytes);
   return result;
+}
+
+void NodeApp::gossip(std::shared_ptr<const core::Bytes> bytes) {
+  if (!gossip_) return;
+  boost::asio::post(gossip_strand_, [this, bytes = std::move(bytes)] {
+    gossip_queue_.push_back(bytes);
+    if (gossip_queue_.size() >= kGossipBatchTxs) {
+      flush_gossip();
+    } else if (!gossip_timer_armed_) {
+      gossip_timer_armed_ = true;
+      gossip_timer_.expires_after(std::chrono::milliseconds(kGossipDelayMs));
+      gossip_timer_.async_wait([this](const boost::system::error_code&) {
+        gossip_timer_armed_ = false;
+        flush_gossip();
+      });
+    }
+  });
+}
+
+Admission NodeApp::admit_raw(core::ByteView item, bool from_client) {
+  Admission result;
+  if (item.empty() || item.size() > contracts::kMaxTxBytes) {
+    result.status = Status::error(ErrorCode::kInvalidArgument, "an item is 1.." + std::to_string(contracts::kMaxTxBytes) + " bytes");
+    return result;
+  }
+  result.tx_id = core::sha3_256(item);
+  auto bytes = std::make_shared<const core::Bytes>(item.begin(), item.end());
+  {
+    std::lock_guard lock(raw_mutex_);
+    if (raw_pending_.count(result.tx_id) > 0) return result;
+    if (raw_pending_.size() >= config_.mempool_max_txs) {
+      result.status = Status::error(ErrorCode::kOutOfBounds, "the mempool is full");
+      return result;
+    }
+    raw_pending_.insert(result.tx_id);
+    raw_queue_.emplace_back(result.tx_id, bytes);
+  }
+  if (from_client) gossip(bytes);
+  return result;
+}
+
+core::Bytes NodeApp::build_raw_payload(const std::set<core::Hash256>& on_chain, BlockPayload payload) {
+  std::lock_guard lock(raw_mutex_);
+  // Items already executed leave the queue lazily, from the front.
+  while (!raw_queue_.empty() && raw_pending_.count(raw_queue_.front().first) == 0) raw_queue_.pop_front();
+  const std::size_t limit = std::min(config_.max_block_txs, kMaxTxsPerPayload);
+  for (const auto& [id, bytes] : raw_queue_) {
+    if (payload.txs.size() >= limit) break;
+    if (raw_pending_.count(id) == 0 || on_chain.count(id) > 0) continue;
+    payload.txs.push_back(EncodedTx{*bytes});
+  }
+  return encode_payload(payload);
 }
 
 void NodeApp::flush_gossip() {
@@ -264,6 +303,7 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
       it = seen_blocks_.find(it->second.parent_id);
     }
   }
+  if (config_.bench_ordering_only) return build_raw_payload(on_chain, std::move(payload));
   const auto selected = mempool_.select(
       std::min(config_.max_block_txs, kMaxTxsPerPayload), height,
       [&](const core::PublicKey& sender) {
@@ -289,6 +329,10 @@ bool NodeApp::has_pending_work() const {
       if (!seen.tx_ids.empty()) return true;
     }
   }
+  if (config_.bench_ordering_only) {
+    std::lock_guard lock(raw_mutex_);
+    return !raw_pending_.empty();
+  }
   return mempool_.has_ready([this](const core::PublicKey& sender) { return committed_nonce(sender); });
 }
 
@@ -313,6 +357,12 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
   SeenBlock seen;
   seen.parent_id = block.header.parent_id;
   seen.height = block.header.height;
+  if (config_.bench_ordering_only) {
+    for (const auto& item : payload->txs) seen.tx_ids.push_back(core::sha3_256(item.bytes));
+    std::lock_guard lock(seen_mutex_);
+    if (seen_blocks_.size() < kMaxSeenBlocks) const_cast<NodeApp*>(this)->seen_blocks_.emplace(block.id(), std::move(seen));
+    return true;
+  }
   std::vector<PoolTx> txs;
   for (const auto& encoded : payload->txs) {
     auto tx = contracts::decode_signed_tx(encoded.bytes);
@@ -382,6 +432,29 @@ void NodeApp::execute(const consensus::Block& block) {
            payload.executed_root.to_hex());
       return;
     }
+  }
+  if (config_.bench_ordering_only) {
+    // Benchmark mode: nothing to execute; record the block and forget its items.
+    {
+      std::lock_guard lock(raw_mutex_);
+      for (const auto& item : payload.txs) raw_pending_.erase(core::sha3_256(item.bytes));
+    }
+    core::Hash256 root;
+    {
+      std::lock_guard lock(last_root_mutex_);
+      root = last_root_;
+    }
+    if (auto status = store_.commit_block(block, root, leveldb::WriteBatch()); !status.is_ok()) {
+      halt(status.to_string());
+      return;
+    }
+    executed_height_ = height;
+    {
+      std::lock_guard lock(seen_mutex_);
+      std::erase_if(seen_blocks_, [height](const auto& entry) { return entry.second.height <= height; });
+    }
+    spdlog::info("committed height {} round {} items {} (ordering only)", height, block.header.round, payload.txs.size());
+    return;
   }
   std::vector<contracts::SignedTx> txs;
   std::vector<core::Hash256> ids;

@@ -126,6 +126,14 @@ class NodeApp final : public Application {
   mutable std::mutex seen_mutex_;
   std::map<core::Hash256, SeenBlock> seen_blocks_;  // guarded by seen_mutex_
 
+  // config_.bench_ordering_only: opaque items instead of transactions (see node/config.h).
+  Admission admit_raw(core::ByteView item, bool from_client);
+  core::Bytes build_raw_payload(const std::set<core::Hash256>& on_chain, BlockPayload payload);
+  void gossip(std::shared_ptr<const core::Bytes> bytes);
+  mutable std::mutex raw_mutex_;
+  std::deque<std::pair<core::Hash256, std::shared_ptr<const core::Bytes>>> raw_queue_;  // guarded
+  std::unordered_set<core::Hash256> raw_pending_;                                       // guarded
+
   boost::asio::strand<boost::asio::io_context::executor_type> gossip_strand_;
   boost::asio::steady_timer gossip_timer_;
   std::vector<std::shared_ptr<const core::Bytes>> gossip_queue_;  // on gossip_strand_

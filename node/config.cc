@@ -186,6 +186,10 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& path) {
   auto mempool_max = get_u64(*doc, "mempool_max_txs", where, config.mempool_max_txs, 1, 1'000'000);
   if (!mempool_max) return mempool_max.status();
   config.mempool_max_txs = static_cast<std::size_t>(*mempool_max);
+  if (auto it = doc->find("bench_ordering_only"); it != doc->end()) {
+    if (!it->is_boolean()) return invalid(where + ": field 'bench_ordering_only' must be true or false");
+    config.bench_ordering_only = it->get<bool>();
+  }
   return config;
 }
 

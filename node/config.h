@@ -61,6 +61,9 @@ struct NodeConfig {
   std::uint64_t base_timeout_ticks = 100;  // 1 s with 10 ms ticks
   std::size_t max_block_txs = 2000;
   std::size_t mempool_max_txs = 50'000;
+  // BENCHMARK ONLY: order opaque payload items without signatures or execution, to measure
+  // consensus alone (tests/bench/loadgen --ordering-only). Never set on a real network.
+  bool bench_ordering_only = false;
 
   static core::Result<NodeConfig> load(const std::filesystem::path& path);
 };
