@@ -8,7 +8,9 @@
 //      latency (commit = first seen in a committed block on node 0, polled every 5 ms);
 // and prints every node's peak RSS (VmHWM). A program that prints figures, not a test.
 //
-//   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T]
+//   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T] [--ordering-only]
+// --ordering-only: the nodes order opaque 100-byte items with no signatures and no execution
+// (node config bench_ordering_only), which measures consensus and the node around it alone.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -78,12 +80,23 @@ class Observer {
   std::map<std::string, Clock::time_point> committed_;
 };
 
+std::atomic<std::size_t> refused{0};
+
 void submit_batch(const testing::Cluster& cluster, std::size_t node, const std::vector<Signed>& txs, std::size_t from,
                   std::size_t to) {
   json batch = {{"txs", json::array()}};
   for (std::size_t i = from; i < to; ++i) batch["txs"].push_back(txs[i].hex);
   auto [code, doc] = cluster.post(node, "/txs", batch.dump());
-  if (code != 200) std::fprintf(stderr, "loadgen: node%zu refused a batch: %s\n", node, doc.dump().c_str());
+  if (code != 200) {
+    std::fprintf(stderr, "loadgen: node%zu refused a batch: %s\n", node, doc.dump().c_str());
+    refused += to - from;
+    return;
+  }
+  for (const auto& result : doc.value("results", json::array())) {
+    if (result.contains("error")) {
+      if (refused.fetch_add(1) == 0) std::fprintf(stderr, "loadgen: first refusal: %s\n", result.dump().c_str());
+    }
+  }
 }
 
 }  // namespace
@@ -91,8 +104,16 @@ void submit_batch(const testing::Cluster& cluster, std::size_t node, const std::
 int main(int argc, char** argv) {
   if (!core::init_crypto()) return 1;
   std::size_t total = 20'000, senders = 200, rate = 5'000, seconds = 5;
+  bool ordering_only = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--ordering-only") ordering_only = true;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
+    if (flag == "--ordering-only") {
+      --i;
+      continue;
+    }
     const std::size_t value = std::strtoull(argv[i + 1], nullptr, 10);
     if (flag == "--txs") total = value;
     else if (flag == "--senders") senders = value;
@@ -100,7 +121,10 @@ int main(int argc, char** argv) {
     else if (flag == "--seconds") seconds = value;
   }
   const auto dir = std::filesystem::temp_directory_path() / ("carbon-loadgen-" + std::to_string(::getpid()));
-  testing::Cluster cluster(CARBON_NODE_BIN, dir, 4, static_cast<std::uint16_t>(21000 + (::getpid() % 80) * 100));
+  // A mempool large enough for the whole saturation run at every node (gossip included).
+  json extra = {{"mempool_max_txs", 400'000}};
+  if (ordering_only) extra["bench_ordering_only"] = true;
+  testing::Cluster cluster(CARBON_NODE_BIN, dir, 4, static_cast<std::uint16_t>(21000 + (::getpid() % 80) * 100), extra);
   cluster.start_all();
   for (std::size_t i = 0; i < 4; ++i) {
     if (!testing::Cluster::wait_until([&] { return cluster.status(i).has_value(); }, std::chrono::seconds(20))) {
@@ -108,8 +132,26 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::printf("loadgen: 4 validators up (%u cores on this machine)\n", std::thread::hardware_concurrency());
+  std::printf("loadgen: 4 validators up (%u cores on this machine)%s\n", std::thread::hardware_concurrency(),
+              ordering_only ? ", ordering only: unsigned items, no execution" : "");
 
+  const std::size_t latency_txs = rate * seconds;
+  const std::size_t per_sender = (total + latency_txs) / senders + 1;
+  std::vector<std::vector<Signed>> by_sender(senders);
+  double sign_seconds = 0;
+  if (ordering_only) {
+    // Opaque items: 100 bytes each, distinct, no signature.
+    for (std::size_t s = 0; s < senders; ++s) {
+      for (std::size_t k = 1; k <= per_sender; ++k) {
+        core::Bytes item(100, 0);
+        for (std::size_t b = 0; b < 8; ++b) {
+          item[b] = static_cast<std::uint8_t>(s >> (8 * b));
+          item[8 + b] = static_cast<std::uint8_t>(k >> (8 * b));
+        }
+        by_sender[s].push_back({core::sha3_256(item).to_hex(), core::to_hex(item)});
+      }
+    }
+  } else {
   // Setup: register and fund the senders.
   std::vector<core::SecretKey> keys;
   std::vector<Signed> setup;
@@ -141,9 +183,6 @@ int main(int argc, char** argv) {
   }
 
   // Pre-sign every transfer: sender s, nonces 1.., 1 t to the next sender.
-  const std::size_t latency_txs = rate * seconds;
-  const std::size_t per_sender = (total + latency_txs) / senders + 1;
-  std::vector<std::vector<Signed>> by_sender(senders);
   const auto sign_start = Clock::now();
   for (std::size_t s = 0; s < senders; ++s) {
     for (std::size_t k = 1; k <= per_sender; ++k) {
@@ -161,7 +200,8 @@ int main(int argc, char** argv) {
       by_sender[s].push_back({contracts::tx_id(tx).to_hex(), core::to_hex(contracts::encode_signed_tx(tx))});
     }
   }
-  const double sign_seconds = std::chrono::duration<double>(Clock::now() - sign_start).count();
+  sign_seconds = std::chrono::duration<double>(Clock::now() - sign_start).count();
+  }
   // Interleave senders so every batch holds consecutive nonces of many senders; sender s always
   // goes to node s % 4 (as a client sticks to one node).
   std::vector<std::vector<Signed>> saturation(4), paced(4);
@@ -247,13 +287,16 @@ int main(int argc, char** argv) {
   };
   const double paced_seconds = std::chrono::duration<double>(Clock::now() - paced_start).count();
 
-  std::printf("signing: %zu transfers pre-signed in %.2f s (%.0f/s on one core)\n", senders * per_sender, sign_seconds,
-              static_cast<double>(senders * per_sender) / sign_seconds);
-  std::printf("saturation: %zu of %zu transfers committed in %.2f s (submitted in %.2f s): %.0f committed tx/s\n",
+  if (!ordering_only) {
+    std::printf("signing: %zu transfers pre-signed in %.2f s (%.0f/s on one core)\n", senders * per_sender, sign_seconds,
+                static_cast<double>(senders * per_sender) / sign_seconds);
+  }
+  std::printf("saturation: %zu of %zu submitted committed in %.2f s (submitted in %.2f s): %.0f committed tx/s\n",
               committed, saturation_total, saturation_seconds, submit_seconds,
               static_cast<double>(committed) / saturation_seconds);
   std::printf("latency at %zu tx/s offered for %zu s: %zu of %zu committed, p50 %.0f ms, p99 %.0f ms (%.1f s)\n", rate,
               seconds, latencies_ms.size(), submitted.size(), percentile(0.50), percentile(0.99), paced_seconds);
+  if (refused > 0) std::printf("refused by the nodes: %zu (see the first reason above)\n", refused.load());
   for (std::size_t i = 0; i < 4; ++i) {
     std::printf("node%zu peak RSS: %.1f MiB\n", i, static_cast<double>(peak_rss_kib(cluster.pid(i))) / 1024.0);
   }

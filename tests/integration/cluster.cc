@@ -19,7 +19,7 @@ namespace carbon::testing {
 using json = nlohmann::json;
 
 Cluster::Cluster(std::filesystem::path node_binary, std::filesystem::path dir, std::size_t validators,
-                 std::uint16_t base_port)
+                 std::uint16_t base_port, const json& extra_node_config)
     : node_binary_(std::move(node_binary)),
       dir_(std::move(dir)),
       base_port_(base_port),
@@ -36,7 +36,7 @@ Cluster::Cluster(std::filesystem::path node_binary, std::filesystem::path dir, s
     validators_json.push_back({{"name", "node" + std::to_string(i)},
                                {"public_key", key.public_key().to_hex()},
                                {"p2p_address", "127.0.0.1:" + std::to_string(p2p_port(i))}});
-    const json config = {{"name", "node" + std::to_string(i)},
+    json config = {{"name", "node" + std::to_string(i)},
                          {"data_dir", "."},
                          {"genesis", "../genesis.json"},
                          {"validator_key_file", "validator_key.json"},
@@ -45,6 +45,7 @@ Cluster::Cluster(std::filesystem::path node_binary, std::filesystem::path dir, s
                          {"tick_ms", 10},
                          {"base_timeout_ticks", 100},
                          {"max_block_txs", 2000}};
+    config.update(extra_node_config);
     std::ofstream(node_dir / "node.json") << config.dump(2);
   }
   const json genesis = {{"chain_id", chain_id_},

@@ -27,7 +27,9 @@ namespace carbon::testing {
 
 class Cluster {
  public:
-  Cluster(std::filesystem::path node_binary, std::filesystem::path dir, std::size_t validators, std::uint16_t base_port);
+  // extra_node_config: fields merged into every node.json (e.g. {"bench_ordering_only": true}).
+  Cluster(std::filesystem::path node_binary, std::filesystem::path dir, std::size_t validators, std::uint16_t base_port,
+          const nlohmann::json& extra_node_config = nlohmann::json::object());
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
