@@ -22,7 +22,8 @@ Driver::Driver(boost::asio::io_context& io, boost::asio::thread_pool& verify_poo
       app_(app),
       message_verifier_(options_.chain_id, options_.validators, options_.genesis.id(), signature_verifier_),
       timer_(strand_),
-      payload_timer_(strand_) {}
+      payload_timer_(strand_),
+      report_timer_(strand_) {}
 
 Driver::~Driver() = default;
 
@@ -52,7 +53,10 @@ core::Status Driver::start() {
   core_ = std::make_unique<consensus::ConsensusCore>(std::move(config), signer_, std::move(state));
   committed_height_ = tip_height;
   spdlog::info("consensus: starting at committed height {}, round {}", tip_height, core_->current_round());
-  boost::asio::post(strand_, [this] { perform(core_->start()); });
+  boost::asio::post(strand_, [this] {
+    perform(core_->start());
+    report_drops();
+  });
   return core::Status::ok();
 }
 
@@ -167,6 +171,21 @@ void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t wa
   consensus::PayloadEvent payload{need.round, app_.build_payload(need.parent_id, need.height), now_ms};
   // Handled as a new event, after the effects being performed now.
   boost::asio::post(strand_, [this, payload = std::move(payload)]() mutable { step(std::move(payload)); });
+}
+
+void Driver::report_drops() {
+  const std::uint64_t dropped = dropped_.load() + (core_ ? core_->drops().total() : 0);
+  if (dropped != reported_drops_) {
+    // Messages from peers are dropped for many honest reasons (stale rounds after a timeout,
+    // duplicates); a summary every interval keeps the log readable while showing abuse.
+    spdlog::info("dropped consensus messages so far: {} (checks: {}; protocol: {})", dropped, drop_summary(),
+                 core_ ? core_->drops().to_string() : "none");
+    reported_drops_ = dropped;
+  }
+  report_timer_.expires_after(kDropReportInterval);
+  report_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (!error) report_drops();
+  });
 }
 
 void Driver::arm_timer(consensus::Round round, std::uint64_t ticks) {

@@ -19,6 +19,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,7 @@ class Driver final : private consensus::PayloadValidator {
   };
   static constexpr std::size_t kMaxInflightVerifications = 4096;
   static constexpr std::size_t kMaxInflightVerificationBytes = 64u * 1024u * 1024u;
+  static constexpr std::chrono::seconds kDropReportInterval{30};
 
   Driver(boost::asio::io_context& io, boost::asio::thread_pool& verify_pool, Options options,
          const consensus::Signer& signer, NodeStore& store, PeerNetwork& network, Application& app);
@@ -94,6 +96,8 @@ class Driver final : private consensus::PayloadValidator {
   void perform(consensus::Effects effects);
   void arm_timer(consensus::Round round, std::uint64_t ticks);
   void prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms);
+  // Every kDropReportInterval, one log line with what was dropped since the last one (if any).
+  void report_drops();
   void serve_committed(consensus::ValidatorIndex to, consensus::Height from, std::uint32_t max_blocks);
 
   boost::asio::io_context& io_;
@@ -109,6 +113,8 @@ class Driver final : private consensus::PayloadValidator {
   std::unique_ptr<consensus::ConsensusCore> core_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer payload_timer_;
+  boost::asio::steady_timer report_timer_;
+  std::uint64_t reported_drops_ = 0;  // on the strand
   bool halted_ = false;
 
   std::atomic<std::size_t> inflight_verifications_{0};
