@@ -1,5 +1,5 @@
-// Entry point for core_tests: libsodium must be initialized once before any test signs or
-// verifies (see core/keys.h).
+// Entry point for every unit-test executable: libsodium must be initialized once before any
+// test signs, verifies or encrypts (see core/keys.h).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -24,7 +24,7 @@ extern "C" const char* __asan_default_options() { return "max_allocation_size_mb
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   if (!carbon::core::init_crypto()) {
-    std::fprintf(stderr, "core_tests: libsodium could not be initialized\n");
+    std::fprintf(stderr, "%s: libsodium could not be initialized\n", argc > 0 ? argv[0] : "tests");
     return 1;
   }
   // Death tests fork; "threadsafe" re-executes the binary so gtest's own threads and
