@@ -578,7 +578,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_account(const std::string& address
               {"name", (*account)->name},
               {"role", std::string(contracts::role_name((*account)->role))},
               {"nonce", (*account)->nonce},
-              {"pending_nonce", std::max((*account)->nonce, mempool_.highest_pending_nonce(*key))},
+              {"pending_nonce", mempool_.contiguous_pending_nonce(*key, (*account)->nonce)},
               {"frozen", (*account)->frozen != 0},
               {"balances", balances},
               {"height", executed_height_.load()}};

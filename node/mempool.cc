@@ -30,13 +30,16 @@ bool Mempool::contains(const core::Hash256& id) const {
   return by_id_.count(id) > 0;
 }
 
-std::uint64_t Mempool::highest_pending_nonce(const core::PublicKey& sender) const {
+std::uint64_t Mempool::contiguous_pending_nonce(const core::PublicKey& sender, std::uint64_t committed_nonce) const {
   std::lock_guard lock(mutex_);
-  auto it = by_sender_nonce_.lower_bound({sender, UINT64_MAX});
-  if (it != by_sender_nonce_.end() && it->first.first == sender) return it->first.second;
-  if (it == by_sender_nonce_.begin()) return 0;
-  --it;
-  return it->first.first == sender ? it->first.second : 0;
+  std::uint64_t nonce = committed_nonce;
+  // Bounded by the sender's waiting transactions (at most kMaxNonceGap of them).
+  for (auto it = by_sender_nonce_.find({sender, nonce + 1}); it != by_sender_nonce_.end() &&
+                                                             it->first.first == sender && it->first.second == nonce + 1;
+       ++it) {
+    ++nonce;
+  }
+  return nonce;
 }
 
 bool Mempool::has_ready(const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce) const {

@@ -42,8 +42,10 @@ class Mempool {
   // kConflict (already known, or another tx with this sender and nonce is waiting).
   core::Status add(PoolTx tx);
   bool contains(const core::Hash256& id) const;
-  // The highest nonce of the sender's waiting transactions, 0 if none.
-  std::uint64_t highest_pending_nonce(const core::PublicKey& sender) const;
+  // The last nonce of the unbroken run of the sender's waiting transactions that starts right
+  // after `committed_nonce` (committed_nonce itself if the next one is not waiting): the nonce a
+  // wallet should build on, never past a gap.
+  std::uint64_t contiguous_pending_nonce(const core::PublicKey& sender, std::uint64_t committed_nonce) const;
   std::size_t size() const;
   bool empty() const;
 
