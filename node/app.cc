@@ -81,7 +81,7 @@ NodeApp::NodeApp(boost::asio::io_context& io, const Genesis& genesis, const Node
 NodeApp::~NodeApp() { execution_.join(); }
 
 Status NodeApp::open() {
-  auto state = std::make_unique<LevelDbStateStore>(store_.db());
+  auto state = std::make_unique<LevelDbStateStore>(store_.db(), /*mirror=*/true);
   exec_state_ = state.get();
   contracts::GenesisConfig genesis_config;
   genesis_config.authority = genesis_.authority_key;

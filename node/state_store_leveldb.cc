@@ -13,8 +13,22 @@ core::Bytes to_bytes(const leveldb::Slice& slice) {
 }
 }  // namespace
 
+LevelDbStateStore::LevelDbStateStore(leveldb::DB* db, bool mirror) : db_(db), mirrored_(mirror) {
+  if (!mirrored_) return;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek("k"); it->Valid() && it->key().starts_with("k"); it->Next()) {
+    mirror_.emplace(it->key().ToString().substr(1), to_bytes(it->value()));
+  }
+  CARBON_ASSERT_MSG(it->status().ok(), "LevelDB scan failed while loading the state");
+}
+
 std::optional<core::Bytes> LevelDbStateStore::get(std::string_view key) const {
   if (auto it = pending_.find(key); it != pending_.end()) return it->second;
+  if (mirrored_) {
+    auto it = mirror_.find(key);
+    if (it == mirror_.end()) return std::nullopt;
+    return it->second;
+  }
   std::string value;
   const auto status = db_->Get(leveldb::ReadOptions(), db_key(key), &value);
   if (status.IsNotFound()) return std::nullopt;
@@ -33,6 +47,24 @@ std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view pref
   // Merge the committed entries with the buffered writes, both in key order.
   std::vector<contracts::StateEntry> out;
   const std::string from = std::string(start.empty() || start < prefix ? prefix : start);
+  if (mirrored_) {
+    auto committed = mirror_.lower_bound(from);
+    auto pending = pending_.lower_bound(from);
+    while (out.size() < limit) {
+      const bool committed_valid = committed != mirror_.end() && std::string_view(committed->first).starts_with(prefix);
+      const bool pending_valid = pending != pending_.end() && std::string_view(pending->first).starts_with(prefix);
+      if (!committed_valid && !pending_valid) break;
+      if (pending_valid && (!committed_valid || pending->first <= committed->first)) {
+        if (committed_valid && pending->first == committed->first) ++committed;  // the buffer overrides
+        if (pending->second) out.emplace_back(pending->first, *pending->second);
+        ++pending;
+      } else {
+        out.emplace_back(committed->first, committed->second);
+        ++committed;
+      }
+    }
+    return out;
+  }
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   it->Seek(db_key(from));
   auto pending = pending_.lower_bound(from);
@@ -57,6 +89,13 @@ std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view pref
 
 void LevelDbStateStore::take_batch(leveldb::WriteBatch& batch) {
   for (auto& [key, value] : pending_) {
+    if (mirrored_) {
+      if (value) {
+        mirror_[key] = *value;
+      } else {
+        mirror_.erase(key);
+      }
+    }
     if (value) {
       batch.Put(db_key(key), leveldb::Slice(reinterpret_cast<const char*>(value->data()), value->size()));
     } else {

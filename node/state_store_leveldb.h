@@ -23,7 +23,9 @@ namespace carbon::node {
 
 class LevelDbStateStore final : public contracts::StateStore {
  public:
-  explicit LevelDbStateStore(leveldb::DB* db) : db_(db) {}
+  // mirror: keep every committed entry in memory too (loaded here, kept current by take_batch),
+  // so the executor's reads and scans never go to LevelDB. Only the executor's instance uses it.
+  explicit LevelDbStateStore(leveldb::DB* db, bool mirror = false);
 
   std::optional<core::Bytes> get(std::string_view key) const override;
   void put(std::string_view key, core::Bytes value) override;
@@ -37,7 +39,9 @@ class LevelDbStateStore final : public contracts::StateStore {
 
  private:
   leveldb::DB* db_;
+  bool mirrored_ = false;
   std::map<std::string, std::optional<core::Bytes>, std::less<>> pending_;  // nullopt = erased
+  std::map<std::string, core::Bytes, std::less<>> mirror_;                  // when mirrored_
 };
 
 }  // namespace carbon::node
