@@ -103,7 +103,7 @@ void submit_batch(const testing::Cluster& cluster, std::size_t node, const std::
 
 int main(int argc, char** argv) {
   if (!core::init_crypto()) return 1;
-  std::size_t total = 20'000, senders = 200, rate = 5'000, seconds = 5;
+  std::size_t total = 20'000, senders = 200, rate = 3'000, seconds = 5;
   bool ordering_only = false;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--ordering-only") ordering_only = true;
