@@ -23,7 +23,10 @@ Driver::Driver(boost::asio::io_context& io, boost::asio::thread_pool& verify_poo
       message_verifier_(options_.chain_id, options_.validators, options_.genesis.id(), signature_verifier_),
       timer_(strand_),
       payload_timer_(strand_),
-      report_timer_(strand_) {}
+      report_timer_(strand_),
+      serving_(new std::atomic<bool>[options_.validators.size()]) {
+  for (std::size_t i = 0; i < options_.validators.size(); ++i) serving_[i] = false;
+}
 
 Driver::~Driver() = default;
 
@@ -197,6 +200,17 @@ void Driver::arm_timer(consensus::Round round, std::uint64_t ticks) {
 }
 
 void Driver::serve_committed(consensus::ValidatorIndex to, consensus::Height from, std::uint32_t max_blocks) {
+  if (to >= options_.validators.size() || serving_[to].exchange(true)) {
+    dropped_.fetch_add(1);
+    return;
+  }
+  boost::asio::post(verify_pool_, [this, to, from, max_blocks] {
+    answer_from_store(to, from, max_blocks);
+    serving_[to] = false;
+  });
+}
+
+void Driver::answer_from_store(consensus::ValidatorIndex to, consensus::Height from, std::uint32_t max_blocks) {
   consensus::SyncResponse response;
   response.chain_id = options_.chain_id;
   response.epoch = options_.validators.epoch;

@@ -99,6 +99,7 @@ class Driver final : private consensus::PayloadValidator {
   // Every kDropReportInterval, one log line with what was dropped since the last one (if any).
   void report_drops();
   void serve_committed(consensus::ValidatorIndex to, consensus::Height from, std::uint32_t max_blocks);
+  void answer_from_store(consensus::ValidatorIndex to, consensus::Height from, std::uint32_t max_blocks);
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -117,6 +118,9 @@ class Driver final : private consensus::PayloadValidator {
   std::uint64_t reported_drops_ = 0;  // on the strand
   bool halted_ = false;
 
+  // Block-sync answers from the store run on the verify pool, at most one per peer at a time
+  // (requests beyond that are dropped: a peer cannot make this node read its disk without bound).
+  std::unique_ptr<std::atomic<bool>[]> serving_;
   std::atomic<std::size_t> inflight_verifications_{0};
   std::atomic<std::size_t> inflight_verification_bytes_{0};
   std::atomic<consensus::Round> round_{0};
