@@ -411,6 +411,22 @@ void NodeApp::halt(const std::string& why) {
                    why);
 }
 
+bool NodeApp::record_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch batch) {
+  if (auto status = store_.commit_block(block, state_root, std::move(batch)); !status.is_ok()) {
+    halt(status.to_string());
+    return false;
+  }
+  {
+    std::lock_guard lock(last_root_mutex_);
+    last_root_ = state_root;
+  }
+  const consensus::Height height = block.header.height;
+  executed_height_ = height;
+  std::lock_guard lock(seen_mutex_);
+  std::erase_if(seen_blocks_, [height](const auto& entry) { return entry.second.height <= height; });
+  return true;
+}
+
 void NodeApp::execute(const consensus::Block& block) {
   if (halted_) return;
   const consensus::Height height = block.header.height;
@@ -444,25 +460,15 @@ void NodeApp::execute(const consensus::Block& block) {
       std::lock_guard lock(last_root_mutex_);
       root = last_root_;
     }
-    if (auto status = store_.commit_block(block, root, leveldb::WriteBatch()); !status.is_ok()) {
-      halt(status.to_string());
-      return;
-    }
-    executed_height_ = height;
-    {
-      std::lock_guard lock(seen_mutex_);
-      std::erase_if(seen_blocks_, [height](const auto& entry) { return entry.second.height <= height; });
-    }
+    if (!record_executed(block, root, leveldb::WriteBatch())) return;
     spdlog::info("committed height {} round {} items {} (ordering only)", height, block.header.round, payload.txs.size());
     return;
   }
   std::vector<contracts::SignedTx> txs;
-  std::vector<core::Hash256> ids;
   txs.reserve(payload.txs.size());
   for (const auto& encoded : payload.txs) {
     auto tx = contracts::decode_signed_tx(encoded.bytes);
     if (!tx) continue;  // cannot happen in a block honest validators voted for; skipped alike everywhere
-    ids.push_back(contracts::tx_id(*tx));
     txs.push_back(std::move(tx).value());
   }
   const contracts::BlockResult result = executor_->execute_block(height, block.header.timestamp_ms, txs);
@@ -482,25 +488,18 @@ void NodeApp::execute(const consensus::Block& block) {
     StoredReceipt stored{height, static_cast<std::uint32_t>(i), result.receipts[i]};
     batch.Put(NodeStore::id_key('t', id), as_string(core::codec::encode(stored)));
   }
-  if (auto status = store_.commit_block(block, result.state_root, std::move(batch)); !status.is_ok()) {
-    halt(status.to_string());
-    return;
-  }
-  {
-    std::lock_guard lock(last_root_mutex_);
-    last_root_ = result.state_root;
-  }
-  executed_height_ = height;
+  if (!record_executed(block, result.state_root, std::move(batch))) return;
   std::size_t failed = 0;
-  for (const auto& receipt : result.receipts) failed += receipt.ok() ? 0u : 1u;
+  std::vector<core::Hash256> ids;  // the executor computed every tx id already, in its receipts
+  ids.reserve(result.receipts.size());
+  for (const auto& receipt : result.receipts) {
+    failed += receipt.ok() ? 0u : 1u;
+    ids.push_back(receipt.tx_id);
+  }
   std::set<core::PublicKey> senders;
   for (const auto& tx : txs) senders.insert(tx.tx.sender);
   mempool_.on_committed(height, ids, senders,
                         [this](const core::PublicKey& sender) { return committed_nonce(sender); });
-  {
-    std::lock_guard lock(seen_mutex_);
-    std::erase_if(seen_blocks_, [height](const auto& entry) { return entry.second.height <= height; });
-  }
   spdlog::info("committed height {} round {} txs {} ({} failed) state_root {}", height, block.header.round,
                txs.size(), failed, result.state_root.short_hex());
 }

@@ -77,7 +77,6 @@ class NodeApp final : public Application {
   std::pair<unsigned, std::string> rpc_block(const std::string& height_text) const;
 
   consensus::Height executed_height() const { return executed_height_.load(); }
-  bool halted() const { return halted_.load(); }
 
  private:
   core::Status check_stateless(const contracts::SignedTx& tx, const core::Hash256& id) const;
@@ -87,6 +86,9 @@ class NodeApp final : public Application {
   void remember_verified(const core::Hash256& id);
   void flush_gossip();
   void execute(const consensus::Block& block);
+  // Writes an executed block (with `batch`: its state changes and receipts) and advances the
+  // executed height; false (and halted) if the store failed.
+  bool record_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch batch);
   void halt(const std::string& why);
 
   boost::asio::io_context& io_;

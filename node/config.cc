@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/file.h"
+
 namespace carbon::node {
 namespace {
 
@@ -22,15 +24,7 @@ constexpr std::uintmax_t kMaxConfigFileBytes = 1024 * 1024;
 Status invalid(const std::string& message) { return Status::error(ErrorCode::kInvalidArgument, message); }
 
 core::Result<std::string> read_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return Status::error(ErrorCode::kNotFound, "cannot read " + path.string() + ": " + ec.message());
-  if (size > kMaxConfigFileBytes) return invalid(path.string() + " is larger than 1 MiB");
-  std::ifstream in(path);
-  if (!in) return Status::error(ErrorCode::kIoError, "cannot open " + path.string() + ": " + std::strerror(errno));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return core::read_small_file(path, kMaxConfigFileBytes);
 }
 
 core::Result<json> parse_object(const std::string& text, const std::string& what) {

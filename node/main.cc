@@ -50,6 +50,16 @@ class P2pNetwork final : public node::PeerNetwork {
   node::p2p::PeerManager& peers_;
 };
 
+// {"tx_id", "status": "pending"} or {"error": {"code", "message"}} (with the tx_id when known).
+nlohmann::json admission_json(const node::Admission& admission) {
+  if (admission.status.is_ok()) return {{"tx_id", admission.tx_id.to_hex()}, {"status", "pending"}};
+  nlohmann::json out = {{"error",
+                         {{"code", std::string(core::error_code_name(admission.status.code()))},
+                          {"message", admission.status.message()}}}};
+  if (!admission.tx_id.is_zero()) out["tx_id"] = admission.tx_id.to_hex();
+  return out;
+}
+
 node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   auto reply = [](std::pair<unsigned, std::string> answer) { return node::HttpResponse{answer.first, answer.second}; };
   auto error = [](unsigned status, const std::string& code, const std::string& message) {
@@ -75,14 +85,7 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
     auto bytes = core::from_hex(hex);
     if (!bytes) return error(400, "bad_hex", "the transaction is not valid hex: " + bytes.status().message());
     const auto admission = app.admit(*bytes, /*from_client=*/true);
-    if (!admission.status.is_ok()) {
-      nlohmann::json out = {{"error",
-                             {{"code", std::string(core::error_code_name(admission.status.code()))},
-                              {"message", admission.status.message()}}}};
-      if (!admission.tx_id.is_zero()) out["tx_id"] = admission.tx_id.to_hex();
-      return node::HttpResponse{400, out.dump()};
-    }
-    return node::HttpResponse{200, nlohmann::json{{"tx_id", admission.tx_id.to_hex()}, {"status", "pending"}}.dump()};
+    return node::HttpResponse{admission.status.is_ok() ? 200u : 400u, admission_json(admission).dump()};
   }
   if (request.method == "POST" && path == "/txs") {
     // A batch: {"txs": ["<hex>", ...]}, at most kMaxBatchTxs; one result per transaction.
@@ -105,14 +108,7 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
         results.push_back({{"error", {{"code", "bad_hex"}, {"message", bytes.status().message()}}}});
         continue;
       }
-      const auto admission = app.admit(*bytes, /*from_client=*/true);
-      if (admission.status.is_ok()) {
-        results.push_back({{"tx_id", admission.tx_id.to_hex()}, {"status", "pending"}});
-      } else {
-        results.push_back({{"error",
-                            {{"code", std::string(core::error_code_name(admission.status.code()))},
-                             {"message", admission.status.message()}}}});
-      }
+      results.push_back(admission_json(app.admit(*bytes, /*from_client=*/true)));
     }
     return node::HttpResponse{200, nlohmann::json{{"results", results}}.dump()};
   }

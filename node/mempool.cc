@@ -54,11 +54,6 @@ bool Mempool::has_ready(const std::function<std::uint64_t(const core::PublicKey&
   return false;
 }
 
-bool Mempool::empty() const {
-  std::lock_guard lock(mutex_);
-  return by_id_.empty();
-}
-
 std::size_t Mempool::size() const {
   std::lock_guard lock(mutex_);
   return by_id_.size();

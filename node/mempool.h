@@ -47,7 +47,6 @@ class Mempool {
   // wallet should build on, never past a gap.
   std::uint64_t contiguous_pending_nonce(const core::PublicKey& sender, std::uint64_t committed_nonce) const;
   std::size_t size() const;
-  bool empty() const;
 
   // Up to max_txs transactions for a new block. next_nonce(sender) gives the nonce the sender
   // needs next on the chain being extended; `exclude` holds the transactions already on it.

@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/file.h"
+
 namespace carbon::wallet {
 namespace {
 
@@ -39,15 +41,9 @@ core::Result<std::array<std::uint8_t, crypto_secretbox_KEYBYTES>> derive_key(con
 }
 
 core::Result<json> read_json(const std::filesystem::path& path) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) return error(ErrorCode::kNotFound, "cannot read keystore " + path.string() + ": " + ec.message());
-  if (size > kMaxKeystoreFileBytes) return error(ErrorCode::kInvalidArgument, "keystore " + path.string() + " is too large");
-  std::ifstream in(path);
-  if (!in) return error(ErrorCode::kNotFound, "cannot open keystore " + path.string());
-  std::stringstream text;
-  text << in.rdbuf();
-  json doc = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  auto text = core::read_small_file(path, kMaxKeystoreFileBytes);
+  if (!text) return error(text.status().code(), "keystore: " + text.status().message());
+  json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return error(ErrorCode::kInvalidArgument, "keystore " + path.string() + " is not valid JSON");
   }
