@@ -24,7 +24,7 @@ Receipt make_receipt(const Hash256& id, const Status& status) {
 Executor::Executor(std::string chain_id, std::unique_ptr<StateStore> store)
     : chain_id_(std::move(chain_id)),
       store_(std::move(store)),
-      signature_check_(check_signatures) {}
+      signature_check_([](const SignedTx& tx, const Hash256&) { return check_signatures(tx); }) {}
 
 Executor::Executor(std::string chain_id, const GenesisConfig& genesis)
     : Executor(std::move(chain_id), std::make_unique<MemoryStateStore>()) {
@@ -99,18 +99,28 @@ void Executor::commit(const StateOverlay& overlay) {
   for (const auto& [key, value] : overlay.writes()) {
     if (value) {
       store_->put(key, *value);
-      tree_.put(key, *value);
     } else {
       store_->erase(key);
+    }
+    tree_pending_.insert_or_assign(key, value);
+  }
+}
+
+void Executor::flush_tree() {
+  for (const auto& [key, value] : tree_pending_) {
+    if (value) {
+      tree_.put(key, *value);
+    } else {
       tree_.erase(key);
     }
   }
+  tree_pending_.clear();
 }
 
 Receipt Executor::execute_tx(Height height, const SignedTx& signed_tx) {
   const Hash256 id = tx_id(signed_tx);
   if (signature_check_) {
-    Status verdict = signature_check_(signed_tx);
+    Status verdict = signature_check_(signed_tx, id);
     if (!verdict) return make_receipt(id, verdict);
   }
   Account sender;
@@ -147,6 +157,7 @@ BlockResult Executor::execute_block(Height height, std::uint64_t /*timestamp_ms*
   BlockResult result;
   result.receipts.reserve(txs.size());
   for (const SignedTx& signed_tx : txs) result.receipts.push_back(execute_tx(height, signed_tx));
+  flush_tree();
   result.state_root = tree_.root();
   return result;
 }

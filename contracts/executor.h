@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,7 +47,8 @@ struct BlockResult {
 
 class Executor {
  public:
-  using SignatureCheck = std::function<Status(const SignedTx&)>;
+  // Called with the transaction and its id (tx_id), computed once by the executor.
+  using SignatureCheck = std::function<Status(const SignedTx&, const Hash256&)>;
 
   // A fresh chain on an in-memory store.
   Executor(std::string chain_id, const GenesisConfig& genesis);
@@ -73,7 +75,10 @@ class Executor {
   const std::string& chain_id() const { return chain_id_; }
   const StateStore& state() const { return *store_; }
   // The root over the current state (recomputed only where something changed).
-  Hash256 state_root() { return tree_.root(); }
+  Hash256 state_root() {
+    flush_tree();
+    return tree_.root();
+  }
 
   Result<std::optional<Account>> account(const PublicKey& key) const {
     return Ledger(*store_).account(key);
@@ -91,10 +96,15 @@ class Executor {
   Receipt execute_tx(Height height, const SignedTx& signed_tx);
   Status precheck(Height height, const SignedTx& signed_tx, Account& sender) const;
   void commit(const StateOverlay& overlay);
+  // Applies the block's final value of every key it wrote to the Merkle tree. A key written by
+  // many transactions of a block (the sender's account, a busy balance) is hashed once, and a
+  // serial range created and consumed within the block is never hashed at all.
+  void flush_tree();
 
   std::string chain_id_;
   std::unique_ptr<StateStore> store_;
   SparseMerkleTree tree_;
+  std::map<std::string, std::optional<Bytes>, std::less<>> tree_pending_;  // nullopt = erased
   SignatureCheck signature_check_;
   Height last_height_ = 0;
 };

@@ -32,7 +32,9 @@ std::string holding_end(const PublicKey& owner, const ProductId& product, std::u
 
 namespace {
 
-// Ranges read per store scan while a transfer walks the sender's holdings.
+// Ranges read per store scan while a transfer walks the sender's holdings: the first page is
+// small because most transfers are served by the sender's lowest range; pages then double.
+constexpr std::size_t kTransferFirstPageRanges = 2;
 constexpr std::size_t kTransferPageRanges = 16;
 
 template <class T>
@@ -297,8 +299,10 @@ Status apply(Ledger& ledger, const Account& sender, const TransferUnits& call) {
   std::uint64_t remaining = call.quantity_t;
   std::uint64_t from_serial = 0;
   std::size_t consumed = 0;
+  std::size_t page_ranges = kTransferFirstPageRanges;
   while (remaining > 0 && consumed < kMaxRangesPerTransfer) {
-    const std::size_t page_size = std::min(kTransferPageRanges, kMaxRangesPerTransfer - consumed);
+    const std::size_t page_size = std::min(page_ranges, kMaxRangesPerTransfer - consumed);
+    page_ranges = std::min(page_ranges * 2, kTransferPageRanges);
     auto page = ledger.holdings(sender.key, product, from_serial, page_size);
     if (!page) return page.status();
     if (page->empty()) break;

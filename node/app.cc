@@ -90,8 +90,8 @@ Status NodeApp::open() {
   executor_ = std::make_unique<contracts::Executor>(std::move(executor).value());
   // Signatures were checked at admission or before voting; execution only re-checks the rare
   // transaction this node never saw (same verdict either way: verification is deterministic).
-  executor_->set_signature_check([this](const contracts::SignedTx& tx) -> Status {
-    if (is_verified(contracts::tx_id(tx))) return Status::ok();
+  executor_->set_signature_check([this](const contracts::SignedTx& tx, const core::Hash256& id) -> Status {
+    if (is_verified(id)) return Status::ok();
     return contracts::check_signatures(tx);
   });
   if (exec_state_->has_pending_writes()) {  // first start: the genesis state

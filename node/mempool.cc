@@ -21,6 +21,7 @@ core::Status Mempool::add(PoolTx tx) {
   const core::Hash256 id = tx.id;
   by_sender_nonce_.emplace(key, id);
   by_seq_.emplace(seq, id);
+  by_expiry_.emplace(tx.tx.tx.expiry_height, id);
   by_id_.emplace(id, std::make_pair(seq, std::make_shared<const PoolTx>(std::move(tx))));
   return Status::ok();
 }
@@ -85,6 +86,7 @@ void Mempool::erase_locked(const core::Hash256& id) {
   if (it == by_id_.end()) return;
   by_seq_.erase(it->second.first);
   by_sender_nonce_.erase({it->second.second->tx.tx.sender, it->second.second->tx.tx.nonce});
+  by_expiry_.erase({it->second.second->tx.tx.expiry_height, id});
   by_id_.erase(it);
 }
 
@@ -104,11 +106,10 @@ void Mempool::on_committed(std::uint64_t height, const std::vector<core::Hash256
     for (const auto& id : stale) erase_locked(id);
   }
   // Expired ones cannot either (blocks from height + 1 on).
-  std::vector<core::Hash256> expired;
-  for (const auto& [id, entry] : by_id_) {
-    if (entry.second->tx.tx.expiry_height <= height) expired.push_back(id);
+  while (!by_expiry_.empty() && by_expiry_.begin()->first <= height) {
+    const core::Hash256 id = by_expiry_.begin()->second;  // a copy: erase_locked removes the entry
+    erase_locked(id);
   }
-  for (const auto& id : expired) erase_locked(id);
 }
 
 }  // namespace carbon::node

@@ -71,6 +71,8 @@ class Mempool {
   std::unordered_map<core::Hash256, std::pair<std::uint64_t, std::shared_ptr<const PoolTx>>> by_id_;  // id -> (seq, tx)
   std::map<std::uint64_t, core::Hash256> by_seq_;                                           // arrival order
   std::map<std::pair<core::PublicKey, std::uint64_t>, core::Hash256> by_sender_nonce_;
+  // (expiry height, id): expiry after a block costs what expires, not a scan of the pool.
+  std::set<std::pair<std::uint64_t, core::Hash256>> by_expiry_;
 };
 
 }  // namespace carbon::node

@@ -464,8 +464,9 @@ TEST(ContractsExecutor, SignatureCheckCanBeReplacedByACachedVerdict) {
   Cast cast;
   set_up(chain, cast);
   int calls = 0;
-  chain.executor().set_signature_check([&](const SignedTx& tx) {
+  chain.executor().set_signature_check([&](const SignedTx& tx, const Hash256& id) {
     ++calls;
+    EXPECT_EQ(id, tx_id(tx));  // the executor passes the id it computed
     return check_signatures(tx);
   });
   EXPECT_TRUE(chain.transfer(cast.steel, cast.cement, kVintage, 1).ok());
