@@ -117,8 +117,7 @@ void Executor::flush_tree() {
   tree_pending_.clear();
 }
 
-Receipt Executor::execute_tx(Height height, const SignedTx& signed_tx) {
-  const Hash256 id = tx_id(signed_tx);
+Receipt Executor::execute_tx(Height height, const SignedTx& signed_tx, const Hash256& id) {
   if (signature_check_) {
     Status verdict = signature_check_(signed_tx, id);
     if (!verdict) return make_receipt(id, verdict);
@@ -150,13 +149,31 @@ Receipt Executor::execute_tx(Height height, const SignedTx& signed_tx) {
   return make_receipt(id, status);
 }
 
-BlockResult Executor::execute_block(Height height, std::uint64_t /*timestamp_ms*/,
+BlockResult Executor::execute_block(Height height, std::uint64_t timestamp_ms,
                                     const std::vector<SignedTx>& txs) {
+  std::vector<const SignedTx*> pointers;
+  std::vector<Hash256> ids;
+  pointers.reserve(txs.size());
+  ids.reserve(txs.size());
+  for (const SignedTx& tx : txs) {
+    pointers.push_back(&tx);
+    ids.push_back(tx_id(tx));
+  }
+  return execute_block(height, timestamp_ms, pointers, ids);
+}
+
+BlockResult Executor::execute_block(Height height, std::uint64_t /*timestamp_ms*/,
+                                    const std::vector<const SignedTx*>& txs,
+                                    const std::vector<Hash256>& ids) {
   CARBON_ASSERT_MSG(height > last_height_, "blocks must be executed in increasing height order");
+  CARBON_ASSERT(txs.size() == ids.size());
   last_height_ = height;
   BlockResult result;
   result.receipts.reserve(txs.size());
-  for (const SignedTx& signed_tx : txs) result.receipts.push_back(execute_tx(height, signed_tx));
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    CARBON_ASSERT(txs[i] != nullptr);
+    result.receipts.push_back(execute_tx(height, *txs[i], ids[i]));
+  }
   flush_tree();
   result.state_root = tree_.root();
   return result;

@@ -63,6 +63,11 @@ class Executor {
   // Heights must increase from call to call (the node executes committed blocks in order).
   BlockResult execute_block(Height height, std::uint64_t timestamp_ms,
                             const std::vector<SignedTx>& txs);
+  // The same, for callers that hold the transactions elsewhere and already know their ids
+  // (ids[i] must be tx_id(*txs[i]); asserted sizes only, the node computed them itself).
+  BlockResult execute_block(Height height, std::uint64_t timestamp_ms,
+                            const std::vector<const SignedTx*>& txs,
+                            const std::vector<Hash256>& ids);
 
   // Mempool pre-check against the current state for inclusion at `next_height`: chain id,
   // not expired, sender registered, nonce ahead of the sender's (by at most kMaxNonceGap).
@@ -93,7 +98,7 @@ class Executor {
 
  private:
   Executor(std::string chain_id, std::unique_ptr<StateStore> store);
-  Receipt execute_tx(Height height, const SignedTx& signed_tx);
+  Receipt execute_tx(Height height, const SignedTx& signed_tx, const Hash256& id);
   Status precheck(Height height, const SignedTx& signed_tx, Account& sender) const;
   void commit(const StateOverlay& overlay);
   // Applies the block's final value of every key it wrote to the Merkle tree. A key written by

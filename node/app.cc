@@ -363,8 +363,8 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
     if (seen_blocks_.size() < kMaxSeenBlocks) const_cast<NodeApp*>(this)->seen_blocks_.emplace(block.id(), std::move(seen));
     return true;
   }
-  std::vector<PoolTx> txs;
-  for (const auto& encoded : payload->txs) {
+  seen.txs.reserve(payload->txs.size());
+  for (auto& encoded : payload->txs) {
     auto tx = contracts::decode_signed_tx(encoded.bytes);
     if (!tx) return false;
     const core::Hash256 id = contracts::tx_id(*tx);
@@ -374,14 +374,15 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
       auto& highest = seen.highest_nonce[tx->tx.sender];
       highest = std::max(highest, tx->tx.nonce);
     }
-    txs.push_back(PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(encoded.bytes)});
+    seen.txs.push_back(std::make_shared<const PoolTx>(
+        PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(std::move(encoded.bytes))}));
   }
   auto* self = const_cast<NodeApp*>(this);  // caches only; the verdict depends on the block alone
-  for (auto& tx : txs) {
-    self->remember_verified(tx.id);
+  for (const auto& tx : seen.txs) {
+    self->remember_verified(tx->id);
     // Kept until executed, so nothing is lost if this block never commits (its gossip may not
     // have reached us).
-    if (!mempool_.contains(tx.id)) (void)self->mempool_.add(std::move(tx));
+    if (!mempool_.contains(tx->id)) (void)self->mempool_.add(tx);
   }
   std::lock_guard lock(seen_mutex_);
   if (seen_blocks_.size() < kMaxSeenBlocks) self->seen_blocks_.emplace(block.id(), std::move(seen));
@@ -464,14 +465,36 @@ void NodeApp::execute(const consensus::Block& block) {
     spdlog::info("committed height {} round {} items {} (ordering only)", height, block.header.round, payload.txs.size());
     return;
   }
-  std::vector<contracts::SignedTx> txs;
-  txs.reserve(payload.txs.size());
-  for (const auto& encoded : payload.txs) {
-    auto tx = contracts::decode_signed_tx(encoded.bytes);
-    if (!tx) continue;  // cannot happen in a block honest validators voted for; skipped alike everywhere
-    txs.push_back(std::move(tx).value());
+  // The transactions as the vote check decoded and hashed them, when this node checked this
+  // block (almost always); otherwise (a block learnt by sync) decoded here.
+  std::vector<std::shared_ptr<const PoolTx>> checked;
+  {
+    std::lock_guard lock(seen_mutex_);
+    if (auto it = seen_blocks_.find(block.id()); it != seen_blocks_.end()) checked = it->second.txs;
   }
-  const contracts::BlockResult result = executor_->execute_block(height, block.header.timestamp_ms, txs);
+  std::vector<const contracts::SignedTx*> txs;
+  std::vector<core::Hash256> tx_ids;
+  std::vector<contracts::SignedTx> decoded_here;
+  if (checked.size() == payload.txs.size()) {
+    txs.reserve(checked.size());
+    tx_ids.reserve(checked.size());
+    for (const auto& tx : checked) {
+      txs.push_back(&tx->tx);
+      tx_ids.push_back(tx->id);
+    }
+  } else {
+    decoded_here.reserve(payload.txs.size());
+    for (const auto& encoded : payload.txs) {
+      auto tx = contracts::decode_signed_tx(encoded.bytes);
+      if (!tx) continue;  // cannot happen in a block honest validators voted for; skipped alike everywhere
+      decoded_here.push_back(std::move(tx).value());
+    }
+    for (const auto& tx : decoded_here) {
+      txs.push_back(&tx);
+      tx_ids.push_back(contracts::tx_id(tx));
+    }
+  }
+  const contracts::BlockResult result = executor_->execute_block(height, block.header.timestamp_ms, txs, tx_ids);
   leveldb::WriteBatch batch;
   exec_state_->take_batch(batch);
   std::set<core::Hash256> receipted;
@@ -497,7 +520,7 @@ void NodeApp::execute(const consensus::Block& block) {
     ids.push_back(receipt.tx_id);
   }
   std::set<core::PublicKey> senders;
-  for (const auto& tx : txs) senders.insert(tx.tx.sender);
+  for (const auto* tx : txs) senders.insert(tx->tx.sender);
   mempool_.on_committed(height, ids, senders,
                         [this](const core::PublicKey& sender) { return committed_nonce(sender); });
   spdlog::info("committed height {} round {} txs {} ({} failed) state_root {}", height, block.header.round,

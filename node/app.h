@@ -124,6 +124,10 @@ class NodeApp final : public Application {
     consensus::Height height = 0;
     std::vector<core::Hash256> tx_ids;
     std::map<core::PublicKey, std::uint64_t> highest_nonce;
+    // The payload's transactions as decoded and hashed by the vote check, in payload order:
+    // execution reuses them instead of decoding and hashing every transaction again. Shared
+    // with the mempool, so they cost pointers only.
+    std::vector<std::shared_ptr<const PoolTx>> txs;
   };
   mutable std::mutex seen_mutex_;
   std::map<core::Hash256, SeenBlock> seen_blocks_;  // guarded by seen_mutex_

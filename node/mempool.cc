@@ -1,28 +1,33 @@
 #include "node/mempool.h"
 
+#include "core/assert.h"
+
 namespace carbon::node {
 
 using core::ErrorCode;
 using core::Status;
 
-core::Status Mempool::add(PoolTx tx) {
+core::Status Mempool::add(PoolTx tx) { return add(std::make_shared<const PoolTx>(std::move(tx))); }
+
+core::Status Mempool::add(std::shared_ptr<const PoolTx> tx) {
+  CARBON_ASSERT(tx != nullptr);
   std::lock_guard lock(mutex_);
-  if (by_id_.count(tx.id) > 0) return Status::error(ErrorCode::kConflict, "transaction already pending");
-  const auto key = std::make_pair(tx.tx.tx.sender, tx.tx.tx.nonce);
+  if (by_id_.count(tx->id) > 0) return Status::error(ErrorCode::kConflict, "transaction already pending");
+  const auto key = std::make_pair(tx->tx.tx.sender, tx->tx.tx.nonce);
   if (by_sender_nonce_.count(key) > 0) {
     return Status::error(ErrorCode::kConflict,
-                         "another transaction with nonce " + std::to_string(tx.tx.tx.nonce) + " from this sender is pending");
+                         "another transaction with nonce " + std::to_string(tx->tx.tx.nonce) + " from this sender is pending");
   }
   if (by_id_.size() >= max_txs_) {
     return Status::error(ErrorCode::kOutOfBounds, "the mempool is full (" + std::to_string(max_txs_) +
                                                       " transactions); try again shortly");
   }
   const std::uint64_t seq = next_seq_++;
-  const core::Hash256 id = tx.id;
+  const core::Hash256 id = tx->id;
   by_sender_nonce_.emplace(key, id);
   by_seq_.emplace(seq, id);
-  by_expiry_.emplace(tx.tx.tx.expiry_height, id);
-  by_id_.emplace(id, std::make_pair(seq, std::make_shared<const PoolTx>(std::move(tx))));
+  by_expiry_.emplace(tx->tx.tx.expiry_height, seq);
+  by_id_.emplace(id, std::make_pair(seq, std::move(tx)));
   return Status::ok();
 }
 
@@ -86,7 +91,7 @@ void Mempool::erase_locked(const core::Hash256& id) {
   if (it == by_id_.end()) return;
   by_seq_.erase(it->second.first);
   by_sender_nonce_.erase({it->second.second->tx.tx.sender, it->second.second->tx.tx.nonce});
-  by_expiry_.erase({it->second.second->tx.tx.expiry_height, id});
+  by_expiry_.erase({it->second.second->tx.tx.expiry_height, it->second.first});
   by_id_.erase(it);
 }
 
@@ -107,7 +112,7 @@ void Mempool::on_committed(std::uint64_t height, const std::vector<core::Hash256
   }
   // Expired ones cannot either (blocks from height + 1 on).
   while (!by_expiry_.empty() && by_expiry_.begin()->first <= height) {
-    const core::Hash256 id = by_expiry_.begin()->second;  // a copy: erase_locked removes the entry
+    const core::Hash256 id = by_seq_.at(by_expiry_.begin()->second);  // a copy: erased next
     erase_locked(id);
   }
 }

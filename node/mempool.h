@@ -41,6 +41,7 @@ class Mempool {
   // Adds a transaction whose stateless checks passed. Errors: kOutOfBounds (full),
   // kConflict (already known, or another tx with this sender and nonce is waiting).
   core::Status add(PoolTx tx);
+  core::Status add(std::shared_ptr<const PoolTx> tx);
   bool contains(const core::Hash256& id) const;
   // The last nonce of the unbroken run of the sender's waiting transactions that starts right
   // after `committed_nonce` (committed_nonce itself if the next one is not waiting): the nonce a
@@ -71,8 +72,9 @@ class Mempool {
   std::unordered_map<core::Hash256, std::pair<std::uint64_t, std::shared_ptr<const PoolTx>>> by_id_;  // id -> (seq, tx)
   std::map<std::uint64_t, core::Hash256> by_seq_;                                           // arrival order
   std::map<std::pair<core::PublicKey, std::uint64_t>, core::Hash256> by_sender_nonce_;
-  // (expiry height, id): expiry after a block costs what expires, not a scan of the pool.
-  std::set<std::pair<std::uint64_t, core::Hash256>> by_expiry_;
+  // (expiry height, arrival seq): expiry after a block costs what expires, not a scan of the
+  // pool (seq, not the id, breaks ties: most transactions share an expiry height).
+  std::set<std::pair<std::uint64_t, std::uint64_t>> by_expiry_;
 };
 
 }  // namespace carbon::node

@@ -56,6 +56,9 @@ core::Result<std::unique_ptr<NodeStore>> NodeStore::open(const std::filesystem::
   options.paranoid_checks = true;
   // Leave file descriptors for peers and RPC clients (the default is 1000).
   options.max_open_files = 256;
+  // Blocks are mostly signatures, keys and hashes, which do not compress: Snappy would cost
+  // CPU on every write and compaction for little disk saved.
+  options.compression = leveldb::kNoCompression;
   leveldb::DB* raw = nullptr;
   const auto status = leveldb::DB::Open(options, (data_dir / "db").string(), &raw);
   if (!status.ok()) return io_error("cannot open the database in " + data_dir.string(), status);
