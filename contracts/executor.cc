@@ -1,5 +1,7 @@
 #include "contracts/executor.h"
 
+#include "contracts/ledger_internal.h"
+
 #include <utility>
 
 namespace carbon::contracts {
@@ -26,11 +28,39 @@ Executor::Executor(std::string chain_id, std::unique_ptr<StateStore> store)
       store_(std::move(store)),
       signature_check_([](const SignedTx& tx, const Hash256&) { return check_signatures(tx); }) {}
 
+Status validate_genesis(const GenesisConfig& genesis) {
+  if (genesis.authority_name.empty() || genesis.authority_name.size() + 16 > kMaxNameBytes) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "authority name must be 1.." + std::to_string(kMaxNameBytes - 16) + " bytes");
+  }
+  const auto officers = genesis.officers();
+  if (officers.size() > kMaxOfficers) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "at most " + std::to_string(kMaxOfficers) + " officers");
+  }
+  for (std::size_t i = 0; i < officers.size(); ++i) {
+    if (!core::is_valid_public_key(officers[i])) {
+      return Status::error(ErrorCode::kInvalidArgument,
+                           "officer key " + officers[i].to_hex() + " is not a valid Ed25519 public key");
+    }
+    for (std::size_t j = 0; j < i; ++j) {
+      if (officers[i] == officers[j]) {
+        return Status::error(ErrorCode::kInvalidArgument, "officer " + officers[i].short_hex() + " is listed twice");
+      }
+    }
+  }
+  if (genesis.threshold < 1 || genesis.threshold > officers.size()) {
+    return Status::error(ErrorCode::kInvalidArgument, "approval threshold " + std::to_string(genesis.threshold) +
+                                                          " must be 1.." + std::to_string(officers.size()));
+  }
+  return Status::ok();
+}
+
 Executor::Executor(std::string chain_id, const GenesisConfig& genesis)
     : Executor(std::move(chain_id), std::make_unique<MemoryStateStore>()) {
   CARBON_ASSERT_MSG(chain_id_.size() <= kMaxChainIdBytes, "chain id too long");
-  CARBON_ASSERT_MSG(genesis.authority_name.size() <= kMaxNameBytes, "authority name too long");
-  write_genesis(*store_, chain_id_, genesis.authority, genesis.authority_name);
+  CARBON_ASSERT_MSG(validate_genesis(genesis).is_ok(), "invalid genesis configuration");
+  write_genesis(*store_, chain_id_, genesis.officers(), genesis.threshold, genesis.authority_name);
   tree_.rebuild(*store_);
 }
 
@@ -41,14 +71,7 @@ Result<Executor> Executor::open(std::string chain_id, const GenesisConfig& genes
     return Status::error(ErrorCode::kInvalidArgument,
                          "chain id must be 1.." + std::to_string(kMaxChainIdBytes) + " bytes");
   }
-  if (genesis.authority_name.empty() || genesis.authority_name.size() > kMaxNameBytes) {
-    return Status::error(ErrorCode::kInvalidArgument,
-                         "authority name must be 1.." + std::to_string(kMaxNameBytes) + " bytes");
-  }
-  if (!core::is_valid_public_key(genesis.authority)) {
-    return Status::error(ErrorCode::kInvalidArgument,
-                         "the authority key is not a valid Ed25519 public key");
-  }
+  CARBON_RETURN_IF_ERROR(validate_genesis(genesis));
   auto meta = Ledger(static_cast<const StateStore&>(*store)).chain_meta();
   if (!meta) return meta.status();
   if (!*meta) {
@@ -56,7 +79,7 @@ Result<Executor> Executor::open(std::string chain_id, const GenesisConfig& genes
       return Status::error(ErrorCode::kConflict,
                            "the state store holds data but no chain metadata");
     }
-    write_genesis(*store, chain_id, genesis.authority, genesis.authority_name);
+    write_genesis(*store, chain_id, genesis.officers(), genesis.threshold, genesis.authority_name);
   } else if ((*meta)->chain_id != chain_id || (*meta)->authority != genesis.authority) {
     return Status::error(ErrorCode::kConflict,
                          "the state store belongs to chain " + (*meta)->chain_id +
@@ -66,6 +89,19 @@ Result<Executor> Executor::open(std::string chain_id, const GenesisConfig& genes
   Executor executor(std::move(chain_id), std::move(store));
   executor.tree_.rebuild(*executor.store_);
   return executor;
+}
+
+Status check_signer(const SignedTx& signed_tx, const Account& sender) {
+  for (const auto& signature : signed_tx.signatures) {
+    if (signature.signer == sender.signing_key) return Status::ok();
+  }
+  if (sender.signing_key != sender.key) {
+    return Status::error(ErrorCode::kBadSignature,
+                         "not signed with " + sender.name + "'s current key " +
+                             sender.signing_key.short_hex() + " (the key was rotated)");
+  }
+  return Status::error(ErrorCode::kBadSignature,
+                       "the sender " + sender.key.short_hex() + " did not sign the transaction");
 }
 
 Status Executor::precheck(Height height, const SignedTx& signed_tx, Account& sender) const {
@@ -87,6 +123,7 @@ Status Executor::precheck(Height height, const SignedTx& signed_tx, Account& sen
                                                    ": the authority must register it first");
   }
   sender = std::move(**account);
+  if (Status status = check_signer(signed_tx, sender); !status) return status;
   if (tx.nonce != sender.nonce + 1) {
     return Status::error(ErrorCode::kConflict, "wrong nonce: expected " +
                                                    std::to_string(sender.nonce + 1) + ", got " +
@@ -117,7 +154,8 @@ void Executor::flush_tree() {
   tree_pending_.clear();
 }
 
-Receipt Executor::execute_tx(Height height, const SignedTx& signed_tx, const Hash256& id) {
+Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, const SignedTx& signed_tx,
+                             const Hash256& id) {
   if (signature_check_) {
     Status verdict = signature_check_(signed_tx, id);
     if (!verdict) return make_receipt(id, verdict);
@@ -128,7 +166,8 @@ Receipt Executor::execute_tx(Height height, const SignedTx& signed_tx, const Has
   // The nonce is consumed whether or not the call succeeds (see the header).
   sender.nonce = signed_tx.tx.nonce;
   StateOverlay overlay(*store_);
-  Status status = apply_call(overlay, sender.key, signed_tx.tx.call);
+  const Context ctx{height, timestamp_ms, sender};
+  Status status = apply_call(overlay, ctx, signed_tx.tx.call);
   if (status) {
     // Re-read: the call may have written the sender's account.
     auto current = Ledger(static_cast<const StateStore&>(overlay)).account(sender.key);
@@ -162,7 +201,7 @@ BlockResult Executor::execute_block(Height height, std::uint64_t timestamp_ms,
   return execute_block(height, timestamp_ms, pointers, ids);
 }
 
-BlockResult Executor::execute_block(Height height, std::uint64_t /*timestamp_ms*/,
+BlockResult Executor::execute_block(Height height, std::uint64_t timestamp_ms,
                                     const std::vector<const SignedTx*>& txs,
                                     const std::vector<Hash256>& ids) {
   CARBON_ASSERT_MSG(height > last_height_, "blocks must be executed in increasing height order");
@@ -170,9 +209,16 @@ BlockResult Executor::execute_block(Height height, std::uint64_t /*timestamp_ms*
   last_height_ = height;
   BlockResult result;
   result.receipts.reserve(txs.size());
+  if (!txs.empty()) {
+    // The clock the queries judge deadlines and proposal expiry by (contracts take theirs from
+    // the context).
+    StateOverlay overlay(*store_);
+    Ledger(overlay).put(std::string(keys::kClock), Clock{height, timestamp_ms});
+    commit(overlay);
+  }
   for (std::size_t i = 0; i < txs.size(); ++i) {
     CARBON_ASSERT(txs[i] != nullptr);
-    result.receipts.push_back(execute_tx(height, *txs[i], ids[i]));
+    result.receipts.push_back(execute_tx(height, timestamp_ms, *txs[i], ids[i]));
   }
   flush_tree();
   result.state_root = tree_.root();
@@ -197,6 +243,7 @@ Status Executor::check_tx(const SignedTx& signed_tx, Height next_height) const {
     return Status::error(ErrorCode::kNotFound, "unknown sender " + tx.sender.to_hex() +
                                                    ": the authority must register it first");
   }
+  if (Status status = check_signer(signed_tx, **account); !status) return status;
   const std::uint64_t next = (*account)->nonce + 1;
   if (tx.nonce < next) {
     return Status::error(

@@ -5,7 +5,8 @@
 // Per transaction, in order:
 //   1. signatures (the injected check, by default check_signatures; the node swaps in a
 //      lookup of the verdict it cached when the tx entered its mempool),
-//   2. chain id, 3. expiry (block height <= expiry_height), 4. sender is a registered account,
+//   2. chain id, 3. expiry (block height <= expiry_height), 4. sender is a registered account
+//      whose current signing key is among the signers (keys rotate; the address stays),
 //   5. nonce == the sender's nonce + 1,
 //   6. the call, applied in a StateOverlay and committed only if it succeeds.
 // A failure in 1-5 leaves no trace at all: the nonce is NOT consumed (the sender never
@@ -15,7 +16,8 @@
 // receipt records why it failed.
 //
 // Determinism: the outcome depends only on the state, the height and the transactions;
-// timestamp_ms is the block time agreed by consensus (unused by the current calls).
+// timestamp_ms is the block time agreed by consensus, the only clock the contracts read (it is
+// recorded as meta/clock in every block that holds a transaction).
 //
 // Thread safety: none; one thread (the node's executor strand) owns an Executor.
 #pragma once
@@ -36,14 +38,27 @@
 namespace carbon::contracts {
 
 struct GenesisConfig {
-  PublicKey authority;  // becomes the account with role authority
+  PublicKey authority;  // the first officer: an account with role authority
   std::string authority_name = "authority";
+  std::vector<PublicKey> more_officers;  // the other officers, if any
+  std::uint8_t threshold = 1;            // approvals an authority act needs (M of N)
+  std::vector<PublicKey> officers() const {
+    std::vector<PublicKey> all = {authority};
+    all.insert(all.end(), more_officers.begin(), more_officers.end());
+    return all;
+  }
 };
+
+// Checks a genesis configuration (valid distinct keys, 1 <= threshold <= officers <= 7).
+Status validate_genesis(const GenesisConfig& genesis);
 
 struct BlockResult {
   std::vector<Receipt> receipts;  // receipts[i] is for txs[i]
   Hash256 state_root;
 };
+
+// Whether the sender's current signing key is among the transaction's signers.
+Status check_signer(const SignedTx& signed_tx, const Account& sender);
 
 class Executor {
  public:
@@ -98,7 +113,8 @@ class Executor {
 
  private:
   Executor(std::string chain_id, std::unique_ptr<StateStore> store);
-  Receipt execute_tx(Height height, const SignedTx& signed_tx, const Hash256& id);
+  Receipt execute_tx(Height height, std::uint64_t timestamp_ms, const SignedTx& signed_tx,
+                     const Hash256& id);
   Status precheck(Height height, const SignedTx& signed_tx, Account& sender) const;
   void commit(const StateOverlay& overlay);
   // Applies the block's final value of every key it wrote to the Merkle tree. A key written by

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "contracts/ledger.h"
+#include "contracts/ledger_internal.h"
 #include "core/checked_math.h"
 #include "core/codec.h"
 
@@ -99,13 +100,54 @@ Status check_invariants(const StateStore& store) {
     return Status::ok();
   }));
 
+  // Retired ranges: surrendered, cancelled or withdrawn, each once.
+  std::map<std::string, std::uint64_t> surrendered_by_product;
+  std::map<std::string, std::uint64_t> cancelled_by_product;
+  CARBON_RETURN_IF_ERROR(for_each(store, "ret/", [&](const std::string& key, const Bytes& value) {
+    auto retired = core::codec::decode<RetiredRange>(value);
+    if (!retired) return violation("undecodable retired range " + key);
+    if (retired->range.start >= retired->range.end) return violation("empty retired range " + key);
+    if (key != keys::retired(retired->product, retired->range.start))
+      return violation("retired range under the wrong key " + key);
+    const std::string code = retired->product.code();
+    if (products.find(code) == products.end()) return violation("retired range of an unknown product " + key);
+    ranges_by_product[code].push_back(HeldRange{retired->range, "retired"});
+    auto& total = retired->kind == RetirementKind::kSurrendered ? surrendered_by_product[code]
+                                                                 : cancelled_by_product[code];
+    total += retired->range.size();  // bounded by next_serial, checked below
+    return Status::ok();
+  }));
+
+  // The ownership index holds exactly the held ranges.
+  std::size_t owned_count = 0;
+  CARBON_RETURN_IF_ERROR(for_each(store, "own/", [&](const std::string& key, const Bytes& value) {
+    auto owned = core::codec::decode<Owned>(value);
+    if (!owned) return violation("undecodable ownership index entry " + key);
+    const auto parts = split(key, '/');
+    if (parts.size() != 3) return violation("malformed ownership key " + key);
+    const auto found = products.find(parts[1]);
+    if (found == products.end()) return violation("ownership index of an unknown product " + key);
+    const auto held = store.get(keys::holding(owned->owner, found->second.product, owned->start));
+    auto range = held ? core::codec::decode<SerialRange>(*held) : Status::error(ErrorCode::kNotFound, "");
+    if (!range || key != keys::owned(found->second.product, range->end))
+      return violation("ownership index entry without its holding: " + key);
+    ++owned_count;
+    return Status::ok();
+  }));
+
   std::size_t end_index_count = 0;
   CARBON_RETURN_IF_ERROR(for_each(store, "hend/", [&](const std::string&, const Bytes&) {
     ++end_index_count;
     return Status::ok();
   }));
   std::size_t range_count = 0;
-  for (const auto& [code, ranges] : ranges_by_product) range_count += ranges.size();
+  for (const auto& [code, ranges] : ranges_by_product) {
+    for (const auto& range : ranges) range_count += range.owner == "retired" ? 0u : 1u;
+  }
+  if (owned_count != range_count) {
+    return violation(std::to_string(owned_count) + " ownership index entries for " +
+                     std::to_string(range_count) + " ranges");
+  }
   if (end_index_count != range_count) {
     return violation(std::to_string(end_index_count) + " end-index entries for " +
                      std::to_string(range_count) + " ranges");
@@ -133,39 +175,37 @@ Status check_invariants(const StateStore& store) {
     std::sort(ranges.begin(), ranges.end(),
               [](const HeldRange& a, const HeldRange& b) { return a.range.start < b.range.start; });
     std::uint64_t held = 0;
+    std::uint64_t expected = 1;  // held and retired ranges together tile [1, next_serial)
     for (std::size_t i = 0; i < ranges.size(); ++i) {
-      held += ranges[i].range.size();  // bounded by the checked per-holder sums above
+      if (ranges[i].range.start != expected) {
+        return violation(code + (ranges[i].range.start < expected ? ": overlapping ranges at serial "
+                                                                  : ": serial neither held nor retired: ") +
+                         std::to_string(std::min(expected, ranges[i].range.start)));
+      }
+      expected = ranges[i].range.end;
+      if (ranges[i].owner != "retired") held += ranges[i].range.size();  // bounded by next_serial
       if (i == 0) continue;
       const HeldRange& previous = ranges[i - 1];
-      if (previous.range.end > ranges[i].range.start) {
-        return violation(code + ": overlapping ranges at serial " +
-                         std::to_string(ranges[i].range.start));
-      }
-      if (previous.range.end == ranges[i].range.start && previous.owner == ranges[i].owner) {
+      if (previous.range.end == ranges[i].range.start && previous.owner == ranges[i].owner &&
+          previous.owner != "retired") {
         return violation(code + ": adjacent ranges of one holder not merged at serial " +
                          std::to_string(ranges[i].range.start));
       }
     }
-    auto accounted = core::checked_add(held, state.retired_t);
+    if (expected != state.next_serial) return violation(code + ": serials issued but neither held nor retired");
+    if (surrendered_by_product[code] != state.surrendered_t || cancelled_by_product[code] != state.cancelled_t) {
+      return violation(code + ": retired ranges (" + std::to_string(surrendered_by_product[code]) + " t surrendered, " +
+                       std::to_string(cancelled_by_product[code]) + " t cancelled) differ from the product's totals");
+    }
+    auto accounted = core::checked_add(held, state.retired_t());
     if (!accounted || *accounted != state.issued_t) {
       return violation(code + ": issued " + std::to_string(state.issued_t) + " t != held " +
-                       std::to_string(held) + " t + retired " + std::to_string(state.retired_t) +
-                       " t");
+                       std::to_string(held) + " t + surrendered " + std::to_string(state.surrendered_t) +
+                       " t + cancelled " + std::to_string(state.cancelled_t) + " t");
     }
     if (state.next_serial != state.issued_t + 1) {
       return violation(code + ": next serial " + std::to_string(state.next_serial) +
                        " after issuing " + std::to_string(state.issued_t) + " t");
-    }
-    if (state.retired_t == 0) {
-      std::uint64_t expected = 1;
-      for (const auto& held_range : ranges) {
-        if (held_range.range.start != expected) {
-          return violation(code + ": serial " + std::to_string(expected) +
-                           " is not held by anyone");
-        }
-        expected = held_range.range.end;
-      }
-      if (expected != state.next_serial) return violation(code + ": serials issued but not held");
     }
   }
   return Status::ok();

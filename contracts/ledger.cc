@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "contracts/ledger_internal.h"
 #include "core/checked_math.h"
 #include "core/codec.h"
 
@@ -14,6 +15,8 @@ std::string hex16(std::uint64_t value) {
   for (std::size_t i = 0; i < 16; ++i) out[15 - i] = kDigits[(value >> (4 * i)) & 0x0F];
   return out;
 }
+std::string hex8(std::uint32_t value) { return hex16(value).substr(8); }
+std::string year(std::uint16_t year) { return hex16(year).substr(12); }
 std::string account(const PublicKey& key) { return "acct/" + key.to_hex(); }
 std::string product(const ProductId& product) { return "prod/" + product.code(); }
 std::string balance(const PublicKey& owner, const ProductId& product) {
@@ -28,37 +31,75 @@ std::string holding(const PublicKey& owner, const ProductId& product, std::uint6
 std::string holding_end(const PublicKey& owner, const ProductId& product, std::uint64_t end) {
   return "hend/" + owner.to_hex() + "/" + product.code() + "/" + hex16(end);
 }
+std::string owned(const ProductId& product, std::uint64_t end) {
+  return "own/" + product.code() + "/" + hex16(end);
+}
+std::string proposal(std::uint64_t id) { return "prop/" + hex16(id); }
+std::string rules(std::uint16_t y) { return "rules/" + year(y); }
+std::string rules_version(std::uint16_t y, std::uint32_t version) {
+  return "rulesv/" + year(y) + "/" + hex8(version);
+}
+std::string signing_key(const PublicKey& key) { return "skey/" + key.to_hex(); }
+std::string cap(std::uint16_t y) { return "cap/" + year(y); }
+std::string allocation(std::uint16_t y, const PublicKey& enterprise) {
+  return "alloc/" + year(y) + "/" + enterprise.to_hex();
+}
+std::string emission(std::uint16_t y, const PublicKey& enterprise) {
+  return "mrv/" + year(y) + "/" + enterprise.to_hex();
+}
+std::string emission_event(std::uint16_t y, const PublicKey& enterprise, std::uint32_t seq) {
+  return "mrvh/" + year(y) + "/" + enterprise.to_hex() + "/" + hex8(seq);
+}
+std::string project(std::uint64_t id) { return "proj/" + hex16(id); }
+std::string issuance(const ProductId& product, std::uint64_t start) {
+  return "iss/" + product.code() + "/" + hex16(start);
+}
+std::string retired(const ProductId& product, std::uint64_t start) {
+  return "ret/" + product.code() + "/" + hex16(start);
+}
+std::string move(const ProductId& product, std::uint64_t seq) {
+  return "mv/" + product.code() + "/" + hex16(seq);
+}
+std::string holder_history(const PublicKey& owner, const ProductId& product) {
+  return "hist/" + owner.to_hex() + "/" + product.code();
+}
+std::string surrendered(std::uint16_t y, const PublicKey& enterprise) {
+  return "surr/" + year(y) + "/" + enterprise.to_hex();
+}
+std::string compliance_row(std::uint16_t y, const PublicKey& enterprise) {
+  return "ctab/" + year(y) + "/" + enterprise.to_hex();
+}
+std::string year_closed(std::uint16_t y) { return "closed/" + year(y); }
 }  // namespace keys
 
 namespace {
 
-// Ranges read per store scan while a transfer walks the sender's holdings: the first page is
-// small because most transfers are served by the sender's lowest range; pages then double.
-constexpr std::size_t kTransferFirstPageRanges = 2;
-constexpr std::size_t kTransferPageRanges = 16;
+// Ranges read per store scan while taking units: the first page is small because most
+// transfers are served by the owner's lowest range; pages then double.
+constexpr std::size_t kTakeFirstPageRanges = 2;
+constexpr std::size_t kTakePageRanges = 16;
 
-template <class T>
-Result<std::optional<T>> read_record(const StateStore& store, const std::string& key) {
-  const auto bytes = store.get(key);
-  if (!bytes) return std::optional<T>{};
-  auto decoded = core::codec::decode<T>(*bytes);
-  if (!decoded) {
-    return Status::error(ErrorCode::kInternal,
-                         "corrupt state record at " + key + ": " + decoded.status().message());
+}  // namespace
+
+// ---- shared helpers (ledger_internal.h) -----------------------------------------------------
+
+std::string grouped(std::uint64_t value) {
+  std::string digits = std::to_string(value);
+  std::string out;
+  const std::size_t first = digits.size() % 3 == 0 ? 3 : digits.size() % 3;
+  out.append(digits, 0, first);
+  for (std::size_t i = first; i < digits.size(); i += 3) {
+    out.push_back(',');
+    out.append(digits, i, 3);
   }
-  return std::optional<T>(std::move(*decoded));
+  return out;
 }
 
-template <class T>
-void write_record(StateStore& store, const std::string& key, const T& value) {
-  store.put(key, core::codec::encode(value));
-}
+std::string tonnes(std::uint64_t quantity_t) { return grouped(quantity_t) + " t"; }
 
 Status unauthorized(std::string_view what) {
   return Status::error(ErrorCode::kUnauthorized, "only the authority may " + std::string(what));
 }
-
-std::string tonnes(std::uint64_t quantity_t) { return std::to_string(quantity_t) + " t"; }
 
 Status check_quantity(std::uint64_t quantity_t) {
   if (quantity_t == 0)
@@ -71,36 +112,67 @@ Status check_quantity(std::uint64_t quantity_t) {
   return Status::ok();
 }
 
-}  // namespace
+Status check_year(std::uint16_t year) {
+  if (year < kMinVintageYear || year > kMaxVintageYear) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "year " + std::to_string(year) + " is outside " +
+                             std::to_string(kMinVintageYear) + ".." +
+                             std::to_string(kMaxVintageYear));
+  }
+  return Status::ok();
+}
+
+Result<Account> require_account(const Ledger& ledger, const PublicKey& key, std::string_view what) {
+  auto account = ledger.account(key);
+  if (!account) return account.status();
+  if (!*account) {
+    return Status::error(ErrorCode::kNotFound, "unknown " + std::string(what) + " " +
+                                                   key.to_hex() +
+                                                   ": not a registered participant");
+  }
+  return std::move(**account);
+}
+
+Status require_role(const Account& account, std::initializer_list<Role> roles,
+                    std::string_view doing) {
+  for (Role role : roles)
+    if (account.role == role) return Status::ok();
+  std::string allowed;
+  for (Role role : roles) {
+    if (!allowed.empty()) allowed += " or ";
+    allowed += role_name(role);
+  }
+  return Status::error(ErrorCode::kUnauthorized,
+                       account.name + " is a " + std::string(role_name(account.role)) + "; only a " +
+                           allowed + " may " + std::string(doing));
+}
+
+// ---- Ledger ---------------------------------------------------------------------------------
 
 StateStore& Ledger::writer() {
   CARBON_ASSERT_MSG(writer_ != nullptr, "write through a read-only Ledger");
   return *writer_;
 }
 
+void Ledger::erase(const std::string& key) { writer().erase(key); }
+
 Result<std::optional<ChainMeta>> Ledger::chain_meta() const {
-  return read_record<ChainMeta>(reader_, std::string(keys::kChainMeta));
+  return get<ChainMeta>(std::string(keys::kChainMeta));
 }
-void Ledger::put_chain_meta(const ChainMeta& meta) {
-  write_record(writer(), std::string(keys::kChainMeta), meta);
-}
+void Ledger::put_chain_meta(const ChainMeta& meta) { put(std::string(keys::kChainMeta), meta); }
 
 Result<std::optional<Account>> Ledger::account(const PublicKey& key) const {
-  return read_record<Account>(reader_, keys::account(key));
+  return get<Account>(keys::account(key));
 }
-void Ledger::put_account(const Account& account) {
-  write_record(writer(), keys::account(account.key), account);
-}
+void Ledger::put_account(const Account& account) { put(keys::account(account.key), account); }
 
 Result<std::optional<ProductState>> Ledger::product(const ProductId& product) const {
-  return read_record<ProductState>(reader_, keys::product(product));
+  return get<ProductState>(keys::product(product));
 }
-void Ledger::put_product(const ProductState& state) {
-  write_record(writer(), keys::product(state.product), state);
-}
+void Ledger::put_product(const ProductState& state) { put(keys::product(state.product), state); }
 
 Result<std::uint64_t> Ledger::balance(const PublicKey& owner, const ProductId& product) const {
-  auto value = read_record<std::uint64_t>(reader_, keys::balance(owner, product));
+  auto value = get<std::uint64_t>(keys::balance(owner, product));
   if (!value) return value.status();
   return value->value_or(0);
 }
@@ -125,7 +197,7 @@ void Ledger::put_balance(const PublicKey& owner, const ProductId& product,
   if (quantity_t == 0) {
     writer().erase(keys::balance(owner, product));
   } else {
-    write_record(writer(), keys::balance(owner, product), quantity_t);
+    put(keys::balance(owner, product), quantity_t);
   }
 }
 
@@ -145,28 +217,29 @@ Result<std::vector<SerialRange>> Ledger::holdings(const PublicKey& owner, const 
 }
 
 void Ledger::put_range(const PublicKey& owner, const ProductId& product, const SerialRange& range) {
-  write_record(writer(), keys::holding(owner, product, range.start), range);
-  write_record(writer(), keys::holding_end(owner, product, range.end), range.start);
+  put(keys::holding(owner, product, range.start), range);
+  put(keys::holding_end(owner, product, range.end), range.start);
+  put(keys::owned(product, range.end), Owned{owner, range.start});
 }
 
 void Ledger::erase_range(const PublicKey& owner, const ProductId& product,
                          const SerialRange& range) {
   writer().erase(keys::holding(owner, product, range.start));
   writer().erase(keys::holding_end(owner, product, range.end));
+  writer().erase(keys::owned(product, range.end));
 }
 
 Status Ledger::add_range(const PublicKey& owner, const ProductId& product, SerialRange range) {
   CARBON_ASSERT(range.start < range.end);
   // The range ending exactly where this one starts.
-  auto below_start =
-      read_record<std::uint64_t>(reader_, keys::holding_end(owner, product, range.start));
+  auto below_start = get<std::uint64_t>(keys::holding_end(owner, product, range.start));
   if (!below_start) return below_start.status();
   if (*below_start) {
     erase_range(owner, product, SerialRange{**below_start, range.start});
     range.start = **below_start;
   }
   // The range starting exactly where this one ends.
-  auto above = read_record<SerialRange>(reader_, keys::holding(owner, product, range.end));
+  auto above = get<SerialRange>(keys::holding(owner, product, range.end));
   if (!above) return above.status();
   if (*above) {
     erase_range(owner, product, **above);
@@ -176,15 +249,15 @@ Status Ledger::add_range(const PublicKey& owner, const ProductId& product, Seria
   return Status::ok();
 }
 
-void write_genesis(StateStore& store, const std::string& chain_id, const PublicKey& authority,
-                   const std::string& authority_name) {
-  Ledger ledger(store);
-  ledger.put_chain_meta(ChainMeta{chain_id, authority});
-  Account account;
-  account.key = authority;
-  account.name = authority_name;
-  account.role = Role::kAuthority;
-  ledger.put_account(account);
+Result<HolderHistory> Ledger::history(const PublicKey& owner, const ProductId& product) const {
+  auto stored = get<HolderHistory>(keys::holder_history(owner, product));
+  if (!stored) return stored.status();
+  return stored->value_or(HolderHistory{});
+}
+
+void Ledger::put_history(const PublicKey& owner, const ProductId& product,
+                         const HolderHistory& history) {
+  put(keys::holder_history(owner, product), history);
 }
 
 namespace {
@@ -207,166 +280,309 @@ Result<Account> holder(const Ledger& ledger, const PublicKey& key, ProductKind k
   return std::move(**account);
 }
 
-Status apply(Ledger& ledger, const Account& sender, const RegisterParticipant& call) {
-  if (sender.role != Role::kAuthority) return unauthorized("register participants");
-  if (!core::is_valid_public_key(call.key)) {
-    return Status::error(ErrorCode::kInvalidArgument, "participant key " + call.key.to_hex() +
-                                                          " is not a valid Ed25519 public key");
-  }
-  if (call.name.empty())
-    return Status::error(ErrorCode::kInvalidArgument, "participant name must not be empty");
-  if (call.role == Role::kAuthority) {
-    return Status::error(
-        ErrorCode::kInvalidArgument,
-        "the authority role is set at genesis and cannot be granted by registration");
-  }
-  auto existing = ledger.account(call.key);
-  if (!existing) return existing.status();
-  if (*existing) {
-    return Status::error(ErrorCode::kConflict, "participant " + call.key.short_hex() +
-                                                   " is already registered as " +
-                                                   (*existing)->name + " (" +
-                                                   std::string(role_name((*existing)->role)) + ")");
-  }
-  Account account;
-  account.key = call.key;
-  account.name = call.name;
-  account.role = call.role;
-  ledger.put_account(account);
-  return Status::ok();
-}
-
-Status apply(Ledger& ledger, const Account& sender, const IssueAllowances& call) {
-  if (sender.role != Role::kAuthority) return unauthorized("issue allowances");
-  CARBON_RETURN_IF_ERROR(check_quantity(call.quantity_t));
-  if (call.vintage_year < kMinVintageYear || call.vintage_year > kMaxVintageYear) {
-    return Status::error(ErrorCode::kInvalidArgument,
-                         "vintage year " + std::to_string(call.vintage_year) + " is outside " +
-                             std::to_string(kMinVintageYear) + ".." +
-                             std::to_string(kMaxVintageYear));
-  }
-  const ProductId product = ProductId::allowance(call.vintage_year);
-  auto recipient = holder(ledger, call.to, product.kind);
-  if (!recipient) return recipient.status();
-
+Result<ProductState> product_state(const Ledger& ledger, const ProductId& product) {
   auto existing = ledger.product(product);
   if (!existing) return existing.status();
-  ProductState state = existing->value_or(ProductState{product, 0, 0, 1});
-  const SerialRange range{state.next_serial, 0};
-  auto end = core::checked_add(range.start, call.quantity_t);
-  if (!end) return end.status();
-  auto issued = core::checked_add(state.issued_t, call.quantity_t);
-  if (!issued) return issued.status();
-  auto balance = ledger.balance(call.to, product);
-  if (!balance) return balance.status();
-  auto new_balance = core::checked_add(*balance, call.quantity_t);
-  if (!new_balance) return new_balance.status();
-
-  state.next_serial = *end;
-  state.issued_t = *issued;
-  ledger.put_product(state);
-  CARBON_RETURN_IF_ERROR(ledger.add_range(call.to, product, SerialRange{range.start, *end}));
-  ledger.put_balance(call.to, product, *new_balance);
-  return Status::ok();
+  ProductState state;
+  state.product = product;
+  return existing->value_or(state);
 }
 
-Status apply(Ledger& ledger, const Account& sender, const TransferUnits& call) {
-  CARBON_RETURN_IF_ERROR(check_quantity(call.quantity_t));
-  if (sender.frozen) {
-    return Status::error(
-        ErrorCode::kConflict,
-        "account " + sender.name + " is frozen by the authority and cannot transfer");
-  }
-  if (call.to == sender.key)
-    return Status::error(ErrorCode::kInvalidArgument, "cannot transfer units to yourself");
-  const ProductId& product = call.product;
-  if (product.kind == ProductKind::kAllowance && product.project_id != 0) {
-    return Status::error(ErrorCode::kInvalidArgument, "an allowance product has no project id");
-  }
-  auto recipient = holder(ledger, call.to, product.kind);
-  if (!recipient) return recipient.status();
+}  // namespace
 
-  auto held = ledger.balance(sender.key, product);
+Result<SerialRange> Ledger::issue(const Context& ctx, const PublicKey& to, const ProductId& product,
+                                  std::uint64_t quantity_t, IssuanceKind kind,
+                                  const Hash256& reference) {
+  CARBON_RETURN_IF_ERROR(check_quantity(quantity_t));
+  auto recipient = holder(*this, to, product.kind);
+  if (!recipient) return recipient.status();
+  auto state = product_state(*this, product);
+  if (!state) return state.status();
+  auto end = core::checked_add(state->next_serial, quantity_t);
+  if (!end) return end.status();
+  auto issued = core::checked_add(state->issued_t, quantity_t);
+  if (!issued) return issued.status();
+  auto held = balance(to, product);
   if (!held) return held.status();
-  if (*held < call.quantity_t) {
+  auto new_balance = core::checked_add(*held, quantity_t);
+  if (!new_balance) return new_balance.status();
+  auto hist = history(to, product);
+  if (!hist) return hist.status();
+
+  const SerialRange range{state->next_serial, *end};
+  state->next_serial = *end;
+  state->issued_t = *issued;
+  put_product(*state);
+  CARBON_RETURN_IF_ERROR(add_range(to, product, range));
+  put_balance(to, product, *new_balance);
+  hist->issued_t += quantity_t;  // bounded by issued_t, which did not overflow
+  put_history(to, product, *hist);
+  put(keys::issuance(product, range.start),
+      IssuanceRecord{product, range, to, kind, ctx.height, ctx.time_ms, reference});
+  return range;
+}
+
+Result<std::vector<SerialRange>> Ledger::take(const PublicKey& owner, const ProductId& product,
+                                              std::uint64_t quantity_t) {
+  CARBON_RETURN_IF_ERROR(check_quantity(quantity_t));
+  auto held = balance(owner, product);
+  if (!held) return held.status();
+  if (*held < quantity_t) {
     return Status::error(ErrorCode::kConflict, "not enough units: holds " + tonnes(*held) + " of " +
-                                                   product.code() + ", transfer needs " +
-                                                   tonnes(call.quantity_t));
+                                                   product.code() + ", needs " +
+                                                   tonnes(quantity_t));
   }
-  // Lowest serials first, read in small pages so that a large holding costs only what the
-  // transfer consumes. The sender's ranges never touch, so a later range starts above the
-  // end of the one before it.
-  std::uint64_t remaining = call.quantity_t;
+  // Lowest serials first, read in small pages so that a large holding costs only what is
+  // consumed. The owner's ranges never touch, so a later range starts above the end of the
+  // one before it.
+  std::vector<SerialRange> taken;
+  std::uint64_t remaining = quantity_t;
   std::uint64_t from_serial = 0;
-  std::size_t consumed = 0;
-  std::size_t page_ranges = kTransferFirstPageRanges;
-  while (remaining > 0 && consumed < kMaxRangesPerTransfer) {
-    const std::size_t page_size = std::min(page_ranges, kMaxRangesPerTransfer - consumed);
-    page_ranges = std::min(page_ranges * 2, kTransferPageRanges);
-    auto page = ledger.holdings(sender.key, product, from_serial, page_size);
+  std::size_t page_ranges = kTakeFirstPageRanges;
+  while (remaining > 0 && taken.size() < kMaxRangesPerTransfer) {
+    const std::size_t page_size = std::min(page_ranges, kMaxRangesPerTransfer - taken.size());
+    page_ranges = std::min(page_ranges * 2, kTakePageRanges);
+    auto page = holdings(owner, product, from_serial, page_size);
     if (!page) return page.status();
     if (page->empty()) break;
     for (const SerialRange& range : *page) {
-      const std::uint64_t take = std::min(range.size(), remaining);
-      ledger.erase_range(sender.key, product, range);
-      if (take < range.size()) {
-        // Split: the sender keeps the upper part, which touches none of its other ranges.
-        CARBON_RETURN_IF_ERROR(
-            ledger.add_range(sender.key, product, SerialRange{range.start + take, range.end}));
+      const std::uint64_t take_t = std::min(range.size(), remaining);
+      erase_range(owner, product, range);
+      if (take_t < range.size()) {
+        // Split: the owner keeps the upper part, which touches none of its other ranges.
+        CARBON_RETURN_IF_ERROR(add_range(owner, product, SerialRange{range.start + take_t, range.end}));
       }
-      CARBON_RETURN_IF_ERROR(
-          ledger.add_range(call.to, product, SerialRange{range.start, range.start + take}));
-      remaining -= take;
-      ++consumed;
+      taken.push_back(SerialRange{range.start, range.start + take_t});
+      remaining -= take_t;
       from_serial = range.end;
       if (remaining == 0) break;
     }
   }
   if (remaining > 0) {
-    if (consumed == kMaxRangesPerTransfer) {
+    if (taken.size() == kMaxRangesPerTransfer) {
       return Status::error(ErrorCode::kOutOfBounds,
                            "holdings of " + product.code() + " are split into more than " +
                                std::to_string(kMaxRangesPerTransfer) +
-                               " serial ranges; transfer at most " +
-                               tonnes(call.quantity_t - remaining) + " per transaction");
+                               " serial ranges; move at most " +
+                               tonnes(quantity_t - remaining) + " per transaction");
     }
     return Status::error(ErrorCode::kInternal,
                          "balance of " + product.code() + " exceeds the serial ranges held");
   }
-  auto received = ledger.balance(call.to, product);
-  if (!received) return received.status();
-  auto new_received = core::checked_add(*received, call.quantity_t);
-  if (!new_received) return new_received.status();
-  ledger.put_balance(sender.key, product, *held - call.quantity_t);
-  ledger.put_balance(call.to, product, *new_received);
+  put_balance(owner, product, *held - quantity_t);
+  return taken;
+}
+
+Status Ledger::give(const PublicKey& owner, const ProductId& product,
+                    const std::vector<SerialRange>& ranges) {
+  std::uint64_t total = 0;
+  for (const SerialRange& range : ranges) {
+    CARBON_RETURN_IF_ERROR(add_range(owner, product, range));
+    total += range.size();  // bounded by the product's issued total
+  }
+  auto held = balance(owner, product);
+  if (!held) return held.status();
+  auto new_balance = core::checked_add(*held, total);
+  if (!new_balance) return new_balance.status();
+  put_balance(owner, product, *new_balance);
   return Status::ok();
 }
 
-Status apply(Ledger& ledger, const Account& sender, const SetFrozen& call) {
-  if (sender.role != Role::kAuthority)
-    return unauthorized(call.frozen ? "freeze accounts" : "unfreeze accounts");
-  auto target = ledger.account(call.account);
-  if (!target) return target.status();
-  if (!*target)
-    return Status::error(ErrorCode::kNotFound, "unknown account " + call.account.to_hex());
-  if ((*target)->role == Role::kAuthority) {
-    return Status::error(ErrorCode::kInvalidArgument, "the authority's account cannot be frozen");
+Status Ledger::retire(const Context& ctx, const PublicKey& owner, const ProductId& product,
+                      const std::vector<SerialRange>& ranges, RetirementKind kind,
+                      std::uint16_t year) {
+  auto state = product_state(*this, product);
+  if (!state) return state.status();
+  std::uint64_t total = 0;
+  for (const SerialRange& range : ranges) {
+    put(keys::retired(product, range.start),
+        RetiredRange{product, range, owner, kind, year, ctx.height, ctx.time_ms});
+    total += range.size();
   }
-  Account updated = **target;
-  updated.frozen = call.frozen;
-  ledger.put_account(updated);
+  if (kind == RetirementKind::kSurrendered) {
+    state->surrendered_t += total;
+  } else {
+    state->cancelled_t += total;
+  }
+  put_product(*state);
+  return Status::ok();
+}
+
+Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicKey& to,
+                        const ProductId& product, std::uint64_t quantity_t) {
+  auto recipient = holder(*this, to, product.kind);
+  if (!recipient) return recipient.status();
+  auto taken = take(from, product, quantity_t);
+  if (!taken) return taken.status();
+  CARBON_RETURN_IF_ERROR(give(to, product, *taken));
+  auto state = product_state(*this, product);
+  if (!state) return state.status();
+  for (const SerialRange& range : *taken) {
+    put(keys::move(product, state->next_move), MoveRecord{range, from, to, ctx.height, ctx.time_ms});
+    ++state->next_move;
+  }
+  put_product(*state);
+  auto sender_history = history(from, product);
+  if (!sender_history) return sender_history.status();
+  sender_history->sent_t += quantity_t;
+  put_history(from, product, *sender_history);
+  auto recipient_history = history(to, product);
+  if (!recipient_history) return recipient_history.status();
+  recipient_history->received_t += quantity_t;
+  put_history(to, product, *recipient_history);
+  return Status::ok();
+}
+
+// ---- genesis --------------------------------------------------------------------------------
+
+void write_genesis(StateStore& store, const std::string& chain_id,
+                   const std::vector<PublicKey>& officers, std::uint8_t threshold,
+                   const std::string& authority_name) {
+  CARBON_ASSERT(!officers.empty() && officers.size() <= kMaxOfficers);
+  CARBON_ASSERT(threshold >= 1 && threshold <= officers.size());
+  Ledger ledger(store);
+  ledger.put_chain_meta(ChainMeta{chain_id, officers.front()});
+  for (std::size_t i = 0; i < officers.size(); ++i) {
+    Account account;
+    account.key = officers[i];
+    account.signing_key = officers[i];
+    account.name = i == 0 ? authority_name : authority_name + " officer " + std::to_string(i + 1);
+    account.role = Role::kAuthority;
+    ledger.put_account(account);
+  }
+  OfficerSet set;
+  set.officers = officers;
+  set.threshold = threshold;
+  ledger.put(std::string(keys::kOfficers), set);
+}
+
+// ---- participants and units -----------------------------------------------------------------
+
+namespace {
+
+Status check_new_key(const Ledger& ledger, const PublicKey& key) {
+  if (!core::is_valid_public_key(key)) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "key " + key.to_hex() + " is not a valid Ed25519 public key");
+  }
+  auto existing = ledger.account(key);
+  if (!existing) return existing.status();
+  if (*existing) {
+    return Status::error(ErrorCode::kConflict, "key " + key.short_hex() +
+                                                   " is already the address of " +
+                                                   (*existing)->name);
+  }
+  auto used = ledger.get<PublicKey>(keys::signing_key(key));
+  if (!used) return used.status();
+  if (*used) {
+    return Status::error(ErrorCode::kConflict,
+                         "key " + key.short_hex() + " already signs for account " +
+                             (*used)->short_hex());
+  }
+  return Status::ok();
+}
+
+Status check_name(const std::string& name) {
+  if (name.empty())
+    return Status::error(ErrorCode::kInvalidArgument, "participant name must not be empty");
   return Status::ok();
 }
 
 }  // namespace
 
-Status apply_call(StateStore& store, const PublicKey& sender, const Call& call) {
-  Ledger ledger(store);
-  auto account = ledger.account(sender);
+Status apply_act(Ledger& ledger, const Context& ctx, const RegisterParticipant& act) {
+  CARBON_RETURN_IF_ERROR(check_name(act.name));
+  if (act.role == Role::kAuthority) {
+    return Status::error(
+        ErrorCode::kInvalidArgument,
+        "the authority role belongs to the officers (set at genesis or by set-officers)");
+  }
+  if (!core::is_valid_public_key(act.key)) {
+    return Status::error(ErrorCode::kInvalidArgument, "participant key " + act.key.to_hex() +
+                                                          " is not a valid Ed25519 public key");
+  }
+  auto existing = ledger.account(act.key);
+  if (!existing) return existing.status();
+  if (*existing) {
+    return Status::error(ErrorCode::kConflict, "participant " + act.key.short_hex() +
+                                                   " is already registered as " +
+                                                   (*existing)->name + " (" +
+                                                   std::string(role_name((*existing)->role)) + ")");
+  }
+  CARBON_RETURN_IF_ERROR(check_new_key(ledger, act.key));
+  Account account;
+  account.key = act.key;
+  account.signing_key = act.key;
+  account.name = act.name;
+  account.role = act.role;
+  account.registered_height = ctx.height;
+  ledger.put_account(account);
+  return Status::ok();
+}
+
+Status apply_act(Ledger& ledger, const Context& /*ctx*/, const UpdateParticipant& act) {
+  CARBON_RETURN_IF_ERROR(check_name(act.name));
+  auto account = require_account(ledger, act.account, "participant");
   if (!account) return account.status();
-  if (!*account) return Status::error(ErrorCode::kNotFound, "unknown sender " + sender.to_hex());
-  const Account sender_account = **account;
-  return std::visit([&](const auto& c) { return apply(ledger, sender_account, c); }, call);
+  if (account->role == Role::kAuthority || act.role == Role::kAuthority) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "officers' accounts change only through set-officers");
+  }
+  account->name = act.name;
+  account->role = act.role;
+  ledger.put_account(*account);
+  return Status::ok();
+}
+
+Status apply_act(Ledger& ledger, const Context& /*ctx*/, const SetFrozen& act) {
+  auto account = require_account(ledger, act.account, "account");
+  if (!account) return account.status();
+  if (account->role == Role::kAuthority) {
+    return Status::error(ErrorCode::kInvalidArgument, "an officer's account cannot be frozen");
+  }
+  if (account->frozen == act.frozen) {
+    return Status::error(ErrorCode::kConflict, account->name + " is already " +
+                                                   (act.frozen ? "frozen" : "not frozen"));
+  }
+  account->frozen = act.frozen;
+  ledger.put_account(*account);
+  return Status::ok();
+}
+
+Status apply_act(Ledger& ledger, const Context& ctx, const IssueAllowances& act) {
+  CARBON_RETURN_IF_ERROR(check_year(act.vintage_year));
+  auto range = ledger.issue(ctx, act.to, ProductId::allowance(act.vintage_year), act.quantity_t,
+                            IssuanceKind::kDirect, Hash256{});
+  return range ? Status::ok() : range.status();
+}
+
+Status apply_call(Ledger& ledger, const Context& ctx, const TransferUnits& call) {
+  CARBON_RETURN_IF_ERROR(check_quantity(call.quantity_t));
+  const Account& sender = ctx.sender;
+  if (sender.frozen) {
+    return Status::error(ErrorCode::kConflict, "account " + sender.name +
+                                                   " is frozen by the authority and cannot transfer");
+  }
+  if (call.to == sender.key)
+    return Status::error(ErrorCode::kInvalidArgument, "cannot transfer units to yourself");
+  if (call.product.kind == ProductKind::kAllowance && call.product.project_id != 0) {
+    return Status::error(ErrorCode::kInvalidArgument, "an allowance product has no project id");
+  }
+  return ledger.transfer(ctx, sender.key, call.to, call.product, call.quantity_t);
+}
+
+Status apply_call(Ledger& ledger, const Context& ctx, const RotateKey& call) {
+  if (call.new_key == ctx.sender.signing_key) {
+    return Status::error(ErrorCode::kInvalidArgument, "the new key is the key already in use");
+  }
+  // The account's own address may come back as its signing key; any other key must be unused.
+  if (call.new_key != ctx.sender.key) CARBON_RETURN_IF_ERROR(check_new_key(ledger, call.new_key));
+  if (ctx.sender.signing_key != ctx.sender.key) ledger.erase(keys::signing_key(ctx.sender.signing_key));
+  Account updated = ctx.sender;
+  updated.signing_key = call.new_key;
+  ledger.put_account(updated);
+  if (call.new_key != ctx.sender.key) ledger.put(keys::signing_key(call.new_key), ctx.sender.key);
+  return Status::ok();
 }
 
 }  // namespace carbon::contracts

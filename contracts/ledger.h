@@ -1,5 +1,6 @@
-// The ledger's records in the state store, typed access to them, and the contract calls that
-// change them (participants, roles, allowance issuance, unit transfers, freezing).
+// The ledger's core records in the state store (chain, accounts, products, holdings), typed
+// access to them and to the registry records of contracts/records.h, and the unit movements
+// every contract is built from: issue, take (lowest serials first), give, retire.
 //
 // Key layout (all numbers in keys are fixed-width lower-case hex, so key order = number order;
 // <owner> and <key> are the 64-hex-character Ed25519 public key; <product> is
@@ -11,6 +12,11 @@
 //   bal/<owner>/<product>                       u64          tonnes held (absent when 0)
 //   hold/<owner>/<product>/<start:016x>         SerialRange  held serials [start, end)
 //   hend/<owner>/<product>/<end:016x>           u64 start    index of the same range by its end
+//   own/<product>/<end:016x>                    Owned        every held range by product: owner
+//                                                            and start (finds a serial's holder)
+//
+// The registry's records (governance, rules, MRV, allocation, CCER, compliance) are listed in
+// contracts/records.h.
 //
 // A holder's ranges of one product never overlap or touch: adjacent ranges are merged as
 // they arrive, so each holding is stored in the fewest ranges. `hend` exists only so that
@@ -31,6 +37,7 @@
 #include <vector>
 
 #include "contracts/state_store.h"
+#include "contracts/records.h"
 #include "contracts/types.h"
 
 namespace carbon::contracts {
@@ -46,11 +53,13 @@ struct ChainMeta {
 };
 
 struct Account {
-  PublicKey key;
+  PublicKey key;  // the address: the key it was registered with, for good
   std::string name;
   Role role = Role::kVoluntary;
   std::uint64_t nonce = 0;  // of the sender's last applied transaction; 0 before the first
-  std::uint8_t frozen = 0;  // 1: may not transfer
+  std::uint8_t frozen = 0;  // 1: may neither transfer nor surrender
+  PublicKey signing_key;    // signs its transactions; equals key until a RotateKey
+  Height registered_height = 0;
 
   friend bool operator==(const Account&, const Account&) = default;
   template <class A>
@@ -60,30 +69,32 @@ struct Account {
     enum_field<A, Role, kMaxRole>(archive, role);
     archive(nonce);
     flag_field(archive, frozen);
+    archive(signing_key, registered_height);
   }
 };
 
 struct ProductState {
   ProductId product;
   std::uint64_t issued_t = 0;
-  std::uint64_t retired_t = 0;    // surrendered + cancelled (no call retires yet)
+  std::uint64_t surrendered_t = 0;
+  std::uint64_t cancelled_t = 0;  // cancelled at year close or withdrawn from an allocation
   std::uint64_t next_serial = 1;  // the next issuance starts here
+  std::uint64_t next_move = 0;    // sequence of the product's transfer records (mv/)
+  std::uint64_t retired_t() const { return surrendered_t + cancelled_t; }
   friend bool operator==(const ProductState&, const ProductState&) = default;
   template <class A>
   void serialize(A& archive) {
-    archive(product, issued_t, retired_t, next_serial);
+    archive(product, issued_t, surrendered_t, cancelled_t, next_serial, next_move);
   }
 };
 
-// Serials [start, end), start < end.
-struct SerialRange {
+// A held range in the per-product ownership index.
+struct Owned {
+  PublicKey owner;
   std::uint64_t start = 0;
-  std::uint64_t end = 0;
-  std::uint64_t size() const { return end - start; }
-  friend bool operator==(const SerialRange&, const SerialRange&) = default;
   template <class A>
   void serialize(A& archive) {
-    archive(start, end);
+    archive(owner, start);
   }
 };
 
@@ -96,8 +107,13 @@ std::string balance(const PublicKey& owner, const ProductId& product);
 std::string holdings_prefix(const PublicKey& owner, const ProductId& product);
 std::string holding(const PublicKey& owner, const ProductId& product, std::uint64_t start);
 std::string holding_end(const PublicKey& owner, const ProductId& product, std::uint64_t end);
+std::string owned(const ProductId& product, std::uint64_t end);
 std::string hex16(std::uint64_t value);
+std::string hex8(std::uint32_t value);
+std::string year(std::uint16_t year);  // 4 hex digits
 }  // namespace keys
+
+struct Context;  // contracts/context.h
 
 // Typed reads and writes over a store. Reads return kInternal if a record does not decode
 // (state corruption, never a transaction's fault).
@@ -131,6 +147,43 @@ class Ledger {
   Status add_range(const PublicKey& owner, const ProductId& product, SerialRange range);
   void erase_range(const PublicKey& owner, const ProductId& product, const SerialRange& range);
 
+  // ---- unit movements (each keeps balances, ranges and indexes consistent) ----
+
+  // Mints quantity_t new serials of product to `to` (whose role may hold it), records the
+  // issuance batch and returns its range.
+  Result<SerialRange> issue(const Context& ctx, const PublicKey& to, const ProductId& product,
+                            std::uint64_t quantity_t, IssuanceKind kind,
+                            const Hash256& reference);
+  // Removes quantity_t units of product from owner's holdings, lowest serials first, and
+  // returns the ranges taken. Fails with a clear message when the owner holds less.
+  Result<std::vector<SerialRange>> take(const PublicKey& owner, const ProductId& product,
+                                        std::uint64_t quantity_t);
+  // Adds ranges (taken from someone) to owner's holdings and balance.
+  Status give(const PublicKey& owner, const ProductId& product,
+              const std::vector<SerialRange>& ranges);
+  // Records taken ranges as retired for good (surrendered, cancelled or withdrawn).
+  Status retire(const Context& ctx, const PublicKey& owner, const ProductId& product,
+                const std::vector<SerialRange>& ranges, RetirementKind kind, std::uint16_t year);
+  // take + give + one move record per range + both holders' histories.
+  Status transfer(const Context& ctx, const PublicKey& from, const PublicKey& to,
+                  const ProductId& product, std::uint64_t quantity_t);
+
+  Result<HolderHistory> history(const PublicKey& owner, const ProductId& product) const;
+  void put_history(const PublicKey& owner, const ProductId& product, const HolderHistory& history);
+
+  // Raw access for the registry modules: decode/encode a record at a key.
+  template <class T>
+  Result<std::optional<T>> get(const std::string& key) const;
+  template <class T>
+  void put(const std::string& key, const T& value);
+  void erase(const std::string& key);
+  // Entries under prefix from start, at most limit (the store's scan).
+  std::vector<StateEntry> scan(std::string_view prefix, std::string_view start,
+                               std::size_t limit) const {
+    return reader_.scan(prefix, start, limit);
+  }
+  const StateStore& reader() const { return reader_; }
+
  private:
   void put_range(const PublicKey& owner, const ProductId& product, const SerialRange& range);
   StateStore& writer();
@@ -138,12 +191,14 @@ class Ledger {
   StateStore* writer_;
 };
 
-// Writes the genesis state: chain meta and the authority's account. Store must be empty.
-void write_genesis(StateStore& store, const std::string& chain_id, const PublicKey& authority,
+// Writes the genesis state: chain meta, the officers' accounts (role authority; the first is
+// named authority_name) and the officer set with its threshold. Store must be empty.
+void write_genesis(StateStore& store, const std::string& chain_id,
+                   const std::vector<PublicKey>& officers, std::uint8_t threshold,
                    const std::string& authority_name);
 
-// Applies one contract call by `sender` (whose account exists and whose nonce the executor
-// has already checked). See the failure note at the top of this header.
-Status apply_call(StateStore& store, const PublicKey& sender, const Call& call);
+// Applies one contract call by ctx.sender (whose account exists and whose nonce and signature
+// the executor has already checked). See the failure note at the top of this header.
+Status apply_call(StateStore& store, const Context& ctx, const Call& call);
 
 }  // namespace carbon::contracts

@@ -4,6 +4,7 @@
 #include <array>
 #include <optional>
 
+#include "contracts/records.h"
 #include "core/codec.h"
 
 namespace carbon::contracts {
@@ -97,10 +98,71 @@ Result<ProductId> ProductId::from_code(std::string_view code) {
 }
 
 std::string_view call_name(const Call& call) {
-  static constexpr std::array<std::string_view, 4> kNames = {
-      "register_participant", "issue_allowances", "transfer_units", "set_frozen"};
+  static constexpr std::array<std::string_view, 8> kNames = {
+      "transfer_units", "propose", "approve", "rotate_key", "submit_report",
+      "submit_verification", "register_project", "surrender"};
   static_assert(kNames.size() == std::variant_size_v<Call>);
   return kNames[call.index()];
+}
+
+std::string_view act_name(const AuthorityAct& act) {
+  static constexpr std::array<std::string_view, 17> kNames = {
+      "register_participant", "update_participant", "set_frozen", "issue_allowances",
+      "set_officers", "set_rules", "set_cap", "set_allocation", "issue_pre_allocation",
+      "true_up_allocation", "adjust_allocation", "assign_verifier", "approve_emissions",
+      "estimate_emissions", "approve_project", "issue_ccer", "close_year"};
+  static_assert(kNames.size() == std::variant_size_v<AuthorityAct>);
+  return kNames[act.index()];
+}
+
+namespace {
+template <class E, std::size_t N>
+Result<E> enum_from_name(std::string_view name, const std::array<std::string_view, N>& names,
+                         std::string_view what) {
+  for (std::size_t i = 0; i < N; ++i)
+    if (names[i] == name) return static_cast<E>(i);
+  std::string known;
+  for (auto n : names) known += (known.empty() ? "" : ", ") + std::string(n);
+  return Status::error(ErrorCode::kInvalidArgument,
+                       "unknown " + std::string(what) + " \"" + std::string(name) + "\" (one of: " + known + ")");
+}
+constexpr std::array<std::string_view, 5> kProjectTypeNames = {
+    "renewable_energy", "forestry_carbon_sink", "methane_recovery", "energy_efficiency", "other"};
+constexpr std::array<std::string_view, 3> kAllocationMethodNames = {
+    "grandfathering", "historical_intensity", "benchmark"};
+}  // namespace
+
+std::string_view project_type_name(ProjectType type) {
+  return kProjectTypeNames.at(static_cast<std::size_t>(type));
+}
+Result<ProjectType> project_type_from_name(std::string_view name) {
+  return enum_from_name<ProjectType>(name, kProjectTypeNames, "project type");
+}
+std::string_view allocation_method_name(AllocationMethod method) {
+  return kAllocationMethodNames.at(static_cast<std::size_t>(method));
+}
+Result<AllocationMethod> allocation_method_from_name(std::string_view name) {
+  return enum_from_name<AllocationMethod>(name, kAllocationMethodNames, "allocation method");
+}
+std::string_view mrv_status_name(MrvStatus status) {
+  static constexpr std::array<std::string_view, 5> kNames = {"reported", "verified", "approved",
+                                                             "estimated", "verifier_assigned"};
+  return kNames.at(static_cast<std::size_t>(status));
+}
+std::string_view mrv_event_name(MrvEventKind kind) {
+  static constexpr std::array<std::string_view, 5> kNames = {"report", "verifier_assigned", "verification",
+                                                             "approval", "estimate"};
+  return kNames.at(static_cast<std::size_t>(kind));
+}
+std::string_view issuance_kind_name(IssuanceKind kind) {
+  static constexpr std::array<std::string_view, 5> kNames = {"direct", "pre_allocation", "true_up",
+                                                             "adjustment", "ccer"};
+  return kNames.at(static_cast<std::size_t>(kind));
+}
+std::string_view retirement_kind_name(RetirementKind kind) {
+  static constexpr std::array<std::string_view, 4> kNames = {"surrendered", "cancelled_untraded",
+                                                             "cancelled_no_banking", "withdrawn"};
+  return kNames.at(static_cast<std::size_t>(kind));
 }
 
 Hash256 signing_digest(const Transaction& tx) {
@@ -133,7 +195,6 @@ Status check_signatures(const SignedTx& signed_tx) {
                              " signatures, at most " + std::to_string(kMaxSignatures) +
                              " are allowed");
   }
-  bool sender_signed = false;
   for (std::size_t i = 0; i < signatures.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       if (signatures[j].signer == signatures[i].signer) {
@@ -141,12 +202,9 @@ Status check_signatures(const SignedTx& signed_tx) {
                              "signer " + signatures[i].signer.short_hex() + " signed twice");
       }
     }
-    if (signatures[i].signer == signed_tx.tx.sender) sender_signed = true;
   }
-  if (!sender_signed) {
-    return Status::error(ErrorCode::kBadSignature, "the sender " + signed_tx.tx.sender.short_hex() +
-                                                       " did not sign the transaction");
-  }
+  // Which signer must be present (the sender's current key) is a question of state: the
+  // executor and the mempool check it (check_signer), since keys rotate.
   const Hash256 digest = signing_digest(signed_tx.tx);
   for (const auto& entry : signatures) {
     if (!core::verify_signature(entry.signer, digest.bytes, entry.signature)) {

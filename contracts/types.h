@@ -16,160 +16,12 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
-#include <variant>
 #include <vector>
 
-#include "contracts/limits.h"
-#include "core/bytes.h"
-#include "core/codec_fields.h"
-#include "core/hash.h"
-#include "core/keys.h"
-#include "core/status.h"
+#include "contracts/basics.h"
+#include "contracts/calls.h"
 
 namespace carbon::contracts {
-
-using core::Bytes;
-using core::ByteView;
-using core::ErrorCode;
-using core::Hash256;
-using core::PublicKey;
-using core::Result;
-using core::Signature;
-using core::Status;
-using Height = std::uint64_t;
-
-// An enum carried as one byte; values above kMax are refused when decoding.
-template <class Archive, class E, E kMax>
-void enum_field(Archive& archive, E& value) {
-  if constexpr (core::codec::kIsLoading<Archive>) {
-    std::uint8_t raw = 0;
-    archive(raw);
-    if (raw > static_cast<std::uint8_t>(kMax)) {
-      core::codec::throw_decode_error("enum value " + std::to_string(raw) + " out of range");
-    }
-    value = static_cast<E>(raw);
-  } else {
-    archive(static_cast<std::uint8_t>(value));
-  }
-}
-
-// A flag carried as one byte that must be 0 or 1 (a bare bool would accept any byte).
-template <class Archive>
-void flag_field(Archive& archive, std::uint8_t& flag) {
-  archive(flag);
-  if constexpr (core::codec::kIsLoading<Archive>) {
-    if (flag > 1)
-      core::codec::throw_decode_error("flag " + std::to_string(flag) + " is neither 0 nor 1");
-  }
-}
-
-// The roles of RULES.md, "Who takes part". Values are part of the encoding: append only.
-enum class Role : std::uint8_t {
-  kAuthority = 0,
-  kRegistryOperator = 1,
-  kExchange = 2,
-  kSettlementBank = 3,
-  kVerifier = 4,
-  kCoveredEnterprise = 5,
-  kReportingEnterprise = 6,
-  kReserve = 7,
-  kVoluntary = 8,
-  kProjectOwner = 9,
-};
-inline constexpr Role kMaxRole = Role::kProjectOwner;
-std::string_view role_name(Role role);
-
-enum class ProductKind : std::uint8_t {
-  kAllowance = 0,  // HBEA, per compliance year (vintage)
-  kCcer = 1,       // per project and vintage (not issuable yet)
-};
-inline constexpr ProductKind kMaxProductKind = ProductKind::kCcer;
-
-// Whether a participant of this role may hold units of this kind (RULES.md: covered
-// enterprises, the reserve and voluntary participants hold allowances and CCERs; project
-// owners receive CCER issuance).
-bool role_may_hold(Role role, ProductKind kind);
-
-// One fungible product. Allowances have project_id 0.
-struct ProductId {
-  ProductKind kind = ProductKind::kAllowance;
-  std::uint16_t vintage_year = 0;
-  std::uint64_t project_id = 0;
-
-  auto operator<=>(const ProductId&) const = default;
-  // "HBEA-2025" or "CCER-<project>-2025": the display name, also used in state keys.
-  std::string code() const;
-  // The inverse of code(): "HBEA-<year>" or "CCER-<project>-<year>", decimal without leading
-  // zeros (so each product has exactly one code).
-  static Result<ProductId> from_code(std::string_view code);
-  static ProductId allowance(std::uint16_t vintage_year) {
-    return ProductId{ProductKind::kAllowance, vintage_year, 0};
-  }
-
-  template <class A>
-  void serialize(A& archive) {
-    enum_field<A, ProductKind, kMaxProductKind>(archive, kind);
-    archive(vintage_year, project_id);
-  }
-};
-
-// ---- Contract calls -------------------------------------------------------------------------
-
-// Authority only: admit a participant with a role.
-struct RegisterParticipant {
-  PublicKey key;
-  std::string name;
-  Role role = Role::kVoluntary;
-  auto operator<=>(const RegisterParticipant&) const = default;
-  template <class A>
-  void serialize(A& archive) {
-    archive(key);
-    core::codec::bounded_string(archive, name, kMaxNameBytes);
-    enum_field<A, Role, kMaxRole>(archive, role);
-  }
-};
-
-// Authority only: mint quantity_t allowances of a vintage, as the next serial range, to a
-// participant whose role may hold allowances.
-struct IssueAllowances {
-  PublicKey to;
-  std::uint16_t vintage_year = 0;
-  std::uint64_t quantity_t = 0;
-  auto operator<=>(const IssueAllowances&) const = default;
-  template <class A>
-  void serialize(A& archive) {
-    archive(to, vintage_year, quantity_t);
-  }
-};
-
-// Any holder: move quantity_t units of a product to another participant (lowest serials first).
-struct TransferUnits {
-  PublicKey to;
-  ProductId product;
-  std::uint64_t quantity_t = 0;
-  auto operator<=>(const TransferUnits&) const = default;
-  template <class A>
-  void serialize(A& archive) {
-    archive(to, product, quantity_t);
-  }
-};
-
-// Authority only: freeze (1) or unfreeze (0) an account; frozen accounts cannot transfer.
-struct SetFrozen {
-  PublicKey account;
-  std::uint8_t frozen = 0;
-  auto operator<=>(const SetFrozen&) const = default;
-  template <class A>
-  void serialize(A& archive) {
-    archive(account);
-    flag_field(archive, frozen);
-  }
-};
-
-// Alternatives are part of the encoding (cereal writes the index): append only.
-using Call = std::variant<RegisterParticipant, IssueAllowances, TransferUnits, SetFrozen>;
-std::string_view call_name(const Call& call);
 
 struct Transaction {
   std::string chain_id;
@@ -230,8 +82,9 @@ Hash256 tx_id(const SignedTx& signed_tx);
 // Adds the signature of `key` over signing_digest(signed_tx.tx).
 void sign_tx(SignedTx& signed_tx, const core::SecretKey& key);
 
-// Stateless: 1..kMaxSignatures signatures, no duplicate signer, the sender among the signers,
-// every signature valid (strict Ed25519) over signing_digest(tx).
+// Stateless: 1..kMaxSignatures signatures, no duplicate signer, every signature valid (strict
+// Ed25519) over signing_digest(tx). That the sender's current key signed is checked against
+// the state (check_signer in contracts/executor.h).
 Status check_signatures(const SignedTx& signed_tx);
 
 Bytes encode_signed_tx(const SignedTx& signed_tx);

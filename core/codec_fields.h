@@ -95,6 +95,26 @@ void bounded_string(Archive& archive, std::string& text, std::size_t max_bytes) 
   }
 }
 
+// A length-prefixed sequence of at most max_count strings of at most max_bytes each.
+template <class Archive>
+void bounded_strings(Archive& archive, std::vector<std::string>& values, std::size_t max_count,
+                     std::size_t max_bytes) {
+  if constexpr (kIsLoading<Archive>) {
+    std::uint32_t count = 0;
+    archive(count);
+    // Each string takes at least its 4-byte length.
+    if (count > max_count || static_cast<std::size_t>(count) * 4 > decode_bytes_remaining()) {
+      throw_decode_error("string list length " + std::to_string(count) + " exceeds its limit");
+    }
+    values.clear();
+    values.resize(count);
+  } else {
+    CARBON_ASSERT_MSG(values.size() <= max_count, "encoding a string list over its limit");
+    archive(static_cast<std::uint32_t>(values.size()));
+  }
+  for (auto& value : values) bounded_string(archive, value, max_bytes);
+}
+
 // An optional value: a one-byte tag (0 absent, 1 present; anything else is refused, which
 // cereal's own optional, reading the tag into a bool, would not do safely) then the value.
 template <class Archive, class T>

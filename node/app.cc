@@ -40,8 +40,8 @@ core::ByteView as_view(const std::string& bytes) {
   return {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
 }
 
-json tx_call_json(const contracts::Call& call) {
-  json out = {{"kind", std::string(contracts::call_name(call))}};
+json act_json(const contracts::AuthorityAct& act) {
+  json out = {{"act", std::string(contracts::act_name(act))}};
   std::visit(
       [&](const auto& body) {
         using T = std::decay_t<decltype(body)>;
@@ -53,13 +53,28 @@ json tx_call_json(const contracts::Call& call) {
           out["to"] = body.to.to_hex();
           out["vintage_year"] = body.vintage_year;
           out["quantity_t"] = body.quantity_t;
-        } else if constexpr (std::is_same_v<T, contracts::TransferUnits>) {
-          out["to"] = body.to.to_hex();
-          out["product"] = body.product.code();
-          out["quantity_t"] = body.quantity_t;
         } else if constexpr (std::is_same_v<T, contracts::SetFrozen>) {
           out["participant"] = body.account.to_hex();
           out["frozen"] = body.frozen != 0;
+        }
+      },
+      act);
+  return out;
+}
+
+json tx_call_json(const contracts::Call& call) {
+  json out = {{"kind", std::string(contracts::call_name(call))}};
+  std::visit(
+      [&](const auto& body) {
+        using T = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<T, contracts::TransferUnits>) {
+          out["to"] = body.to.to_hex();
+          out["product"] = body.product.code();
+          out["quantity_t"] = body.quantity_t;
+        } else if constexpr (std::is_same_v<T, contracts::Propose>) {
+          out["proposal"] = act_json(body.act);
+        } else if constexpr (std::is_same_v<T, contracts::Approve>) {
+          out["proposal_id"] = body.proposal_id;
         }
       },
       call);
@@ -168,6 +183,7 @@ Admission NodeApp::admit(core::ByteView encoded, bool from_client) {
     return fail(Status::error(ErrorCode::kNotFound,
                               "unknown sender " + tx.tx.sender.to_hex() + ": not a registered participant"));
   }
+  if (auto status = contracts::check_signer(tx, **account); !status.is_ok()) return fail(status);
   const std::uint64_t used = (*account)->nonce;
   if (tx.tx.nonce <= used) {
     return fail(Status::error(ErrorCode::kConflict, "nonce " + std::to_string(tx.tx.nonce) + " already used (next is " +

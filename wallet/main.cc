@@ -321,7 +321,7 @@ int run(int argc, char** argv) {
     call.key = resolve_address(options, participant);
     call.name = display_name;
     call.role = parse_role(options, role);
-    return submit(options, from, call);
+    return submit(options, from, contracts::Propose{call});
   }
   if (*issue) {
     contracts::IssueAllowances call;
@@ -332,7 +332,7 @@ int run(int argc, char** argv) {
     }
     call.vintage_year = static_cast<std::uint16_t>(vintage);
     call.quantity_t = quantity;
-    return submit(options, from, call);
+    return submit(options, from, contracts::Propose{call});
   }
   if (*transfer) {
     contracts::TransferUnits call;

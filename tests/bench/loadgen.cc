@@ -159,15 +159,16 @@ int main(int argc, char** argv) {
   std::uint64_t nonce = 0;
   for (std::size_t s = 0; s < senders; ++s) {
     setup.push_back({"", cluster.sign(cluster.authority(), ++nonce,
-                                      contracts::RegisterParticipant{keys[s].public_key(), "sender " + std::to_string(s),
-                                                                     contracts::Role::kCoveredEnterprise})});
+                                      contracts::Propose{contracts::RegisterParticipant{
+                                          keys[s].public_key(), "sender " + std::to_string(s),
+                                          contracts::Role::kCoveredEnterprise}})});
   }
   for (std::size_t s = 0; s < senders; ++s) {
     contracts::IssueAllowances issue;
     issue.to = keys[s].public_key();
     issue.vintage_year = 2025;
     issue.quantity_t = 1'000'000;
-    setup.push_back({"", cluster.sign(cluster.authority(), ++nonce, issue)});
+    setup.push_back({"", cluster.sign(cluster.authority(), ++nonce, contracts::Propose{issue})});
   }
   for (std::size_t from = 0; from < setup.size(); from += 500) {
     submit_batch(cluster, 0, setup, from, std::min(setup.size(), from + 500));

@@ -79,14 +79,14 @@ class ClusterTest : public ::testing::Test {
 };
 
 inline contracts::Call register_call(const core::PublicKey& key, const std::string& name) {
-  return contracts::RegisterParticipant{key, name, contracts::Role::kCoveredEnterprise};
+  return contracts::Propose{contracts::RegisterParticipant{key, name, contracts::Role::kCoveredEnterprise}};
 }
 inline contracts::Call issue_call(const core::PublicKey& to, std::uint64_t quantity) {
   contracts::IssueAllowances call;
   call.to = to;
   call.vintage_year = 2025;
   call.quantity_t = quantity;
-  return call;
+  return contracts::Propose{call};
 }
 inline contracts::Call transfer_call(const core::PublicKey& to, std::uint64_t quantity) {
   contracts::TransferUnits call;

@@ -475,7 +475,7 @@ TEST(ContractsExecutor, SignatureCheckCanBeReplacedByACachedVerdict) {
 
 TEST(ContractsExecutor, ReopenExistingStore) {
   const auto authority = test_key(0);
-  const GenesisConfig genesis{authority.public_key(), "Hubei DRC"};
+  const GenesisConfig genesis{authority.public_key(), "Hubei DRC", {}, 1};
   auto store = std::make_unique<MemoryStateStore>();
   MemoryStateStore* raw = store.get();
   auto opened = Executor::open(testing::kTestChain, genesis, std::move(store));

@@ -29,7 +29,15 @@ inline core::SecretKey test_key(std::uint32_t index) {
 
 inline SignedTx make_tx(const core::SecretKey& sender, std::uint64_t nonce, Call call,
                         Height expiry_height = 1'000'000,
+                        const std::string& chain_id = kTestChain);
+// An authority act travels as a proposal (with one officer and threshold 1 it executes at once).
+inline SignedTx make_tx(const core::SecretKey& sender, std::uint64_t nonce, AuthorityAct act,
+                        Height expiry_height = 1'000'000,
                         const std::string& chain_id = kTestChain) {
+  return make_tx(sender, nonce, Call{Propose{std::move(act)}}, expiry_height, chain_id);
+}
+inline SignedTx make_tx(const core::SecretKey& sender, std::uint64_t nonce, Call call,
+                        Height expiry_height, const std::string& chain_id) {
   SignedTx signed_tx;
   signed_tx.tx.chain_id = chain_id;
   signed_tx.tx.sender = sender.public_key();
@@ -64,7 +72,7 @@ class TestChain {
  public:
   TestChain()
       : authority_(test_key(0)),
-        executor_(kTestChain, GenesisConfig{test_key(0).public_key(), "Hubei DRC"}) {}
+        executor_(kTestChain, GenesisConfig{test_key(0).public_key(), "Hubei DRC", {}, 1}) {}
 
   Executor& executor() { return executor_; }
   const core::SecretKey& authority() const { return authority_; }
@@ -90,6 +98,9 @@ class TestChain {
   // Signs call with key's next nonce and runs it in its own block.
   Receipt call(const core::SecretKey& key, Call call) {
     return submit(make_tx(key, next_nonce(key), std::move(call)));
+  }
+  Receipt call(const core::SecretKey& key, AuthorityAct act) {
+    return submit(make_tx(key, next_nonce(key), std::move(act)));
   }
 
   Receipt register_participant(const core::SecretKey& key, Role role, const std::string& name) {

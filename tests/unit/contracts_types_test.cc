@@ -12,11 +12,21 @@ using testing::test_key;
 
 std::vector<Call> sample_calls() {
   return {
-      RegisterParticipant{test_key(1).public_key(), "湖北某钢铁有限公司", Role::kCoveredEnterprise},
-      IssueAllowances{test_key(2).public_key(), 2025, 1'000'000},
+      Propose{RegisterParticipant{test_key(1).public_key(), "湖北某钢铁有限公司", Role::kCoveredEnterprise}},
+      Propose{IssueAllowances{test_key(2).public_key(), 2025, 1'000'000}},
       TransferUnits{test_key(3).public_key(), ProductId::allowance(2024), 500},
       TransferUnits{test_key(3).public_key(), ProductId{ProductKind::kCcer, 2023, 77}, 5},
-      SetFrozen{test_key(4).public_key(), 1},
+      Propose{SetFrozen{test_key(4).public_key(), 1}},
+      Approve{42},
+      RotateKey{test_key(5).public_key()},
+      SubmitReport{2025, core::sha3_256(core::as_bytes(std::string_view("report"))), 123'456},
+      SubmitVerification{test_key(6).public_key(), 2025, Hash256{}, 120'000, 5'000},
+      RegisterProject{"大别山林业碳汇", "AR-CM-001", ProjectType::kForestryCarbonSink, "HB", 2020, 2029},
+      Surrender{2025, ProductId::allowance(2025), 100},
+      Propose{SetRules{2025, default_rules(2025)}},
+      Propose{SetAllocation{test_key(6).public_key(), 2025,
+                            AllocationInputs{AllocationMethod::kBenchmark, 0, 1'000'000, 0, 850'000, 1'000}}},
+      Propose{CloseYear{2025}},
   };
 }
 

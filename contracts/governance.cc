@@ -1,0 +1,249 @@
+// Governance: the officer set, M-of-N proposals for every authority act, and the rule data.
+#include <algorithm>
+
+#include "contracts/ledger_internal.h"
+#include "core/checked_math.h"
+
+namespace carbon::contracts {
+
+// ---- rule data ------------------------------------------------------------------------------
+
+std::uint64_t utc_ms_from_civil(int year, unsigned month, unsigned day) {
+  // Days from 1970-01-01 to a civil date (H. Hinnant's days_from_civil), integers only.
+  const int y = year - (month <= 2 ? 1 : 0);
+  const int era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned shifted_month = month > 2 ? month - 3 : month + 9;  // March = 0
+  const unsigned doy = (153 * shifted_month + 2) / 5 + day - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const long long days = static_cast<long long>(era) * 146097 + static_cast<long long>(doe) - 719468;
+  CARBON_ASSERT(days >= 0);
+  return static_cast<std::uint64_t>(days) * kMsPerDay;
+}
+
+namespace {
+bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+// The last millisecond of a civil day in Beijing time (UTC+8).
+std::uint64_t end_of_day_beijing(int year, unsigned month, unsigned day) {
+  constexpr std::uint64_t kEightHoursMs = 8ULL * 3'600'000ULL;
+  return utc_ms_from_civil(year, month, day) + kMsPerDay - 1 - kEightHoursMs;
+}
+}  // namespace
+
+RuleSet default_rules(std::uint16_t year) {
+  RuleSet rules;
+  const int next = static_cast<int>(year) + 1;
+  rules.report_deadline_ms = end_of_day_beijing(next, 2, is_leap(next) ? 29 : 28);
+  rules.verification_deadline_ms = end_of_day_beijing(next, 4, 30);
+  rules.surrender_deadline_ms = end_of_day_beijing(next, 5, 31);
+  return rules;
+}
+
+Status validate_rules(const RuleSet& rules) {
+  const auto bad = [](const std::string& text) {
+    return Status::error(ErrorCode::kInvalidArgument, "invalid rules: " + text);
+  };
+  if (rules.report_deadline_ms == 0 || rules.verification_deadline_ms < rules.report_deadline_ms ||
+      rules.surrender_deadline_ms < rules.verification_deadline_ms) {
+    return bad("deadlines must be set and ordered report <= verification <= surrender");
+  }
+  if (rules.offset_limit_bp > 10'000) return bad("offset limit above 100%");
+  if (rules.pre_allocation_bp > 10'000) return bad("pre-allocation share above 100%");
+  if (rules.adjust_threshold_bp > 10'000 * 10) return bad("adjustment threshold above 1000%");
+  if (rules.penalty_multiple_pct > 1'000) return bad("penalty multiple above 10x");
+  if (rules.deduction_multiple > 10) return bad("deduction multiple above 10");
+  if ((rules.offset_types_mask & ~kAllProjectTypes) != 0) return bad("unknown project type bits");
+  if (rules.offset_min_vintage != 0 && rules.offset_max_vintage != 0 &&
+      rules.offset_min_vintage > rules.offset_max_vintage) {
+    return bad("offset vintages: minimum above maximum");
+  }
+  for (const auto& province : rules.offset_provinces) {
+    if (province.empty() || province.size() > kMaxProvinceBytes) return bad("province codes are 1..8 bytes");
+  }
+  if (rules.proposal_ttl_ms == 0) return bad("proposal lifetime must be positive");
+  if (rules.reference_price_fen > 100'000'000) return bad("reference price above 1,000,000 CNY/t");
+  return Status::ok();
+}
+
+Result<RulesRecord> rules_in_force(const Ledger& ledger, std::uint16_t year) {
+  auto stored = ledger.get<RulesRecord>(keys::rules(year));
+  if (!stored) return stored.status();
+  if (*stored) return std::move(**stored);
+  RulesRecord defaults;
+  defaults.year = year;
+  defaults.rules = default_rules(year);
+  return defaults;
+}
+
+Status apply_act(Ledger& ledger, const Context& ctx, const SetRules& act) {
+  CARBON_RETURN_IF_ERROR(check_year(act.year));
+  CARBON_RETURN_IF_ERROR(validate_rules(act.rules));
+  auto closed = ledger.get<YearClosed>(keys::year_closed(act.year));
+  if (!closed) return closed.status();
+  if (*closed) {
+    return Status::error(ErrorCode::kConflict,
+                         "year " + std::to_string(act.year) + " is closed; its rules are final");
+  }
+  auto current = rules_in_force(ledger, act.year);
+  if (!current) return current.status();
+  RulesRecord record;
+  record.year = act.year;
+  record.version = current->version + 1;
+  record.effective_height = ctx.height;
+  record.effective_ms = ctx.time_ms;
+  record.rules = act.rules;
+  ledger.put(keys::rules(act.year), record);
+  ledger.put(keys::rules_version(act.year, record.version), record);
+  return Status::ok();
+}
+
+// ---- officers and proposals -----------------------------------------------------------------
+
+namespace {
+
+Result<OfficerSet> officer_set(const Ledger& ledger) {
+  auto set = ledger.get<OfficerSet>(std::string(keys::kOfficers));
+  if (!set) return set.status();
+  if (!*set) return Status::error(ErrorCode::kInternal, "the officer set is missing from the state");
+  return std::move(**set);
+}
+
+// Authority acts carry no year of their own in general; proposals live by the rules of the
+// year of the block they were made in.
+std::uint16_t year_of(std::uint64_t time_ms) {
+  // Civil year of a UTC time: the smallest bounded search over years (2005..2100).
+  std::uint16_t year = kMinVintageYear;
+  while (year < kMaxVintageYear && utc_ms_from_civil(year + 1, 1, 1) <= time_ms) ++year;
+  return year;
+}
+
+Status execute_act(Ledger& ledger, const Context& ctx, const AuthorityAct& act) {
+  return std::visit([&](const auto& a) { return apply_act(ledger, ctx, a); }, act);
+}
+
+}  // namespace
+
+Status apply_act(Ledger& ledger, const Context& /*ctx*/, const SetOfficers& act) {
+  if (act.officers.empty()) {
+    return Status::error(ErrorCode::kInvalidArgument, "the officer set must not be empty");
+  }
+  if (act.threshold < 1 || act.threshold > act.officers.size()) {
+    return Status::error(ErrorCode::kInvalidArgument,
+                         "threshold " + std::to_string(act.threshold) + " must be 1.." +
+                             std::to_string(act.officers.size()));
+  }
+  for (std::size_t i = 0; i < act.officers.size(); ++i) {
+    for (std::size_t j = 0; j < i; ++j) {
+      if (act.officers[i] == act.officers[j]) {
+        return Status::error(ErrorCode::kInvalidArgument,
+                             "officer " + act.officers[i].short_hex() + " is listed twice");
+      }
+    }
+    if (!core::is_valid_public_key(act.officers[i])) {
+      return Status::error(ErrorCode::kInvalidArgument,
+                           "officer key " + act.officers[i].to_hex() + " is not a valid Ed25519 key");
+    }
+  }
+  auto set = officer_set(ledger);
+  if (!set) return set.status();
+  for (std::size_t i = 0; i < act.officers.size(); ++i) {
+    auto account = ledger.account(act.officers[i]);
+    if (!account) return account.status();
+    if (*account && (*account)->role != Role::kAuthority) {
+      return Status::error(ErrorCode::kConflict, "officer " + act.officers[i].short_hex() +
+                                                     " is already registered as " + (*account)->name);
+    }
+    if (!*account) {
+      Account officer;
+      officer.key = act.officers[i];
+      officer.signing_key = act.officers[i];
+      officer.name = "officer " + act.officers[i].short_hex();
+      officer.role = Role::kAuthority;
+      ledger.put_account(officer);
+    }
+  }
+  set->officers = act.officers;
+  set->threshold = act.threshold;
+  ledger.put(std::string(keys::kOfficers), *set);
+  return Status::ok();
+}
+
+Status apply_call(Ledger& ledger, const Context& ctx, const Propose& call) {
+  auto set = officer_set(ledger);
+  if (!set) return set.status();
+  if (!set->is_officer(ctx.sender.key)) return unauthorized("propose authority acts (officers only)");
+  auto rules = rules_in_force(ledger, year_of(ctx.time_ms));
+  if (!rules) return rules.status();
+  Proposal proposal;
+  proposal.id = set->next_proposal_id;
+  proposal.act = call.act;
+  proposal.proposer = ctx.sender.key;
+  proposal.approvals = {ctx.sender.key};
+  proposal.threshold = set->threshold;
+  proposal.created_height = ctx.height;
+  proposal.created_ms = ctx.time_ms;
+  auto expires = core::checked_add(ctx.time_ms, rules->rules.proposal_ttl_ms);
+  if (!expires) return expires.status();
+  proposal.expires_ms = *expires;
+  set->next_proposal_id += 1;
+  ledger.put(std::string(keys::kOfficers), *set);
+  if (proposal.approvals.size() >= proposal.threshold) {
+    if (Status status = execute_act(ledger, ctx, proposal.act); !status) return status;
+    proposal.status = ProposalStatus::kExecuted;
+    proposal.executed_height = ctx.height;
+  }
+  ledger.put(keys::proposal(proposal.id), proposal);
+  return Status::ok();
+}
+
+Status apply_call(Ledger& ledger, const Context& ctx, const Approve& call) {
+  auto set = officer_set(ledger);
+  if (!set) return set.status();
+  if (!set->is_officer(ctx.sender.key)) return unauthorized("approve authority acts (officers only)");
+  auto stored = ledger.get<Proposal>(keys::proposal(call.proposal_id));
+  if (!stored) return stored.status();
+  if (!*stored) {
+    return Status::error(ErrorCode::kNotFound, "no proposal " + std::to_string(call.proposal_id));
+  }
+  Proposal proposal = std::move(**stored);
+  if (proposal.status == ProposalStatus::kExecuted) {
+    return Status::error(ErrorCode::kConflict, "proposal " + std::to_string(proposal.id) +
+                                                   " was already executed at height " +
+                                                   std::to_string(proposal.executed_height));
+  }
+  if (ctx.time_ms > proposal.expires_ms) {
+    return Status::error(ErrorCode::kConflict, "proposal " + std::to_string(proposal.id) +
+                                                   " expired; propose the act again");
+  }
+  if (std::find(proposal.approvals.begin(), proposal.approvals.end(), ctx.sender.key) !=
+      proposal.approvals.end()) {
+    return Status::error(ErrorCode::kConflict, "you already approved proposal " +
+                                                   std::to_string(proposal.id) + " (" +
+                                                   std::to_string(proposal.approvals.size()) + " of " +
+                                                   std::to_string(proposal.threshold) + ")");
+  }
+  // Approvals count only from officers still in office.
+  std::erase_if(proposal.approvals, [&](const PublicKey& key) { return !set->is_officer(key); });
+  proposal.approvals.push_back(ctx.sender.key);
+  if (proposal.approvals.size() >= proposal.threshold) {
+    Status status = execute_act(ledger, ctx, proposal.act);
+    if (!status) {
+      return Status::error(status.code(), "proposal " + std::to_string(proposal.id) + " (" +
+                                              std::string(act_name(proposal.act)) +
+                                              ") cannot execute: " + status.message());
+    }
+    proposal.status = ProposalStatus::kExecuted;
+    proposal.executed_height = ctx.height;
+  }
+  ledger.put(keys::proposal(proposal.id), proposal);
+  return Status::ok();
+}
+
+// ---- dispatch -------------------------------------------------------------------------------
+
+Status apply_call(StateStore& store, const Context& ctx, const Call& call) {
+  Ledger ledger(store);
+  return std::visit([&](const auto& c) { return apply_call(ledger, ctx, c); }, call);
+}
+
+}  // namespace carbon::contracts
