@@ -184,6 +184,10 @@ Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, const Si
     overlay.discard();
     Ledger(overlay).put_account(sender);
   }
+  // The ledger clock: the time of the last block in which a transaction applied (its nonce
+  // was consumed). Queries judge deadlines and proposal expiry by it; the contracts take
+  // time from their context.
+  Ledger(overlay).put(std::string(keys::kClock), Clock{height, timestamp_ms});
   commit(overlay);
   return make_receipt(id, status);
 }
@@ -209,13 +213,6 @@ BlockResult Executor::execute_block(Height height, std::uint64_t timestamp_ms,
   last_height_ = height;
   BlockResult result;
   result.receipts.reserve(txs.size());
-  if (!txs.empty()) {
-    // The clock the queries judge deadlines and proposal expiry by (contracts take theirs from
-    // the context).
-    StateOverlay overlay(*store_);
-    Ledger(overlay).put(std::string(keys::kClock), Clock{height, timestamp_ms});
-    commit(overlay);
-  }
   for (std::size_t i = 0; i < txs.size(); ++i) {
     CARBON_ASSERT(txs[i] != nullptr);
     result.receipts.push_back(execute_tx(height, timestamp_ms, *txs[i], ids[i]));

@@ -16,8 +16,8 @@
 // receipt records why it failed.
 //
 // Determinism: the outcome depends only on the state, the height and the transactions;
-// timestamp_ms is the block time agreed by consensus, the only clock the contracts read (it is
-// recorded as meta/clock in every block that holds a transaction).
+// timestamp_ms is the block time agreed by consensus, the only clock the contracts read (every
+// transaction that passes steps 1-5 records it as meta/clock, the ledger's clock for queries).
 //
 // Thread safety: none; one thread (the node's executor strand) owns an Executor.
 #pragma once

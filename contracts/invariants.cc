@@ -192,7 +192,12 @@ Status check_invariants(const StateStore& store) {
                          std::to_string(ranges[i].range.start));
       }
     }
-    if (expected != state.next_serial) return violation(code + ": serials issued but neither held nor retired");
+    if (expected < state.next_serial) {
+      return violation(code + ": serials " + std::to_string(expected) + ".. issued but neither held nor retired");
+    }
+    if (expected > state.next_serial) {
+      return violation(code + ": serials " + std::to_string(state.next_serial) + ".. held but never issued");
+    }
     if (surrendered_by_product[code] != state.surrendered_t || cancelled_by_product[code] != state.cancelled_t) {
       return violation(code + ": retired ranges (" + std::to_string(surrendered_by_product[code]) + " t surrendered, " +
                        std::to_string(cancelled_by_product[code]) + " t cancelled) differ from the product's totals");
