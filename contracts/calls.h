@@ -340,7 +340,8 @@ std::string_view act_name(const AuthorityAct& act);
 
 // ---- Governance and direct calls ------------------------------------------------------------
 
-// By an officer: propose an authority act (the proposer's approval counts).
+// By an officer: propose an authority act. The proposer's approval counts, and so does that of
+// every other officer who co-signed the same transaction (M signatures: executes at once).
 struct Propose {
   AuthorityAct act;
   friend bool operator==(const Propose&, const Propose&) = default;

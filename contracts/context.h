@@ -1,11 +1,12 @@
 // What a contract call knows besides its arguments: the block it runs in (height and agreed
-// timestamp: the only clock contracts read) and the sending account as it stood before the
-// call.
+// timestamp: the only clock contracts read), the sending account as it stood before the
+// call, and every key that signed the transaction (verified; officers co-sign proposals).
 //
 // Thread safety: plain values.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "contracts/ledger.h"
 
@@ -15,6 +16,7 @@ struct Context {
   Height height = 0;
   std::uint64_t time_ms = 0;  // block timestamp, milliseconds since the epoch (UTC)
   Account sender;
+  std::vector<PublicKey> signers;  // signing keys, the sender's among them
 };
 
 }  // namespace carbon::contracts

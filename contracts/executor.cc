@@ -166,7 +166,8 @@ Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, const Si
   // The nonce is consumed whether or not the call succeeds (see the header).
   sender.nonce = signed_tx.tx.nonce;
   StateOverlay overlay(*store_);
-  const Context ctx{height, timestamp_ms, sender};
+  Context ctx{height, timestamp_ms, sender, {}};
+  for (const auto& signature : signed_tx.signatures) ctx.signers.push_back(signature.signer);
   Status status = apply_call(overlay, ctx, signed_tx.tx.call);
   if (status) {
     // Re-read: the call may have written the sender's account.

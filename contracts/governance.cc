@@ -117,6 +117,27 @@ std::uint16_t year_of(std::uint64_t time_ms) {
   return year;
 }
 
+// Adds to `approvals` every officer whose current key co-signed the transaction (ARCHITECTURE:
+// authority acts carry M-of-N signatures): a proposal signed by M officers executes at once,
+// without separate Approve transactions. Keys are mapped to accounts because keys rotate.
+Status add_cosigners(const Ledger& ledger, const Context& ctx, const OfficerSet& set,
+                     std::vector<PublicKey>& approvals) {
+  for (const PublicKey& key : ctx.signers) {
+    PublicKey address = key;
+    auto rotated = ledger.get<PublicKey>(keys::signing_key(key));
+    if (!rotated) return rotated.status();
+    if (*rotated) address = **rotated;
+    if (!set.is_officer(address)) continue;
+    auto account = ledger.account(address);
+    if (!account) return account.status();
+    if (!*account || (*account)->signing_key != key) continue;  // an old key of that officer
+    if (std::find(approvals.begin(), approvals.end(), address) == approvals.end()) {
+      approvals.push_back(address);
+    }
+  }
+  return Status::ok();
+}
+
 Status execute_act(Ledger& ledger, const Context& ctx, const AuthorityAct& act) {
   return std::visit([&](const auto& a) { return apply_act(ledger, ctx, a); }, act);
 }
@@ -179,6 +200,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const Propose& call) {
   proposal.act = call.act;
   proposal.proposer = ctx.sender.key;
   proposal.approvals = {ctx.sender.key};
+  CARBON_RETURN_IF_ERROR(add_cosigners(ledger, ctx, *set, proposal.approvals));
   proposal.threshold = set->threshold;
   proposal.created_height = ctx.height;
   proposal.created_ms = ctx.time_ms;
@@ -225,6 +247,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const Approve& call) {
   // Approvals count only from officers still in office.
   std::erase_if(proposal.approvals, [&](const PublicKey& key) { return !set->is_officer(key); });
   proposal.approvals.push_back(ctx.sender.key);
+  CARBON_RETURN_IF_ERROR(add_cosigners(ledger, ctx, *set, proposal.approvals));
   if (proposal.approvals.size() >= proposal.threshold) {
     Status status = execute_act(ledger, ctx, proposal.act);
     if (!status) {

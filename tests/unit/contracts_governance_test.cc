@@ -272,5 +272,26 @@ TEST(ContractsGovernance, FreezeUpdateAndKeyRotation) {
   EXPECT_NE(taken.message.find("already signs for"), std::string::npos) << taken.message;
 }
 
+TEST(ContractsGovernance, ProposalCoSignedByMOfficersExecutesAtOnce) {
+  OfficerChain chain;
+  SignedTx tx = make_tx(chain.officer(0), chain.next_nonce(chain.officer(0)),
+                        Call{Propose{RegisterParticipant{kSteel.public_key(), "Wuhan Steel",
+                                                         Role::kCoveredEnterprise}}});
+  sign_tx(tx, chain.officer(2));  // the second officer co-signs the same transaction
+  ASSERT_TRUE(chain.submit(tx).ok());
+  EXPECT_TRUE(chain.account(kSteel).has_value());
+  const Proposal proposal = chain.proposal(1);
+  EXPECT_EQ(proposal.status, ProposalStatus::kExecuted);
+  EXPECT_EQ(proposal.approvals.size(), 2u);
+
+  // A co-signature by a non-officer counts for nothing.
+  SignedTx lone = make_tx(chain.officer(0), chain.next_nonce(chain.officer(0)),
+                          Call{Propose{IssueAllowances{kSteel.public_key(), 2025, 5}}});
+  sign_tx(lone, kSteel);
+  ASSERT_TRUE(chain.submit(lone).ok());
+  EXPECT_EQ(chain.proposal(2).status, ProposalStatus::kOpen);
+  EXPECT_EQ(chain.proposal(2).approvals.size(), 1u);
+}
+
 }  // namespace
 }  // namespace carbon::contracts
