@@ -460,6 +460,9 @@ Status apply_act(Ledger& ledger, const Context& ctx, const CloseYear& act) {
     const PublicKey& enterprise = emission->enterprise;
     auto account = require_account(ledger, enterprise, "enterprise");
     if (!account) return account.status();
+    // Reporting enterprises report and get verified but never surrender (RULES.md roles): an
+    // approved figure of theirs is no obligation, so they are neither penalised nor listed.
+    if (account->role != Role::kCoveredEnterprise) return Status::ok();
     auto totals = surrender_totals(ledger, act.year, enterprise);
     if (!totals) return totals.status();
 
