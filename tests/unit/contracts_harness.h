@@ -77,6 +77,8 @@ class TestChain {
   Executor& executor() { return executor_; }
   const core::SecretKey& authority() const { return authority_; }
   Height height() const { return height_; }
+  // The timestamp of every following block (0: the default, one second per height).
+  void set_time_ms(std::uint64_t time_ms) { time_ms_ = time_ms; }
 
   // The next nonce for key, as the chain sees it.
   std::uint64_t next_nonce(const core::SecretKey& key) const {
@@ -86,8 +88,8 @@ class TestChain {
 
   BlockResult block(const std::vector<SignedTx>& txs) {
     ++height_;
-    BlockResult result =
-        executor_.execute_block(height_, 1'700'000'000'000ULL + height_ * 1000, txs);
+    const std::uint64_t time_ms = time_ms_ != 0 ? time_ms_ : 1'700'000'000'000ULL + height_ * 1000;
+    BlockResult result = executor_.execute_block(height_, time_ms, txs);
     const Status invariants = check_invariants(executor_.state());
     EXPECT_TRUE(invariants.is_ok()) << invariants.to_string();
     return result;
@@ -130,6 +132,7 @@ class TestChain {
   core::SecretKey authority_;
   Executor executor_;
   Height height_ = 0;
+  std::uint64_t time_ms_ = 0;
 };
 
 }  // namespace carbon::contracts::testing
