@@ -115,6 +115,9 @@ struct AllocationRecord {
   std::uint8_t adjusted = 0;
   std::uint64_t issued_t = 0;       // everything issued under this allocation
   std::uint64_t withdrawn_t = 0;    // everything withdrawn (true-up or adjustment)
+  // 1 once IssuePreAllocation ran, even when it issued nothing (a deduction from last year's
+  // shortfall can absorb the whole pre-allocation share, leaving pre_issued_t at 0).
+  std::uint8_t pre_allocated = 0;
   template <class A>
   void serialize(A& archive) {
     archive(enterprise, year, inputs, initial_t, deduction_t, pre_issued_t);
@@ -122,6 +125,7 @@ struct AllocationRecord {
     archive(final_t);
     flag_field(archive, adjusted);
     archive(issued_t, withdrawn_t);
+    flag_field(archive, pre_allocated);  // appended: later fields go after this one
   }
 };
 

@@ -212,9 +212,9 @@ std::vector<SurrenderCase> surrender_cases() {
          EXPECT_TRUE(w.set_rules([](RuleSet& r) { r.offset_provinces = {"HB", "GD"}; }).ok());
        },
        steel_gives(kGd2024, 1'000), ErrorCode::kOk, ""},
-      {"at the deadline exactly", [](World& w) { w.chain.set_time_ms(kDeadlineMs); },
+      {"at the deadline exactly", [](World& w) { w.chain.hold_time_ms(kDeadlineMs); },
        steel_gives(kHbea2025, 1), ErrorCode::kOk, ""},
-      {"1 ms after the deadline", [](World& w) { w.chain.set_time_ms(kDeadlineMs + 1); },
+      {"1 ms after the deadline", [](World& w) { w.chain.hold_time_ms(kDeadlineMs + 1); },
        steel_gives(kHbea2025, 1), ErrorCode::kConflict, "the surrender deadline for 2025"},
       {"frozen account",
        [](World& w) {
@@ -247,7 +247,7 @@ std::vector<SurrenderCase> surrender_cases() {
        ErrorCode::kInvalidArgument, "year 2004 is outside 2005..2100"},
       {"after the year is closed",
        [](World& w) {
-         w.chain.set_time_ms(kDeadlineMs + 1);
+         w.chain.hold_time_ms(kDeadlineMs + 1);
          EXPECT_TRUE(w.close().ok());
        },
        steel_gives(kHbea2025, 1), ErrorCode::kConflict,
@@ -353,10 +353,10 @@ TEST(ContractsCompliance, CloseOnlyStrictlyAfterTheDeadline) {
   EXPECT_EQ(early.code, ErrorCode::kConflict);
   EXPECT_EQ(early.message, "year 2025 can be closed after the surrender deadline " +
                                std::to_string(kDeadlineMs) + " ms");
-  w.chain.set_time_ms(kDeadlineMs);
+  w.chain.hold_time_ms(kDeadlineMs);
   EXPECT_EQ(w.close().code, ErrorCode::kConflict);
   EXPECT_FALSE(read_record<YearClosed>(w.chain, keys::year_closed(kYear)).has_value());
-  w.chain.set_time_ms(kDeadlineMs + 1);
+  w.chain.hold_time_ms(kDeadlineMs + 1);
   const Receipt closed = w.close();
   ASSERT_TRUE(closed.ok()) << closed.message;
   EXPECT_TRUE(read_record<YearClosed>(w.chain, keys::year_closed(kYear)).has_value());
@@ -368,7 +368,7 @@ TEST(ContractsCompliance, CloseOnlyStrictlyAfterTheDeadline) {
 TEST(ContractsCompliance, CloseNeedsEveryObligation) {
   World w;
   set_initial_allocation(w.chain, w.cement, 1'000);
-  w.chain.set_time_ms(kDeadlineMs + 1);
+  w.chain.hold_time_ms(kDeadlineMs + 1);
   const Receipt one = w.close();
   EXPECT_EQ(one.code, ErrorCode::kConflict);
   EXPECT_EQ(one.message,
@@ -393,7 +393,7 @@ TEST(ContractsCompliance, CloseNeedsEveryObligation) {
   // An allocation record of a participant that is not a covered enterprise does not block.
   World v;
   set_initial_allocation(v.chain, v.reserve, 1'000);
-  v.chain.set_time_ms(kDeadlineMs + 1);
+  v.chain.hold_time_ms(kDeadlineMs + 1);
   EXPECT_TRUE(v.close().ok());
 }
 
@@ -438,7 +438,7 @@ TEST(ContractsCompliance, ClosePenaltyAndDeduction) {
     SCOPED_TRACE(c.name);
     World w;
     c.prepare(w);
-    w.chain.set_time_ms(kDeadlineMs + 1);
+    w.chain.hold_time_ms(kDeadlineMs + 1);
     const Receipt closed = w.close();
     ASSERT_TRUE(closed.ok()) << closed.message;
     auto row = w.row(w.steel);
@@ -479,7 +479,7 @@ TEST(ContractsCompliance, CloseAddsToAnExistingAllocationOfNextYear) {
   next.deduction_t = 7;
   put_record(w.chain, keys::allocation(kYear + 1, w.steel.public_key()), next);
   ASSERT_TRUE(w.surrender(w.steel, kHbea2025, 149'000).ok());
-  w.chain.set_time_ms(kDeadlineMs + 1);
+  w.chain.hold_time_ms(kDeadlineMs + 1);
   ASSERT_TRUE(w.close().ok());
   auto after =
       read_record<AllocationRecord>(w.chain, keys::allocation(kYear + 1, w.steel.public_key()));
@@ -497,7 +497,7 @@ TEST(ContractsCompliance, CloseCancelsUntradedAllowances) {
   ASSERT_TRUE(w.chain.transfer(w.reserve, w.steel, kYear, 5'000).ok());
   ASSERT_TRUE(w.surrender(w.steel, kHbea2025, 150'000).ok());
   ASSERT_EQ(w.held(w.steel, kHbea2025), 25'000u);
-  w.chain.set_time_ms(kDeadlineMs + 1);
+  w.chain.hold_time_ms(kDeadlineMs + 1);
   ASSERT_TRUE(w.close().ok());
   EXPECT_EQ(w.held(w.steel, kHbea2025), 5'000u);
   EXPECT_EQ(w.row(w.steel)->cancelled_t, 20'000u);
@@ -522,7 +522,7 @@ TEST(ContractsCompliance, CloseWithoutUntradedCancellationKeepsEverything) {
   World w;
   ASSERT_TRUE(w.set_rules([](RuleSet& r) { r.cancel_untraded = 0; }).ok());
   ASSERT_TRUE(w.surrender(w.steel, kHbea2025, 150'000).ok());
-  w.chain.set_time_ms(kDeadlineMs + 1);
+  w.chain.hold_time_ms(kDeadlineMs + 1);
   ASSERT_TRUE(w.close().ok());
   EXPECT_EQ(w.held(w.steel, kHbea2025), 50'000u);
   EXPECT_EQ(w.row(w.steel)->cancelled_t, 0u);
@@ -535,7 +535,7 @@ TEST(ContractsCompliance, CloseWithoutBankingCancelsEveryVintageUpToTheYear) {
   ASSERT_TRUE(w.chain.transfer(w.steel, w.reserve, kYear, 30'000).ok());
   ASSERT_TRUE(w.chain.transfer(w.reserve, w.steel, kYear, 5'000).ok());
   ASSERT_TRUE(w.surrender(w.steel, kHbea2025, 140'000).ok());
-  w.chain.set_time_ms(kDeadlineMs + 1);
+  w.chain.hold_time_ms(kDeadlineMs + 1);
   ASSERT_TRUE(w.close().ok());
   EXPECT_EQ(w.held(w.steel, kHbea2025), 0u);
   EXPECT_EQ(w.held(w.steel, kHbea2024), 0u);
@@ -564,7 +564,7 @@ TEST(ContractsCompliance, TableAfterClose) {
   const auto table_before = compliance_table(Ledger(w.chain.executor().state()), kYear, 100);
   ASSERT_TRUE(table_before.is_ok());
   EXPECT_TRUE(table_before->empty());
-  w.chain.set_time_ms(kDeadlineMs + 1);
+  w.chain.hold_time_ms(kDeadlineMs + 1);
   ASSERT_TRUE(w.close().ok());
   const auto table = compliance_table(Ledger(w.chain.executor().state()), kYear, 100);
   ASSERT_TRUE(table.is_ok());

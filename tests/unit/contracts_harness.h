@@ -77,8 +77,11 @@ class TestChain {
   Executor& executor() { return executor_; }
   const core::SecretKey& authority() const { return authority_; }
   Height height() const { return height_; }
-  // The timestamp of every following block (0: the default, one second per height).
-  void set_time_ms(std::uint64_t time_ms) { time_ms_ = time_ms; }
+  // Every following block at this one timestamp (until set_time_ms or hold_time_ms again).
+  void hold_time_ms(std::uint64_t time_ms) {
+    set_time_ms(time_ms);
+    hold_ = true;
+  }
 
   // The next nonce for key, as the chain sees it.
   std::uint64_t next_nonce(const core::SecretKey& key) const {
@@ -86,10 +89,20 @@ class TestChain {
     return (account.is_ok() && account->has_value()) ? (*account)->nonce + 1 : 1;
   }
 
+  // Block time: the next block runs at time_ms, and each block after it 1 s later (until the
+  // next call). Without a call, block h runs at 1,700,000,000,000 + h x 1,000 ms.
+  void set_time_ms(std::uint64_t time_ms) {
+    time_base_ms_ = time_ms;
+    time_base_height_ = height_ + 1;
+    hold_ = false;
+  }
+  // The time of the last block executed.
+  std::uint64_t time_ms() const { return last_time_ms_; }
+
   BlockResult block(const std::vector<SignedTx>& txs) {
     ++height_;
-    const std::uint64_t time_ms = time_ms_ != 0 ? time_ms_ : 1'700'000'000'000ULL + height_ * 1000;
-    BlockResult result = executor_.execute_block(height_, time_ms, txs);
+    last_time_ms_ = block_time_ms(height_);
+    BlockResult result = executor_.execute_block(height_, last_time_ms_, txs);
     const Status invariants = check_invariants(executor_.state());
     EXPECT_TRUE(invariants.is_ok()) << invariants.to_string();
     return result;
@@ -129,10 +142,17 @@ class TestChain {
   }
 
  private:
+  std::uint64_t block_time_ms(Height height) const {
+    return hold_ ? time_base_ms_ : time_base_ms_ + (height - time_base_height_) * 1000;
+  }
+
   core::SecretKey authority_;
   Executor executor_;
   Height height_ = 0;
-  std::uint64_t time_ms_ = 0;
+  std::uint64_t time_base_ms_ = 1'700'000'000'000ULL;
+  Height time_base_height_ = 0;
+  std::uint64_t last_time_ms_ = 0;
+  bool hold_ = false;
 };
 
 }  // namespace carbon::contracts::testing

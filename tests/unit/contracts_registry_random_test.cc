@@ -235,7 +235,9 @@ class RandomYear {
       EXPECT_TRUE(changed.empty() || changed == nonce_only)
           << act.kind << " failed (" << receipt.message << ") but changed " << changed.size()
           << " keys, first " << (changed.empty() ? "" : changed[0]);
-      if (changed.empty()) EXPECT_EQ(chain_.executor().state_root(), root_before);
+      if (changed.empty()) {
+        EXPECT_EQ(chain_.executor().state_root(), root_before);
+      }
     }
     outcome_.receipts.push_back(receipt);
     outcome_.roots.push_back(chain_.executor().state_root());
@@ -262,6 +264,10 @@ TEST(ContractsRegistryRandomized, ThousandsOfActsKeepTheInvariantsAndInvalidActs
     for (const auto& [kind, counts] : outcome.by_kind) {
       ok += counts.first;
       failed += counts.second;
+    }
+    for (const auto& [kind, counts] : outcome.by_kind) {
+      RecordProperty(kind + "_ok", static_cast<int>(counts.first));
+      RecordProperty(kind + "_failed", static_cast<int>(counts.second));
     }
     EXPECT_GT(ok, 300u);
     EXPECT_GT(failed, 1000u);
