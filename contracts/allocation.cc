@@ -182,10 +182,14 @@ Status withdraw(Ledger& ledger, const Context& ctx, CapRecord& cap, const Accoun
                              tonnes(*held) + "; it must get back " + tonnes(quantity_t - *held) +
                              " of " + product.code() + " first");
   }
-  auto ranges = ledger.take(enterprise.key, product, quantity_t);
-  if (!ranges) return ranges.status();
-  CARBON_RETURN_IF_ERROR(ledger.retire(ctx, enterprise.key, product, *ranges,
-                                       RetirementKind::kWithdrawn, cap.year));
+  CARBON_RETURN_IF_ERROR(ledger.retire_quantity(ctx, enterprise.key, product, quantity_t,
+                                                RetirementKind::kWithdrawn, cap.year));
+  // Withdrawn units no longer count as the enterprise's own issuance: the "never traded" rule
+  // at year close must not mistake bought units for its own.
+  auto history = ledger.history(enterprise.key, product);
+  if (!history) return history.status();
+  history->issued_t -= std::min(history->issued_t, quantity_t);
+  ledger.put_history(enterprise.key, product, *history);
   auto withdrawn = core::checked_add(cap.withdrawn_t, quantity_t);
   if (!withdrawn) return withdrawn.status();
   cap.withdrawn_t = *withdrawn;
@@ -238,9 +242,16 @@ Status apply_act(Ledger& ledger, const Context& /*ctx*/, const SetCap& act) {
                                tonnes(old.reserve_issued_t) + " already issued from the reserve for " +
                                year_text(act.year));
     }
+    if (old.auction_issued_t > cap.auction_t) {
+      return Status::error(ErrorCode::kConflict,
+                           "the new auction share " + tonnes(cap.auction_t) + " is below the " +
+                               tonnes(old.auction_issued_t) + " already issued for auctions for " +
+                               year_text(act.year));
+    }
     cap.free_issued_t = old.free_issued_t;
     cap.reserve_issued_t = old.reserve_issued_t;
     cap.withdrawn_t = old.withdrawn_t;
+    cap.auction_issued_t = old.auction_issued_t;
   }
   ledger.put(keys::cap(act.year), cap);
   return Status::ok();
@@ -332,6 +343,13 @@ Status apply_act(Ledger& ledger, const Context& ctx, const TrueUpAllocation& act
                          "the verified production of " + enterprise->name + " for " +
                              year_text(act.year) + " is not known yet; true up after verification");
   }
+  // Only an approved verification counts: the production figure of a verification the
+  // authority has not approved (or that a newer one replaced) is not final.
+  if ((*emissions)->status != MrvStatus::kApproved) {
+    return Status::error(ErrorCode::kConflict,
+                         "the verified figures of " + enterprise->name + " for " + year_text(act.year) +
+                             " are not approved yet; approve them, then true up");
+  }
   auto cap = require_cap(ledger, act.year);
   if (!cap) return cap.status();
 
@@ -389,7 +407,10 @@ Status apply_act(Ledger& ledger, const Context& ctx, const AdjustAllocation& act
   if (!rules) return rules.status();
 
   const std::uint64_t obligation = (*emissions)->obligation_t;
-  const std::uint64_t allocation = record->issued_t - record->withdrawn_t;
+  // Compared with the allocation itself (final_t), not with what was issued under it: last
+  // year's penalty deduction came off the issuance and must stay in force, not be handed
+  // back from the reserve as if the enterprise had been under-allocated.
+  const std::uint64_t allocation = record->final_t;
   const std::uint64_t diff = obligation > allocation ? obligation - allocation : allocation - obligation;
   const std::uint32_t threshold_bp = rules->rules.adjust_threshold_bp;
   const std::uint64_t threshold_t = rules->rules.adjust_threshold_t;

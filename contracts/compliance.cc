@@ -100,35 +100,6 @@ Result<std::optional<std::uint64_t>> obligation(const Ledger& ledger, std::uint1
   return std::optional<std::uint64_t>((*record)->obligation_t);
 }
 
-// Removes `quantity_t` units of product from owner and retires them. take() refuses to
-// consume more than kMaxRangesPerTransfer ranges at once, so a fragmented holding is retired
-// in several takes, each sized to exactly the ranges it consumes; a cancellation at close
-// must not fail just because the holder's serials are scattered.
-Status retire_units(Ledger& ledger, const Context& ctx, const PublicKey& owner,
-                    const ProductId& product, std::uint64_t quantity_t, RetirementKind kind,
-                    std::uint16_t year) {
-  std::uint64_t remaining = quantity_t;
-  while (remaining > 0) {
-    auto ranges = ledger.holdings(owner, product, 0, kMaxRangesPerTransfer);
-    if (!ranges) return ranges.status();
-    std::uint64_t chunk_t = 0;
-    for (const SerialRange& range : *ranges) {
-      chunk_t += range.size();  // bounded by the product's issued total
-      if (chunk_t >= remaining) break;
-    }
-    if (chunk_t == 0) {
-      return Status::error(ErrorCode::kInternal,
-                           "balance of " + product.code() + " exceeds the serial ranges held");
-    }
-    chunk_t = std::min(chunk_t, remaining);
-    auto taken = ledger.take(owner, product, chunk_t);
-    if (!taken) return taken.status();
-    CARBON_RETURN_IF_ERROR(ledger.retire(ctx, owner, product, *taken, kind, year));
-    remaining -= chunk_t;
-  }
-  return Status::ok();
-}
-
 // Scans every entry under `prefix` in pages of kScanPageSize, in key order, calling
 // visit(key, bytes) for each; stops at the first error. Fails when there are more than
 // `max_entries` entries (the caller's bound on the work of one act).
@@ -295,8 +266,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const Surrender& call) {
   if (ctx.time_ms > rules->rules.surrender_deadline_ms) {
     return Status::error(ErrorCode::kConflict,
                          "the surrender deadline for " + year + " (" +
-                             std::to_string(rules->rules.surrender_deadline_ms) +
-                             " ms) has passed");
+                             beijing_time(rules->rules.surrender_deadline_ms) + ") has passed");
   }
   auto totals = surrender_totals(ledger, call.year, sender.key);
   if (!totals) return totals.status();
@@ -310,6 +280,24 @@ Status apply_call(Ledger& ledger, const Context& ctx, const Surrender& call) {
       return Status::error(ErrorCode::kConflict, "allowances of vintage " +
                                                      std::to_string(product.vintage_year) +
                                                      " cannot be surrendered for " + year);
+    }
+    // Allowances of an earlier, closed year whose rules did not allow banking did not carry
+    // over: whoever holds them (not only the enterprises the close cancelled for) cannot use
+    // them for a later year.
+    if (product.vintage_year < call.year) {
+      auto vintage_closed = ledger.get<YearClosed>(keys::year_closed(product.vintage_year));
+      if (!vintage_closed) return vintage_closed.status();
+      if (*vintage_closed) {
+        auto vintage_rules = rules_in_force(ledger, product.vintage_year);
+        if (!vintage_rules) return vintage_rules.status();
+        if (!vintage_rules->rules.banking_allowed) {
+          return Status::error(ErrorCode::kConflict,
+                               "allowances of vintage " + std::to_string(product.vintage_year) +
+                                   " were not banked (the " +
+                                   std::to_string(product.vintage_year) +
+                                   " rules do not allow banking) and cannot be surrendered for " + year);
+        }
+      }
     }
   } else {
     CARBON_RETURN_IF_ERROR(ccer_eligible(ledger, rules->rules, product));
@@ -400,7 +388,7 @@ Result<std::uint64_t> cancel_at_close(Ledger& ledger, const Context& ctx, const 
       auto held = ledger.balance(enterprise, product);
       if (!held) return held.status();
       if (*held == 0) continue;
-      CARBON_RETURN_IF_ERROR(retire_units(ledger, ctx, enterprise, product, *held,
+      CARBON_RETURN_IF_ERROR(ledger.retire_quantity(ctx, enterprise, product, *held,
                                           RetirementKind::kCancelledNoBanking, year));
       cancelled_t += *held;  // bounded by the issued totals
     }
@@ -420,7 +408,7 @@ Result<std::uint64_t> cancel_at_close(Ledger& ledger, const Context& ctx, const 
         saturating_sub(saturating_sub(history->issued_t, history->sent_t), history->surrendered_t);
     const std::uint64_t untraded_t = std::min(*held, own_left_t);
     if (untraded_t > 0) {
-      CARBON_RETURN_IF_ERROR(retire_units(ledger, ctx, enterprise, product, untraded_t,
+      CARBON_RETURN_IF_ERROR(ledger.retire_quantity(ctx, enterprise, product, untraded_t,
                                           RetirementKind::kCancelledUntraded, year));
       cancelled_t = untraded_t;
     }
@@ -443,8 +431,8 @@ Status apply_act(Ledger& ledger, const Context& ctx, const CloseYear& act) {
   // after it.
   if (ctx.time_ms <= rules.surrender_deadline_ms) {
     return Status::error(ErrorCode::kConflict,
-                         "year " + year + " can be closed after the surrender deadline " +
-                             std::to_string(rules.surrender_deadline_ms) + " ms");
+                         "year " + year + " can be closed only after the surrender deadline, " +
+                             beijing_time(rules.surrender_deadline_ms));
   }
   CARBON_RETURN_IF_ERROR(check_obligations_complete(ledger, act.year));
 

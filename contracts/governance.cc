@@ -1,5 +1,6 @@
 // Governance: the officer set, M-of-N proposals for every authority act, and the rule data.
 #include <algorithm>
+#include <cstdio>
 
 #include "contracts/ledger_internal.h"
 #include "core/checked_math.h"
@@ -29,6 +30,32 @@ std::uint64_t end_of_day_beijing(int year, unsigned month, unsigned day) {
   return utc_ms_from_civil(year, month, day) + kMsPerDay - 1 - kEightHoursMs;
 }
 }  // namespace
+
+std::string beijing_time(std::uint64_t time_ms) {
+  constexpr std::uint64_t kEightHoursMs = 8ULL * 3'600'000ULL;
+  const std::uint64_t local_ms = time_ms + kEightHoursMs;
+  // Civil date from days since 1970-01-01 (H. Hinnant's civil_from_days), integers only.
+  const std::uint64_t days = local_ms / kMsPerDay;
+  const std::uint64_t z = days + 719468;
+  const std::uint64_t era = z / 146097;
+  const std::uint64_t doe = z - era * 146097;
+  const std::uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::uint64_t mp = (5 * doy + 2) / 153;
+  const std::uint64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const std::uint64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const std::uint64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const std::uint64_t ms_of_day = local_ms % kMsPerDay;
+  char text[128];
+  std::snprintf(text, sizeof text, "%04llu-%02llu-%02llu %02llu:%02llu:%02llu.%03llu Beijing time",
+                static_cast<unsigned long long>(year), static_cast<unsigned long long>(month),
+                static_cast<unsigned long long>(day),
+                static_cast<unsigned long long>(ms_of_day / 3'600'000),
+                static_cast<unsigned long long>(ms_of_day / 60'000 % 60),
+                static_cast<unsigned long long>(ms_of_day / 1000 % 60),
+                static_cast<unsigned long long>(ms_of_day % 1000));
+  return text;
+}
 
 RuleSet default_rules(std::uint16_t year) {
   RuleSet rules;
@@ -248,6 +275,9 @@ Status apply_call(Ledger& ledger, const Context& ctx, const Approve& call) {
   std::erase_if(proposal.approvals, [&](const PublicKey& key) { return !set->is_officer(key); });
   proposal.approvals.push_back(ctx.sender.key);
   CARBON_RETURN_IF_ERROR(add_cosigners(ledger, ctx, *set, proposal.approvals));
+  // A threshold raised since the proposal was made applies to it too (a lowered one does
+  // not: the officers who proposed expected the stricter rule).
+  proposal.threshold = std::max(proposal.threshold, set->threshold);
   if (proposal.approvals.size() >= proposal.threshold) {
     Status status = execute_act(ledger, ctx, proposal.act);
     if (!status) {

@@ -408,6 +408,39 @@ Status Ledger::retire(const Context& ctx, const PublicKey& owner, const ProductI
   return Status::ok();
 }
 
+Status Ledger::retire_quantity(const Context& ctx, const PublicKey& owner,
+                               const ProductId& product, std::uint64_t quantity_t,
+                               RetirementKind kind, std::uint16_t year) {
+  std::uint64_t remaining = quantity_t;
+  for (std::size_t chunk = 0; remaining > 0; ++chunk) {
+    if (chunk == kMaxRetireChunks) {
+      return Status::error(ErrorCode::kOutOfBounds,
+                           "the holding of " + product.code() + " is split into more than " +
+                               grouped(kMaxRetireChunks * kMaxRangesPerTransfer) +
+                               " serial ranges; " + tonnes(remaining) + " could not be retired");
+    }
+    // The tonnes the owner's lowest kMaxRangesPerTransfer ranges hold (the earlier chunks'
+    // ranges are already gone from the holdings).
+    auto ranges = holdings(owner, product, 0, kMaxRangesPerTransfer);
+    if (!ranges) return ranges.status();
+    std::uint64_t chunk_t = 0;
+    for (const SerialRange& range : *ranges) {
+      chunk_t += range.size();  // bounded by the product's issued total
+      if (chunk_t >= remaining) break;
+    }
+    if (chunk_t == 0) {
+      return Status::error(ErrorCode::kConflict, "not enough units: " + tonnes(remaining) + " of " +
+                                                     product.code() + " missing");
+    }
+    chunk_t = std::min(chunk_t, remaining);
+    auto taken = take(owner, product, chunk_t);
+    if (!taken) return taken.status();
+    CARBON_RETURN_IF_ERROR(retire(ctx, owner, product, *taken, kind, year));
+    remaining -= chunk_t;
+  }
+  return Status::ok();
+}
+
 Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicKey& to,
                         const ProductId& product, std::uint64_t quantity_t) {
   auto recipient = holder(*this, to, product.kind);
@@ -459,6 +492,9 @@ void write_genesis(StateStore& store, const std::string& chain_id,
 // ---- participants and units -----------------------------------------------------------------
 
 namespace {
+
+// Products read when checking a role change against what an account holds.
+constexpr std::size_t kMaxProductsChecked = 4096;
 
 Status check_new_key(const Ledger& ledger, const PublicKey& key) {
   if (!core::is_valid_public_key(key)) {
@@ -528,6 +564,21 @@ Status apply_act(Ledger& ledger, const Context& /*ctx*/, const UpdateParticipant
     return Status::error(ErrorCode::kInvalidArgument,
                          "officers' accounts change only through set-officers");
   }
+  // The new role must be allowed to hold what the account holds (units never sit with a
+  // holder that may not hold them).
+  auto held = ledger.balances(act.account, kMaxProductsChecked);
+  if (!held) return held.status();
+  if (held->size() == kMaxProductsChecked) {
+    return Status::error(ErrorCode::kOutOfBounds, account->name + " holds too many products to change its role");
+  }
+  for (const auto& [product, quantity_t] : *held) {
+    if (!role_may_hold(act.role, product.kind)) {
+      return Status::error(ErrorCode::kConflict,
+                           account->name + " holds " + tonnes(quantity_t) + " of " + product.code() +
+                               ", which a " + std::string(role_name(act.role)) +
+                               " may not hold; it must transfer them first");
+    }
+  }
   account->name = act.name;
   account->role = act.role;
   ledger.put_account(*account);
@@ -551,6 +602,27 @@ Status apply_act(Ledger& ledger, const Context& /*ctx*/, const SetFrozen& act) {
 
 Status apply_act(Ledger& ledger, const Context& ctx, const IssueAllowances& act) {
   CARBON_RETURN_IF_ERROR(check_year(act.vintage_year));
+  CARBON_RETURN_IF_ERROR(check_quantity(act.quantity_t));
+  auto closed = ledger.get<YearClosed>(keys::year_closed(act.vintage_year));
+  if (!closed) return closed.status();
+  if (*closed) {
+    return Status::error(ErrorCode::kConflict, "year " + std::to_string(act.vintage_year) +
+                                                   " is closed; no more allowances of its vintage");
+  }
+  // Once the year has a cap, direct issuance (units for auctions) comes out of its auction
+  // share; the free part and the reserve go out only through allocation and adjustment.
+  auto cap = ledger.get<CapRecord>(keys::cap(act.vintage_year));
+  if (!cap) return cap.status();
+  if (*cap) {
+    const std::uint64_t left = (*cap)->auction_t - std::min((*cap)->auction_t, (*cap)->auction_issued_t);
+    if (act.quantity_t > left) {
+      return Status::error(ErrorCode::kConflict,
+                           "the auction share of the " + std::to_string(act.vintage_year) + " cap leaves " +
+                               tonnes(left) + ", the issuance needs " + tonnes(act.quantity_t));
+    }
+    (*cap)->auction_issued_t += act.quantity_t;  // <= auction_t, checked above
+    ledger.put(keys::cap(act.vintage_year), **cap);
+  }
   auto range = ledger.issue(ctx, act.to, ProductId::allowance(act.vintage_year), act.quantity_t,
                             IssuanceKind::kDirect, Hash256{});
   return range ? Status::ok() : range.status();

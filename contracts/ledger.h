@@ -164,6 +164,12 @@ class Ledger {
   // Records taken ranges as retired for good (surrendered, cancelled or withdrawn).
   Status retire(const Context& ctx, const PublicKey& owner, const ProductId& product,
                 const std::vector<SerialRange>& ranges, RetirementKind kind, std::uint16_t year);
+  // take + retire for quantities that may span more ranges than one take allows (withdrawals
+  // and cancellations by the authority must not fail because the holder's serials are
+  // scattered): retires in chunks of at most kMaxRangesPerTransfer ranges, at most
+  // kMaxRetireChunks of them.
+  Status retire_quantity(const Context& ctx, const PublicKey& owner, const ProductId& product,
+                         std::uint64_t quantity_t, RetirementKind kind, std::uint16_t year);
   // take + give + one move record per range + both holders' histories.
   Status transfer(const Context& ctx, const PublicKey& from, const PublicKey& to,
                   const ProductId& product, std::uint64_t quantity_t);

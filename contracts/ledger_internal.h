@@ -31,6 +31,8 @@ void Ledger::put(const std::string& key, const T& value) {
   writer().put(key, core::codec::encode(value));
 }
 
+// "2026-02-28 23:59:59.999 Beijing time": a block time or deadline for messages people read.
+std::string beijing_time(std::uint64_t time_ms);
 // "1,234,567 t": tonnes with thousands separators, for messages people read.
 std::string tonnes(std::uint64_t quantity_t);
 std::string grouped(std::uint64_t value);  // "1,234,567"

@@ -95,8 +95,8 @@ Status apply_call(Ledger& ledger, const Context& ctx, const SubmitReport& call) 
   if (ctx.time_ms > rules->rules.report_deadline_ms) {
     return Status::error(ErrorCode::kConflict,
                          "report deadline for " + year_text(call.year) + " passed at " +
-                             std::to_string(rules->rules.report_deadline_ms) + " (block time " +
-                             std::to_string(ctx.time_ms) +
+                             beijing_time(rules->rules.report_deadline_ms) + " (block time " +
+                             beijing_time(ctx.time_ms) +
                              "); a late or missing report is settled by the authority");
   }
   auto stored = load(ledger, call.year, sender.key);
@@ -143,6 +143,9 @@ Status apply_act(Ledger& ledger, const Context& ctx, const AssignVerifier& act) 
     record = fresh_record(act.year, act.enterprise);
     record.status = MrvStatus::kAssigned;  // report_version 0: no report yet
   }
+  // A new verifier starts over: a figure verified by the previous one and not yet approved
+  // can no longer be approved (it needs the new verifier's verification).
+  if (record.status == MrvStatus::kVerified) record.status = MrvStatus::kReported;
   record.verifier = act.verifier;
   record.has_verifier = 1;
 
@@ -178,8 +181,8 @@ Status apply_call(Ledger& ledger, const Context& ctx, const SubmitVerification& 
   if (ctx.time_ms > rules->rules.verification_deadline_ms) {
     return Status::error(ErrorCode::kConflict,
                          "verification deadline for " + year_text(call.year) + " passed at " +
-                             std::to_string(rules->rules.verification_deadline_ms) +
-                             " (block time " + std::to_string(ctx.time_ms) + ")");
+                             beijing_time(rules->rules.verification_deadline_ms) +
+                             " (block time " + beijing_time(ctx.time_ms) + ")");
   }
   CARBON_RETURN_IF_ERROR(check_figure(call.verified_t, "verified emissions"));
   if (call.report_hash.is_zero()) {
@@ -256,18 +259,31 @@ Status apply_act(Ledger& ledger, const Context& ctx, const EstimateEmissions& ac
   if (ctx.time_ms <= rules->rules.report_deadline_ms) {
     return Status::error(ErrorCode::kConflict,
                          "the report deadline for " + year_text(act.year) + " (" +
-                             std::to_string(rules->rules.report_deadline_ms) +
+                             beijing_time(rules->rules.report_deadline_ms) +
                              ") has not passed; " + enterprise->name + " may still report");
   }
   CARBON_RETURN_IF_ERROR(check_figure(act.estimate_t, "estimated emissions"));
   auto stored = load(ledger, act.year, act.enterprise);
   if (!stored) return stored.status();
   EmissionRecord record = stored->value_or(fresh_record(act.year, act.enterprise));
+  // An estimate replaces a missing report, or a report that was never verified by the
+  // verification deadline (otherwise nothing could ever set that enterprise's obligation and
+  // the year could not be closed).
   if (record.report_version != 0) {
-    return Status::error(ErrorCode::kConflict,
-                         enterprise->name + " reported its " + year_text(act.year) +
-                             " emissions (version " + std::to_string(record.report_version) +
-                             "); approve a verified figure instead of estimating");
+    if (record.verification_version != 0) {
+      return Status::error(ErrorCode::kConflict,
+                           enterprise->name + "'s " + year_text(act.year) +
+                               " report was verified (version " +
+                               std::to_string(record.verification_version) +
+                               "); approve the verified figure instead of estimating");
+    }
+    if (ctx.time_ms <= rules->rules.verification_deadline_ms) {
+      return Status::error(ErrorCode::kConflict,
+                           enterprise->name + " reported its " + year_text(act.year) +
+                               " emissions; its verifier has until " +
+                               beijing_time(rules->rules.verification_deadline_ms) +
+                               ", an estimate replaces the report only after that");
+    }
   }
   auto version = next_version(record.approval_version);
   if (!version) return version.status();

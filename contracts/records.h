@@ -96,10 +96,11 @@ struct CapRecord {
   std::uint64_t free_issued_t = 0;     // pre-allocations and true-ups
   std::uint64_t reserve_issued_t = 0;  // ex-post adjustments
   std::uint64_t withdrawn_t = 0;       // true-up and adjustment withdrawals (cancelled)
+  std::uint64_t auction_issued_t = 0;  // IssueAllowances (units for auctions), within auction_t
   template <class A>
   void serialize(A& archive) {
     archive(year, cap_t, free_t, reserve_t, auction_t, free_issued_t, reserve_issued_t,
-            withdrawn_t);
+            withdrawn_t, auction_issued_t);
   }
 };
 

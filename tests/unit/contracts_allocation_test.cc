@@ -299,7 +299,7 @@ std::vector<Scenario> scenarios() {
        concat({{{.what = cap(10'000, 800)},
                 {.what = allocate(kSteel, benchmark(850'000, 1'001))},
                 {.what = pre_allocate(kSteel)}},
-               mrv(kSteel, 1'800, 2'000, false),
+               mrv(kSteel, 1'800, 2'000, true),
                {{.what = true_up(kSteel)},
                 {.what = true_up(kSteel),
                  .code = ErrorCode::kConflict,
@@ -309,7 +309,7 @@ std::vector<Scenario> scenarios() {
        concat({{{.what = cap(10'000, 800)},
                 {.what = allocate(kSteel, benchmark(850'000, 1'001))},
                 {.what = pre_allocate(kSteel)}},
-               mrv(kSteel, 300, 400, false),
+               mrv(kSteel, 300, 400, true),
                {{.what = true_up(kSteel)}}}),
        Expect{340, 425, 0, 85}},
       {"true-up withdrawal from an enterprise that sold its units is refused",
@@ -317,7 +317,7 @@ std::vector<Scenario> scenarios() {
                 {.what = allocate(kSteel, benchmark(850'000, 1'001))},
                 {.what = pre_allocate(kSteel)},
                 {.who = kSteel, .what = Call{TransferUnits{pk(kCement), kHbea, 400}}}},
-               mrv(kSteel, 300, 400, false),
+               mrv(kSteel, 300, 400, true),
                {{.what = true_up(kSteel),
                  .code = ErrorCode::kConflict,
                  .message_part = "the true-up withdraws 85 t of HBEA-2025 from Wuhan Steel, which "
@@ -327,7 +327,7 @@ std::vector<Scenario> scenarios() {
        concat({{{.what = cap(1'800, 800)},
                 {.what = allocate(kSteel, benchmark(850'000, 1'001))},
                 {.what = pre_allocate(kSteel)}},
-               mrv(kSteel, 1'800, 2'000, false),
+               mrv(kSteel, 1'800, 2'000, true),
                {{.what = true_up(kSteel),
                  .code = ErrorCode::kConflict,
                  .message_part = "allocation exceeds what the cap leaves: 575 t free, 1,275 t needed"}}}),
@@ -336,7 +336,7 @@ std::vector<Scenario> scenarios() {
        concat({{{.what = cap(10'000, 800)},
                 {.what = allocate(kSteel, grandfathering(999, 999'999))},
                 {.what = pre_allocate(kSteel)}},
-               mrv(kSteel, 900, 5, false),
+               mrv(kSteel, 900, 5, true),
                {{.what = true_up(kSteel)}}}),
        Expect{998, 998, 0, 0}},
       // -- ex-post adjustment (default thresholds: more than 20% or more than 200,000 t)
@@ -349,15 +349,17 @@ std::vector<Scenario> scenarios() {
                  .code = ErrorCode::kConflict,
                  .message_part = "true up the allocation of Wuhan Steel for 2025 before the ex-post "
                                  "adjustment"}}})},
-      {"adjustment without approved emissions is refused",
+      {"true-up (and so the adjustment) without approved emissions is refused",
        concat({{{.what = cap(10'000, 800)},
                 {.what = allocate(kSteel, grandfathering(1'000))},
                 {.what = pre_allocate(kSteel)}},
                mrv(kSteel, 5'000, 0, false),
-               {{.what = true_up(kSteel)},
+               {{.what = true_up(kSteel),
+                 .code = ErrorCode::kConflict,
+                 .message_part = "the verified figures of Wuhan Steel for 2025 are not approved yet"},
                 {.what = adjust(kSteel),
                  .code = ErrorCode::kConflict,
-                 .message_part = "no approved emissions of Wuhan Steel for 2025 yet"}}})},
+                 .message_part = "true up the allocation of Wuhan Steel for 2025 before"}}})},
       {"adjustment: 2.5% and 3,000 t do not trigger",
        adjustment(120'000, 123'000, 10'000, ErrorCode::kConflict,
                   "no adjustment: emissions differ from allocation by 3,000 t (2.5%), thresholds "
@@ -439,7 +441,7 @@ TEST(ContractsAllocation, LedgerIssuesWhatComputeAllocationSays) {
               concat({{{.what = cap(100'000, 8'000)},
                        {.what = allocate(kSteel, c.inputs)},
                        {.what = pre_allocate(kSteel)}},
-                      mrv(kSteel, 1'000, c.verified_production, false)}));
+                      mrv(kSteel, 1'000, c.verified_production, true)}));
     EXPECT_EQ(chain.balance(test_key(kSteel), kYear), share_bp(*initial, 5'000));
     run_steps(chain, c.name, {{.what = true_up(kSteel)}});
     EXPECT_EQ(chain.balance(test_key(kSteel), kYear), *final_t);
@@ -509,7 +511,8 @@ TEST(ContractsAllocation, DeductionFromLastYearComesOffTheAllocation) {
     EmissionRecord verified;
     verified.enterprise = pk(kSteel);
     verified.year = kYear;
-    verified.status = MrvStatus::kVerified;
+    verified.status = MrvStatus::kApproved;  // the true-up takes approved figures only
+    verified.approval_version = 1;
     verified.report_version = 1;
     verified.verification_version = 1;
     verified.verified_t = 1'000;
