@@ -83,6 +83,7 @@ class NodeApp final : public Application {
   // /compliance/{year}. `target` is the request target with its query (?limit=N). nullopt:
   // not one of these paths.
   std::optional<std::pair<unsigned, std::string>> rpc_registry(const std::string& target) const;
+  static bool is_registry_path(const std::string& path);
 
   consensus::Height executed_height() const { return executed_height_.load(); }
 

@@ -118,7 +118,7 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   if (path == "/status" || path == "/tx" || path == "/txs" || starts("/tx/") || starts("/account/") || starts("/block/")) {
     return error(405, "method_not_allowed", request.method + " is not allowed on " + path);
   }
-  if (request.method != "GET" && app.rpc_registry(path).has_value()) {
+  if (node::NodeApp::is_registry_path(path)) {
     return error(405, "method_not_allowed", request.method + " is not allowed on " + path);
   }
   return error(404, "not_found", "no such endpoint: " + path);

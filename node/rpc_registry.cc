@@ -96,7 +96,20 @@ json list_json(const q::Page<T>& page, F render) {
   return items;
 }
 
+const std::set<std::string>& registry_roots() {
+  static const std::set<std::string> kRoots = {"participants", "officers",  "proposals", "proposal",
+                                               "rules",        "cap",       "allocation", "mrv",
+                                               "projects",     "project",   "issuances", "holdings",
+                                               "trace",        "position",  "compliance"};
+  return kRoots;
+}
+
 }  // namespace
+
+bool NodeApp::is_registry_path(const std::string& path) {
+  const auto parts = split_path(path);
+  return !parts.empty() && registry_roots().contains(parts[0]);
+}
 
 std::optional<Answer> NodeApp::rpc_registry(const std::string& target) const {
   const std::size_t question = target.find('?');
@@ -104,12 +117,8 @@ std::optional<Answer> NodeApp::rpc_registry(const std::string& target) const {
   const std::string query = question == std::string::npos ? "" : target.substr(question + 1);
   const auto parts = split_path(path);
   if (parts.empty()) return std::nullopt;
-  static const std::set<std::string> kRoots = {"participants", "officers",  "proposals", "proposal",
-                                               "rules",        "cap",       "allocation", "mrv",
-                                               "projects",     "project",   "issuances", "holdings",
-                                               "trace",        "position",  "compliance"};
   const std::string& root = parts[0];
-  if (!kRoots.contains(root)) return std::nullopt;
+  if (!registry_roots().contains(root)) return std::nullopt;
   auto limit = parse_limit(query);
   if (!limit) return from_status(limit.status());
   const auto usage = [&](const std::string& shape) { return bad_request("expected GET " + shape); };
