@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/codec.h"
+#include "node/registry_json.h"
 
 namespace carbon::node {
 
@@ -40,47 +41,6 @@ core::ByteView as_view(const std::string& bytes) {
   return {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
 }
 
-json act_json(const contracts::AuthorityAct& act) {
-  json out = {{"act", std::string(contracts::act_name(act))}};
-  std::visit(
-      [&](const auto& body) {
-        using T = std::decay_t<decltype(body)>;
-        if constexpr (std::is_same_v<T, contracts::RegisterParticipant>) {
-          out["participant"] = body.key.to_hex();
-          out["name"] = body.name;
-          out["role"] = std::string(contracts::role_name(body.role));
-        } else if constexpr (std::is_same_v<T, contracts::IssueAllowances>) {
-          out["to"] = body.to.to_hex();
-          out["vintage_year"] = body.vintage_year;
-          out["quantity_t"] = body.quantity_t;
-        } else if constexpr (std::is_same_v<T, contracts::SetFrozen>) {
-          out["participant"] = body.account.to_hex();
-          out["frozen"] = body.frozen != 0;
-        }
-      },
-      act);
-  return out;
-}
-
-json tx_call_json(const contracts::Call& call) {
-  json out = {{"kind", std::string(contracts::call_name(call))}};
-  std::visit(
-      [&](const auto& body) {
-        using T = std::decay_t<decltype(body)>;
-        if constexpr (std::is_same_v<T, contracts::TransferUnits>) {
-          out["to"] = body.to.to_hex();
-          out["product"] = body.product.code();
-          out["quantity_t"] = body.quantity_t;
-        } else if constexpr (std::is_same_v<T, contracts::Propose>) {
-          out["proposal"] = act_json(body.act);
-        } else if constexpr (std::is_same_v<T, contracts::Approve>) {
-          out["proposal_id"] = body.proposal_id;
-        }
-      },
-      call);
-  return out;
-}
-
 }  // namespace
 
 NodeApp::NodeApp(boost::asio::io_context& io, const Genesis& genesis, const NodeConfig& config, NodeStore& store)
@@ -98,8 +58,7 @@ NodeApp::~NodeApp() { execution_.join(); }
 Status NodeApp::open() {
   auto state = std::make_unique<LevelDbStateStore>(store_.db(), /*mirror=*/true);
   exec_state_ = state.get();
-  contracts::GenesisConfig genesis_config;
-  genesis_config.authority = genesis_.authority_key;
+  const contracts::GenesisConfig genesis_config = genesis_.contracts_genesis();
   auto executor = contracts::Executor::open(genesis_.chain_id, genesis_config, std::move(state));
   if (!executor) return executor.status();
   executor_ = std::make_unique<contracts::Executor>(std::move(executor).value());
@@ -583,6 +542,16 @@ std::pair<unsigned, std::string> NodeApp::rpc_tx(const std::string& id_hex) cons
                  {{"ok", record->receipt.ok()},
                   {"code", std::string(core::error_code_name(record->receipt.code))},
                   {"message", record->receipt.message}}}};
+    // The transaction itself, from its block (the receipt records where it is).
+    if (auto block = store_.committed_block(record->height); block && *block) {
+      if (auto payload = decode_payload((**block).payload); payload && record->index < payload->txs.size()) {
+        if (auto tx = contracts::decode_signed_tx(payload->txs[record->index].bytes)) {
+          out["sender"] = tx->tx.sender.to_hex();
+          out["nonce"] = tx->tx.nonce;
+          out["call"] = render::call_json(tx->tx.call);
+        }
+      }
+    }
     return {200, out.dump()};
   }
   if (mempool_.contains(*id)) return {200, json{{"tx_id", id->to_hex()}, {"status", "pending"}}.dump()};
@@ -646,7 +615,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_block(const std::string& height_te
       txs.push_back({{"tx_id", contracts::tx_id(*tx).to_hex()},
                      {"sender", tx->tx.sender.to_hex()},
                      {"nonce", tx->tx.nonce},
-                     {"call", tx_call_json(tx->tx.call)}});
+                     {"call", render::call_json(tx->tx.call)}});
     }
   }
   json out = {{"height", b.header.height},

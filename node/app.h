@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <nlohmann/json_fwd.hpp>
 #include <set>
 #include <unordered_set>
@@ -75,6 +76,14 @@ class NodeApp final : public Application {
   std::pair<unsigned, std::string> rpc_tx(const std::string& id_hex) const;
   std::pair<unsigned, std::string> rpc_account(const std::string& address_hex) const;
   std::pair<unsigned, std::string> rpc_block(const std::string& height_text) const;
+  // The registry's read-only queries (node/rpc_registry.cc): GET /participants, /officers,
+  // /proposals, /proposal/{id}, /rules/{year}, /cap/{year}, /allocation/{year}/{address},
+  // /mrv/{year}/{address}, /projects, /project/{id}, /issuances/{product},
+  // /holdings/{address}, /trace/{product}/{serial}, /position/{year}/{address},
+  // /compliance/{year}. `target` is the request target with its query (?limit=N). nullopt:
+  // not one of these paths.
+  std::optional<std::pair<unsigned, std::string>> rpc_registry(const std::string& target) const;
+  static bool is_registry_path(const std::string& path);
 
   consensus::Height executed_height() const { return executed_height_.load(); }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "contracts/executor.h"
 #include "core/file.h"
 
 namespace carbon::node {
@@ -83,6 +84,14 @@ core::Result<HostPort> parse_host_port(const std::string& text) {
   return HostPort{text.substr(0, colon), static_cast<std::uint16_t>(port)};
 }
 
+contracts::GenesisConfig Genesis::contracts_genesis() const {
+  contracts::GenesisConfig config;
+  config.authority = authority_key;
+  config.more_officers = more_officers;
+  config.threshold = approvals_required;
+  return config;
+}
+
 consensus::ValidatorSet Genesis::validator_set() const {
   consensus::ValidatorSet set;
   set.epoch = 1;
@@ -132,6 +141,33 @@ core::Result<Genesis> Genesis::parse(const std::string& json_text) {
   auto authority_key = get_key(*authority, "public_key", "genesis authority");
   if (!authority_key) return authority_key.status();
   genesis.authority_key = *authority_key;
+  if (auto officers = doc->find("officers"); officers != doc->end()) {
+    if (!officers->is_array() || officers->size() + 1 > contracts::kMaxOfficers) {
+      return invalid("genesis: 'officers' must be a list of at most " +
+                     std::to_string(contracts::kMaxOfficers - 1) +
+                     " hex public keys (the officers besides the authority)");
+    }
+    for (std::size_t i = 0; i < officers->size(); ++i) {
+      const json& entry = (*officers)[i];
+      const std::string where = "genesis officers[" + std::to_string(i) + "]";
+      if (!entry.is_string()) return invalid(where + " must be a hex public key string");
+      auto key = core::PublicKey::from_hex(entry.get<std::string>());
+      if (!key) return invalid(where + ": " + key.status().message());
+      if (!core::is_valid_public_key(*key)) return invalid(where + " is not a valid Ed25519 key");
+      genesis.more_officers.push_back(*key);
+    }
+  }
+  auto approvals = get_u64(*doc, "approvals_required", "genesis", 1, 1, contracts::kMaxOfficers);
+  if (!approvals) return approvals.status();
+  genesis.approvals_required = static_cast<std::uint8_t>(*approvals);
+  if (genesis.approvals_required > genesis.more_officers.size() + 1) {
+    return invalid("genesis: 'approvals_required' is " + std::to_string(genesis.approvals_required) +
+                   " but there are only " + std::to_string(genesis.more_officers.size() + 1) +
+                   " officers (the authority plus 'officers')");
+  }
+  if (Status valid = contracts::validate_genesis(genesis.contracts_genesis()); !valid) {
+    return invalid("genesis: " + valid.message());
+  }
   return genesis;
 }
 

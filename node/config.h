@@ -3,7 +3,11 @@
 // genesis.json:
 //   {"chain_id": "carbon-hubei-local", "genesis_time_ms": 1767225600000,
 //    "validators": [{"name": "hubei-drc", "public_key": "<hex>", "p2p_address": "127.0.0.1:7101"}, ...],
-//    "authority": {"public_key": "<hex>"}}
+//    "authority": {"public_key": "<hex>"},
+//    "officers": ["<hex>", ...], "approvals_required": 2}
+// "authority" is the first authority officer; "officers" (optional) lists the other officers
+// and "approvals_required" (optional, default 1) is M, the approvals an authority act needs
+// (1 <= M <= 1 + officers, at most 7 officers in all).
 // node.json:
 //   {"name": "node1", "data_dir": ".localnet/node1", "genesis": "genesis.json",
 //    "validator_key_file": "validator_key.json", "p2p_listen": "127.0.0.1:7101",
@@ -21,6 +25,7 @@
 #include <vector>
 
 #include "consensus/types.h"
+#include "contracts/executor.h"
 #include "core/keys.h"
 #include "core/status.h"
 
@@ -43,9 +48,12 @@ struct Genesis {
   std::string chain_id;
   std::uint64_t genesis_time_ms = 0;
   std::vector<GenesisValidator> validators;
-  core::PublicKey authority_key;
+  core::PublicKey authority_key;              // officer 1
+  std::vector<core::PublicKey> more_officers;  // "officers": the other officers
+  std::uint8_t approvals_required = 1;         // M of the officer set
 
   consensus::ValidatorSet validator_set() const;  // epoch 1
+  contracts::GenesisConfig contracts_genesis() const;
   static core::Result<Genesis> load(const std::filesystem::path& path);
   static core::Result<Genesis> parse(const std::string& json_text);
 };

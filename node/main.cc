@@ -71,6 +71,9 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   if (request.method == "GET" && starts("/tx/")) return reply(app.rpc_tx(path.substr(4)));
   if (request.method == "GET" && starts("/account/")) return reply(app.rpc_account(path.substr(9)));
   if (request.method == "GET" && starts("/block/")) return reply(app.rpc_block(path.substr(7)));
+  if (request.method == "GET") {
+    if (auto answer = app.rpc_registry(request.target)) return reply(std::move(*answer));
+  }
   if (request.method == "POST" && path == "/tx") {
     // Body: {"tx": "<hex>"} or the bare hex.
     std::string hex = request.body;
@@ -113,6 +116,9 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
     return node::HttpResponse{200, nlohmann::json{{"results", results}}.dump()};
   }
   if (path == "/status" || path == "/tx" || path == "/txs" || starts("/tx/") || starts("/account/") || starts("/block/")) {
+    return error(405, "method_not_allowed", request.method + " is not allowed on " + path);
+  }
+  if (node::NodeApp::is_registry_path(path)) {
     return error(405, "method_not_allowed", request.method + " is not allowed on " + path);
   }
   return error(404, "not_found", "no such endpoint: " + path);
