@@ -963,7 +963,21 @@ int run(int argc, char** argv) {
   if (*position_cmd) {
     const json doc = get("/position/" + std::to_string(check_year(options, year)) + "/" + addr(enterprise).to_hex());
     if (print_json(options, doc)) return 0;
-    for (const auto& [field, value] : doc.items()) std::cout << "  " << field << ": " << value.dump() << std::endl;
+    const auto t = [&](const char* field) { return doc.value(field, std::uint64_t{0}); };
+    std::cout << "compliance position for " << doc.value("year", 0) << " (rules version " << t("rules_version")
+              << (doc.value("closed", false) ? ", year closed" : "") << ")\n";
+    if (!doc.value("has_obligation", false)) {
+      std::cout << "  obligation: none yet (no approved or estimated emissions)\n";
+    } else {
+      std::cout << "  obligation:        " << t("obligation_t") << " t\n";
+    }
+    std::cout << "  surrendered:       " << t("surrendered_t") << " t (allowances " << t("surrendered_allowances_t")
+              << " t, CCERs " << t("surrendered_ccers_t") << " t)\n"
+              << "  shortfall:         " << t("shortfall_t") << " t\n"
+              << "  eligible holdings: " << t("eligible_allowances_t") << " t allowances, " << t("eligible_ccers_t")
+              << " t CCERs\n"
+              << "  offset headroom:   " << t("offset_headroom_t") << " t of a " << t("offset_limit_t")
+              << " t limit" << std::endl;
     return 0;
   }
   if (*compliance_cmd) {
