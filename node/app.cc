@@ -101,8 +101,32 @@ Status NodeApp::check_stateless(const contracts::SignedTx& tx, const core::Hash2
   return contracts::check_signatures(tx);
 }
 
+core::Result<std::optional<contracts::Account>> NodeApp::committed_account(const core::PublicKey& key) const {
+  {
+    std::lock_guard lock(accounts_mutex_);
+    if (auto it = account_cache_.find(key); it != account_cache_.end()) return std::optional(it->second);
+  }
+  return contracts::Ledger(static_cast<const contracts::StateStore&>(read_state_)).account(key);
+}
+
+void NodeApp::refresh_account_cache(const std::set<core::PublicKey>& senders) {
+  // Only this (the execution) thread writes the cache, from the executor's own state right after
+  // a block: an RPC or admission thread that read LevelDB earlier can never put an older nonce
+  // back. A sender's nonce and signing key change only through its own transactions, so the
+  // senders of each block are exactly the entries to refresh.
+  std::vector<std::pair<core::PublicKey, contracts::Account>> fresh;
+  fresh.reserve(senders.size());
+  for (const auto& sender : senders) {
+    auto account = executor_->account(sender);
+    if (account && *account) fresh.emplace_back(sender, **account);
+  }
+  std::lock_guard lock(accounts_mutex_);
+  if (account_cache_.size() + fresh.size() > kMaxCachedAccounts) account_cache_.clear();
+  for (auto& [key, account] : fresh) account_cache_.insert_or_assign(key, std::move(account));
+}
+
 std::uint64_t NodeApp::committed_nonce(const core::PublicKey& sender) const {
-  auto account = contracts::Ledger(static_cast<const contracts::StateStore&>(read_state_)).account(sender);
+  auto account = committed_account(sender);
   if (!account || !*account) return 0;
   return (*account)->nonce;
 }
@@ -136,7 +160,7 @@ Admission NodeApp::admit(core::ByteView encoded, bool from_client) {
     return fail(Status::error(ErrorCode::kConflict, "expired: valid up to height " + std::to_string(tx.tx.expiry_height) +
                                                         ", the chain is at height " + std::to_string(next_height - 1)));
   }
-  auto account = contracts::Ledger(static_cast<const contracts::StateStore&>(read_state_)).account(tx.tx.sender);
+  auto account = committed_account(tx.tx.sender);
   if (!account) return fail(account.status());
   if (!*account) {
     return fail(Status::error(ErrorCode::kNotFound,
@@ -496,6 +520,7 @@ void NodeApp::execute(const consensus::Block& block) {
   }
   std::set<core::PublicKey> senders;
   for (const auto* tx : txs) senders.insert(tx->tx.sender);
+  refresh_account_cache(senders);
   mempool_.on_committed(height, ids, senders,
                         [this](const core::PublicKey& sender) { return committed_nonce(sender); });
   spdlog::info("committed height {} round {} txs {} ({} failed) state_root {}", height, block.header.round,

@@ -90,6 +90,10 @@ class NodeApp final : public Application {
  private:
   core::Status check_stateless(const contracts::SignedTx& tx, const core::Hash256& id) const;
   std::uint64_t committed_nonce(const core::PublicKey& sender) const;
+  // The committed account (nonce and signing key are current; other fields may lag): from the
+  // cache of recent senders, else from LevelDB.
+  core::Result<std::optional<contracts::Account>> committed_account(const core::PublicKey& key) const;
+  void refresh_account_cache(const std::set<core::PublicKey>& senders);
   void remember_rejection(const core::Hash256& id, const std::string& reason);
   bool is_verified(const core::Hash256& id) const;
   void remember_verified(const core::Hash256& id);
@@ -121,6 +125,13 @@ class NodeApp final : public Application {
 
   // Read-only view of committed state for RPC and admission.
   LevelDbStateStore read_state_;
+
+  // Recent senders' committed accounts: admission and the mempool ask for nonces per
+  // transaction and per sender, which would otherwise be a LevelDB read each. Bounded: cleared
+  // when full.
+  static constexpr std::size_t kMaxCachedAccounts = 100'000;
+  mutable std::mutex accounts_mutex_;
+  std::map<core::PublicKey, contracts::Account> account_cache_;
 
   mutable std::mutex caches_mutex_;
   std::unordered_set<core::Hash256> verified_;  // signature checked once; bounded FIFO
