@@ -91,23 +91,32 @@ void OrderBook::index_append(std::uint64_t id, std::uint32_t node) {
 
 std::uint32_t OrderBook::lookup(std::uint64_t id) const {
   if (ids_.empty() || id < ids_.front().id || id > ids_.back().id) return kNil;
-  // Ids in the index are strictly increasing, so the entry for `id` sits at a position no
-  // greater than id - first; with no gaps since the last compaction it sits exactly there.
-  const std::uint64_t offset = id - ids_.front().id;
-  std::size_t upper = ids_.size() - 1;
-  if (offset < upper) upper = static_cast<std::size_t>(offset);
+  // Ids in the index are strictly increasing, so the entry for `id` has at most id - first
+  // entries before it and at most last - id after it. With no gaps since the last compaction
+  // it sits exactly at one of these bounds (an O(1) hit); otherwise a binary search between
+  // them, which for a recent id (the usual cancel) is a short search in the hot tail.
+  const std::size_t n = ids_.size();
+  const std::uint64_t before = id - ids_.front().id;
+  const std::uint64_t after = ids_.back().id - id;
+  const std::size_t hi = before < n - 1 ? static_cast<std::size_t>(before) : n - 1;
+  const std::size_t lo = after < n - 1 ? n - 1 - static_cast<std::size_t>(after) : 0;
   std::uint32_t node = kNil;
-  if (ids_[upper].id == id) {
-    node = ids_[upper].node;
-  } else {
-    const auto end = ids_.begin() + static_cast<std::ptrdiff_t>(upper);
-    const auto it = std::lower_bound(ids_.begin(), end, id,
+  if (ids_[lo].id == id) {
+    node = ids_[lo].node;
+  } else if (ids_[hi].id == id) {
+    node = ids_[hi].node;
+  } else if (lo < hi) {
+    const auto first = ids_.begin() + static_cast<std::ptrdiff_t>(lo) + 1;
+    const auto last = ids_.begin() + static_cast<std::ptrdiff_t>(hi);
+    const auto it = std::lower_bound(first, last, id,
                                      [](const IdEntry& e, std::uint64_t v) { return e.id < v; });
-    if (it == end || it->id != id) return kNil;
+    if (it == last || it->id != id) return kNil;
     node = it->node;
+  } else {
+    return kNil;
   }
-  const Node& n = nodes_[node];
-  return (n.live && n.id == id) ? node : kNil;
+  const Node& found = nodes_[node];
+  return (found.live && found.id == id) ? node : kNil;
 }
 
 template <class Map>

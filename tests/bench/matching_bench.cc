@@ -100,6 +100,52 @@ Run run_ops(const std::vector<Op>& ops, std::size_t round) {
   return run;
 }
 
+// Scenario (b) once more with each call timed on its own, by kind; the cost of reading the
+// clock (measured on an empty loop) is subtracted. Slower in total than run_ops (the clock
+// reads), but it compares a cancel with an add on the same book.
+void breakdown(const std::vector<Op>& ops, std::size_t round) {
+  enum Kind { kRested, kCrossed, kCancelled, kCancelRefused, kKinds };
+  const char* names[kKinds] = {"add that only rests", "add that fills", "cancel", "cancel refused (gone)"};
+  double ns[kKinds] = {};
+  std::uint64_t count[kKinds] = {};
+  double overhead = 0;
+  {
+    const int n = 1'000'000;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < n; ++i) {
+      const auto a = Clock::now();
+      const auto b = Clock::now();
+      overhead += std::chrono::duration<double, std::nano>(b - a).count();
+    }
+    (void)t0;
+    overhead /= n;
+  }
+  AddResult result;
+  for (std::size_t start = 0; start < ops.size(); start += round) {
+    OrderBook book;
+    const std::size_t end = std::min(ops.size(), start + round);
+    for (std::size_t i = start; i < end; ++i) {
+      const Op& op = ops[i];
+      Kind kind;
+      const auto a = Clock::now();
+      if (op.cancel) {
+        kind = book.cancel(op.order.id, op.order.owner).is_ok() ? kCancelled : kCancelRefused;
+      } else {
+        (void)book.add(op.order, result);
+        kind = result.fills.empty() && result.self_trade_cancelled.empty() ? kRested : kCrossed;
+      }
+      const auto b = Clock::now();
+      ns[kind] += std::chrono::duration<double, std::nano>(b - a).count() - overhead;
+      ++count[kind];
+    }
+  }
+  std::printf("    (b) per call, clock overhead %.1f ns subtracted:\n", overhead);
+  for (int k = 0; k < kKinds; ++k) {
+    std::printf("      %-24s %9llu calls %7.1f ns each\n", names[k],
+                static_cast<unsigned long long>(count[k]), count[k] ? ns[k] / static_cast<double>(count[k]) : 0.0);
+  }
+}
+
 std::vector<Op> scenario_a(const std::vector<PublicKey>& owners, std::size_t n) {
   Rng rng{42};
   const std::uint64_t base = 3000;  // 30 yuan per tonne
@@ -159,7 +205,9 @@ struct CancelRun {
   Run cancels;
 };
 
-CancelRun scenario_c(const std::vector<PublicKey>& owners, std::size_t n) {
+// random_order: cancel in a random order (every cancel touches cold memory) or in arrival
+// order (the oldest first, as day-end housekeeping by participants would).
+CancelRun scenario_c(const std::vector<PublicKey>& owners, std::size_t n, bool random_order) {
   Rng rng{99};
   std::vector<Order> orders(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -173,7 +221,9 @@ CancelRun scenario_c(const std::vector<PublicKey>& owners, std::size_t n) {
   }
   std::vector<std::size_t> order_of_cancel(n);
   for (std::size_t i = 0; i < n; ++i) order_of_cancel[i] = i;
-  for (std::size_t i = n; i > 1; --i) std::swap(order_of_cancel[i - 1], order_of_cancel[rng.below(i)]);
+  if (random_order) {
+    for (std::size_t i = n; i > 1; --i) std::swap(order_of_cancel[i - 1], order_of_cancel[rng.below(i)]);
+  }
 
   CancelRun out;
   OrderBook book(BookLimits{n, carbon::contracts::kMaxMatchStepsPerAdd});
@@ -214,35 +264,49 @@ long peak_rss_kib() {
 
 int main(int argc, char** argv) {
   int repeat = 3;
+  std::string only = "abc";
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
       repeat = std::max(1, std::atoi(argv[++i]));
+    } else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+      only = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: %s [--repeat N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--repeat N] [--only a|b|c]\n", argv[0]);
       return 2;
     }
   }
+  const auto wanted = [&](char c) { return only.find(c) != std::string::npos; };
   const std::vector<PublicKey> owners = make_owners();
   std::printf("matching engine alone, one core, %d runs each (best first)\n", repeat);
 
-  const auto ops_a = scenario_a(owners, 2'000'000);
-  std::vector<Run> runs;
-  for (int r = 0; r < repeat; ++r) runs.push_back(run_ops(ops_a, 100'000));
-  report("(a) alternating, 20 levels, 6 crossing", runs);
-
-  const auto ops_b = scenario_b(owners, 2'000'000);
-  runs.clear();
-  for (int r = 0; r < repeat; ++r) runs.push_back(run_ops(ops_b, 200'000));
-  report("(b) mix: 50% add 35% cancel 15% cross", runs);
-
-  std::vector<Run> adds, cancels;
-  for (int r = 0; r < repeat; ++r) {
-    const CancelRun c = scenario_c(owners, 100'000);
-    adds.push_back(c.adds);
-    cancels.push_back(c.cancels);
+  std::printf("peak resident memory before any scenario: %ld KiB\n", peak_rss_kib());
+  if (wanted('a')) {
+    const auto ops_a = scenario_a(owners, 2'000'000);
+    std::vector<Run> runs;
+    for (int r = 0; r < repeat; ++r) runs.push_back(run_ops(ops_a, 100'000));
+    report("(a) alternating, 20 levels, 6 crossing", runs);
   }
-  report("(c) 100,000 passive adds", adds);
-  report("(c) then cancels of them, random order", cancels);
+  if (wanted('b')) {
+    const auto ops_b = scenario_b(owners, 2'000'000);
+    std::vector<Run> runs;
+    for (int r = 0; r < repeat; ++r) runs.push_back(run_ops(ops_b, 200'000));
+    report("(b) mix: 50% add 35% cancel 15% cross", runs);
+    breakdown(ops_b, 200'000);
+  }
+  if (wanted('c')) {
+    std::vector<Run> adds, cancels, fifo;
+    for (int r = 0; r < repeat; ++r) {
+      const CancelRun c = scenario_c(owners, 100'000, true);
+      adds.push_back(c.adds);
+      cancels.push_back(c.cancels);
+      fifo.push_back(scenario_c(owners, 100'000, false).cancels);
+    }
+    report("(c) 100,000 passive adds", adds);
+    report("(c) then cancels of them, random order", cancels);
+    report("(c) or cancels in arrival order", fifo);
+  }
+  // Includes the generated orders (about 72 bytes each, 2 million per scenario): run one
+  // scenario with --only to see its own figure.
   std::printf("peak resident memory: %ld KiB\n", peak_rss_kib());
   return 0;
 }
