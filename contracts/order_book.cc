@@ -263,7 +263,7 @@ Result<RestingOrder> OrderBook::cancel(std::uint64_t id, const core::PublicKey& 
 
 std::vector<RestingOrder> OrderBook::expire_day_orders() {
   std::vector<RestingOrder> expired;
-  // Id order, one visit per index entry: the index holds at most 2 * live + 1024 entries.
+  // Id order, one visit per index entry (at most 2 * max_resting_orders + 1024 of them).
   for (const IdEntry& e : ids_) {
     const Node& node = nodes_[e.node];
     if (!node.live || node.id != e.id || node.tif != TimeInForce::kDay) continue;

@@ -27,7 +27,7 @@
 //     it would leave a crossed book. The caller may submit a new order for the rest.
 //   - price in [1, kMaxPriceFen], quantity in [1, kMaxQuantityPerTx]; ids strictly increasing.
 //   - depth() returns at most kMaxDepthLevels levels per side.
-//   - expire_day_orders() visits each resting order once (bounded by max_resting_orders).
+//   - expire_day_orders() visits each id-index entry once (at most 2 * max_resting_orders + 1024).
 //
 // Data structure and complexity (n resting orders, L price levels on a side):
 //   - Orders live in a pooled std::vector of nodes with a free list; each price level is an
@@ -43,13 +43,16 @@
 //     A map rather than a dense price array because the engine must accept any price the band
 //     allows and prices of a thinly traded product are sparse.
 //   - Id index: a vector of (id, node) appended in id order (ids increase, so it stays sorted),
-//     compacted when stale entries outnumber live ones (amortised O(1) per order). Lookup is
-//     O(1) when ids are dense since the last compaction (the entry sits at id - first_id) and
-//     a binary search, O(log n), otherwise. Memory O(n) whatever the gaps between ids.
+//     compacted when stale entries outnumber live ones (amortised O(1) per order), so it holds
+//     at most 2 * max_resting_orders + 1024 entries whatever the gaps between ids. An id has at
+//     most id - first entries before it and at most last - id after it: when ids are dense it
+//     sits exactly at one of these two bounds (O(1)), otherwise a binary search between them,
+//     O(log n) at worst and short for a recent id (the usual cancel).
 //   - add: O(log L + k) for k match steps (plus amortised O(1) per emptied level);
 //     cancel: O(1) for dense ids, O(log n) otherwise, plus O(1) to unlink and O(log L) only
 //     when it empties its level: no more than an add (which also appends to the id index);
-//     best_bid/best_ask: O(1); depth(N): O(N); find: as cancel; expire_day_orders: O(n).
+//     best_bid/best_ask: O(1); depth(N): O(N); find: as cancel; expire_day_orders:
+//     O(n log L) at worst (each emptied level is erased by price).
 //
 // Determinism: no clock, randomness, floating point or unordered containers; results depend
 // only on the sequence of calls. Iteration is in price order (levels) or id order (expiry).
