@@ -206,8 +206,8 @@ Status OrderBook::add(const Order& order, AddResult& out) {
   }
   if (order.id <= last_id_) {
     if (lookup(order.id) != kNil) {
-      return Status::error(ErrorCode::kConflict,
-                           "order id " + std::to_string(order.id) + " is a duplicate of a resting order");
+      return Status::error(ErrorCode::kConflict, "order id " + std::to_string(order.id) +
+                                                     " is a duplicate of a resting order");
     }
     return Status::error(ErrorCode::kConflict, "order id " + std::to_string(order.id) +
                                                    " is not above the last id " +

@@ -38,8 +38,8 @@
 //     O(1); finding or creating a level by price is O(log L); removing the emptied best level
 //     while matching is amortised O(1) (erase by iterator), any other emptied level O(log L)
 //     (erase by price). Each node points at its level, so a fill or cancel needs no lookup to
-//     update the level's list and total. Map nodes come from a std::pmr unsynchronized pool owned by the
-//     book, so levels that empty and refill reuse memory instead of calling the allocator.
+//     update the level's list and total. Map nodes come from a std::pmr unsynchronized pool owned
+//     by the book, so levels that empty and refill reuse memory instead of calling the allocator.
 //     A map rather than a dense price array because the engine must accept any price the band
 //     allows and prices of a thinly traded product are sparse.
 //   - Id index: a vector of (id, node) appended in id order (ids increase, so it stays sorted),
@@ -130,8 +130,8 @@ struct RestingOrder {
 };
 
 enum class RemainderOutcome : std::uint8_t {
-  kNone = 0,             // the incoming order filled completely
-  kRests = 1,            // the remainder rests in the book under the order's id
+  kNone = 0,                // the incoming order filled completely
+  kRests = 1,               // the remainder rests in the book under the order's id
   kCancelledStepLimit = 2,  // max_match_steps_per_add reached while still crossing
   kCancelledBookFull = 3,   // the book already holds max_resting_orders
 };

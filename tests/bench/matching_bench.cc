@@ -109,7 +109,8 @@ Run run_ops(const std::vector<Op>& ops, std::size_t round) {
 // reads), but it compares a cancel with an add on the same book.
 void breakdown(const std::vector<Op>& ops, std::size_t round) {
   enum Kind { kRested, kCrossed, kCancelled, kCancelRefused, kKinds };
-  const char* names[kKinds] = {"add that only rests", "add that fills", "cancel", "cancel refused (gone)"};
+  const char* names[kKinds] = {"add that only rests", "add that fills", "cancel",
+                               "cancel refused (gone)"};
   double ns[kKinds] = {};
   std::uint64_t count[kKinds] = {};
   double overhead = 0;
@@ -147,7 +148,8 @@ void breakdown(const std::vector<Op>& ops, std::size_t round) {
   std::printf("    (b) per call, clock overhead %.1f ns subtracted:\n", overhead);
   for (int k = 0; k < kKinds; ++k) {
     std::printf("      %-24s %9llu calls %7.1f ns each\n", names[k],
-                static_cast<unsigned long long>(count[k]), count[k] ? ns[k] / static_cast<double>(count[k]) : 0.0);
+                static_cast<unsigned long long>(count[k]),
+                count[k] ? ns[k] / static_cast<double>(count[k]) : 0.0);
   }
 }
 
@@ -178,7 +180,8 @@ std::vector<Op> scenario_b(const std::vector<PublicKey>& owners, std::size_t n) 
     const std::uint64_t kind = rng.below(100);
     Op& op = ops[i];
     if (kind < 35 && !recent.empty()) {
-      const auto& [id, owner] = recent[recent.size() - 1 - rng.below(std::min<std::size_t>(recent.size(), 5000))];
+      const auto& [id, owner] =
+          recent[recent.size() - 1 - rng.below(std::min<std::size_t>(recent.size(), 5000))];
       op.cancel = true;
       op.order.id = id;
       op.order.owner = owners[owner];
@@ -192,7 +195,8 @@ std::vector<Op> scenario_b(const std::vector<PublicKey>& owners, std::size_t n) 
     o.tif = TimeInForce::kDay;  // so that run_ops can empty the book between rounds
     if (kind < 85) {
       // Passive: 1..500 fen away from the mid, nearer more often (min of two draws).
-      const std::int64_t away = 1 + static_cast<std::int64_t>(std::min(rng.below(500), rng.below(500)));
+      const std::int64_t away =
+          1 + static_cast<std::int64_t>(std::min(rng.below(500), rng.below(500)));
       o.price_fen = static_cast<std::uint64_t>(o.side == Side::kBuy ? mid - away : mid + away);
       o.quantity_t = 1 + rng.below(200);
     } else {
@@ -227,7 +231,8 @@ CancelRun scenario_c(const std::vector<PublicKey>& owners, std::size_t n, bool r
   std::vector<std::size_t> order_of_cancel(n);
   for (std::size_t i = 0; i < n; ++i) order_of_cancel[i] = i;
   if (random_order) {
-    for (std::size_t i = n; i > 1; --i) std::swap(order_of_cancel[i - 1], order_of_cancel[rng.below(i)]);
+    for (std::size_t i = n; i > 1; --i)
+      std::swap(order_of_cancel[i - 1], order_of_cancel[rng.below(i)]);
   }
 
   CancelRun out;
@@ -249,14 +254,17 @@ CancelRun scenario_c(const std::vector<PublicKey>& owners, std::size_t n, bool r
 }
 
 void report(const char* name, std::vector<Run> runs) {
-  std::sort(runs.begin(), runs.end(), [](const Run& a, const Run& b) { return a.seconds < b.seconds; });
+  std::sort(runs.begin(), runs.end(),
+            [](const Run& a, const Run& b) { return a.seconds < b.seconds; });
   const Run& best = runs.front();
   const Run& median = runs[runs.size() / 2];
   const Run& worst = runs.back();
-  std::printf("%-40s %12.0f orders/s %7.1f ns/order (median %6.1f, worst %6.1f; spread %4.1f%%)  fills %llu\n",
-              name, best.ops_per_s(), best.ns_per_op(), median.ns_per_op(), worst.ns_per_op(),
-              100.0 * (worst.seconds - best.seconds) / best.seconds,
-              static_cast<unsigned long long>(best.fills));
+  std::printf(
+      "%-40s %12.0f orders/s %7.1f ns/order (median %6.1f, worst %6.1f; spread %4.1f%%)  fills "
+      "%llu\n",
+      name, best.ops_per_s(), best.ns_per_op(), median.ns_per_op(), worst.ns_per_op(),
+      100.0 * (worst.seconds - best.seconds) / best.seconds,
+      static_cast<unsigned long long>(best.fills));
 }
 
 long peak_rss_kib() {

@@ -2,6 +2,8 @@
 // self-trade prevention and bounds; then seeded random runs checked after every operation
 // against a reference model written here independently (a vector of resting orders scanned
 // linearly for the best price and earliest id).
+#include "contracts/order_book.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,8 +11,6 @@
 #include <map>
 #include <string>
 #include <vector>
-
-#include "contracts/order_book.h"
 
 namespace carbon::contracts {
 namespace {
@@ -375,14 +375,16 @@ class ReferenceBook {
       for (std::size_t i = 0; i < resting_.size(); ++i) {
         const RestingOrder& r = resting_[i];
         if (r.side == o.side) continue;
-        const bool crosses = o.side == Side::kBuy ? r.price_fen <= o.price_fen : r.price_fen >= o.price_fen;
+        const bool crosses =
+            o.side == Side::kBuy ? r.price_fen <= o.price_fen : r.price_fen >= o.price_fen;
         if (!crosses) continue;
         if (best < 0) {
           best = static_cast<std::ptrdiff_t>(i);
           continue;
         }
         const RestingOrder& b = resting_[static_cast<std::size_t>(best)];
-        const bool better = o.side == Side::kBuy ? r.price_fen < b.price_fen : r.price_fen > b.price_fen;
+        const bool better =
+            o.side == Side::kBuy ? r.price_fen < b.price_fen : r.price_fen > b.price_fen;
         if (better) best = static_cast<std::ptrdiff_t>(i);
       }
       if (best < 0) break;
@@ -484,7 +486,8 @@ void run_random(std::uint64_t seed, std::size_t ops, std::size_t max_resting, st
     if (kind < add_pct) {
       Order o;
       // Mostly increasing ids with gaps (exercising the index's search), sometimes a stale id.
-      o.id = rng.below(50) == 0 && next_id > 3 ? next_id - 1 - rng.below(3) : next_id + rng.below(3);
+      o.id =
+          rng.below(50) == 0 && next_id > 3 ? next_id - 1 - rng.below(3) : next_id + rng.below(3);
       o.owner = owner_key(static_cast<int>(rng.below(static_cast<std::uint64_t>(owners))));
       o.side = rng.below(2) == 0 ? Side::kBuy : Side::kSell;
       o.price_fen = 1000 + rng.below(price_span) - price_span / 2;
@@ -539,10 +542,12 @@ void run_random(std::uint64_t seed, std::size_t ops, std::size_t max_resting, st
     // After every operation: the whole book, its depth and best prices match the model.
     const Depth want_depth = model.depth();
     ASSERT_EQ(book.depth(kMaxDepthLevels), want_depth);
-    ASSERT_EQ(book.best_bid(), want_depth.bids.empty() ? std::nullopt
-                                                       : std::optional<DepthLevel>(want_depth.bids[0]));
-    ASSERT_EQ(book.best_ask(), want_depth.asks.empty() ? std::nullopt
-                                                       : std::optional<DepthLevel>(want_depth.asks[0]));
+    ASSERT_EQ(book.best_bid(), want_depth.bids.empty()
+                                   ? std::nullopt
+                                   : std::optional<DepthLevel>(want_depth.bids[0]));
+    ASSERT_EQ(book.best_ask(), want_depth.asks.empty()
+                                   ? std::nullopt
+                                   : std::optional<DepthLevel>(want_depth.asks[0]));
     ASSERT_EQ(book.resting_orders(), model.resting().size());
     for (const RestingOrder& r : model.resting()) ASSERT_EQ(book.find(r.id), r);
     const Status inv = book.check_invariants();
@@ -562,7 +567,8 @@ void run_random(std::uint64_t seed, std::size_t ops, std::size_t max_resting, st
 }
 
 TEST(OrderBookRandom, MatchesReferenceModelManyOwners) {
-  for (std::uint64_t seed = 1; seed <= 4; ++seed) run_random(seed, 10000, kMaxRestingOrders, kMaxMatchStepsPerAdd, 40, 30);
+  for (std::uint64_t seed = 1; seed <= 4; ++seed)
+    run_random(seed, 10000, kMaxRestingOrders, kMaxMatchStepsPerAdd, 40, 30);
 }
 
 TEST(OrderBookRandom, MatchesReferenceModelFewOwnersTightBounds) {
