@@ -17,6 +17,7 @@ struct Context {
   std::uint64_t time_ms = 0;  // block timestamp, milliseconds since the epoch (UTC)
   Account sender;
   std::vector<PublicKey> signers;  // signing keys, the sender's among them
+  std::uint32_t tx_index = 0;      // position of the transaction in its block
 };
 
 }  // namespace carbon::contracts

@@ -154,8 +154,8 @@ void Executor::flush_tree() {
   tree_pending_.clear();
 }
 
-Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, const SignedTx& signed_tx,
-                             const Hash256& id) {
+Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, std::uint32_t tx_index,
+                             const SignedTx& signed_tx, const Hash256& id) {
   if (signature_check_) {
     Status verdict = signature_check_(signed_tx, id);
     if (!verdict) return make_receipt(id, verdict);
@@ -166,7 +166,7 @@ Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, const Si
   // The nonce is consumed whether or not the call succeeds (see the header).
   sender.nonce = signed_tx.tx.nonce;
   StateOverlay overlay(*store_);
-  Context ctx{height, timestamp_ms, sender, {}};
+  Context ctx{height, timestamp_ms, sender, {}, tx_index};
   for (const auto& signature : signed_tx.signatures) ctx.signers.push_back(signature.signer);
   Status status = apply_call(overlay, ctx, signed_tx.tx.call);
   if (status) {
@@ -216,7 +216,8 @@ BlockResult Executor::execute_block(Height height, std::uint64_t timestamp_ms,
   result.receipts.reserve(txs.size());
   for (std::size_t i = 0; i < txs.size(); ++i) {
     CARBON_ASSERT(txs[i] != nullptr);
-    result.receipts.push_back(execute_tx(height, timestamp_ms, *txs[i], ids[i]));
+    result.receipts.push_back(
+        execute_tx(height, timestamp_ms, static_cast<std::uint32_t>(i), *txs[i], ids[i]));
   }
   flush_tree();
   result.state_root = tree_.root();

@@ -113,8 +113,8 @@ class Executor {
 
  private:
   Executor(std::string chain_id, std::unique_ptr<StateStore> store);
-  Receipt execute_tx(Height height, std::uint64_t timestamp_ms, const SignedTx& signed_tx,
-                     const Hash256& id);
+  Receipt execute_tx(Height height, std::uint64_t timestamp_ms, std::uint32_t tx_index,
+                     const SignedTx& signed_tx, const Hash256& id);
   Status precheck(Height height, const SignedTx& signed_tx, Account& sender) const;
   void commit(const StateOverlay& overlay);
   // Applies the block's final value of every key it wrote to the Merkle tree. A key written by

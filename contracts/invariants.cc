@@ -118,23 +118,6 @@ Status check_invariants(const StateStore& store) {
     return Status::ok();
   }));
 
-  // The ownership index holds exactly the held ranges.
-  std::size_t owned_count = 0;
-  CARBON_RETURN_IF_ERROR(for_each(store, "own/", [&](const std::string& key, const Bytes& value) {
-    auto owned = core::codec::decode<Owned>(value);
-    if (!owned) return violation("undecodable ownership index entry " + key);
-    const auto parts = split(key, '/');
-    if (parts.size() != 3) return violation("malformed ownership key " + key);
-    const auto found = products.find(parts[1]);
-    if (found == products.end()) return violation("ownership index of an unknown product " + key);
-    const auto held = store.get(keys::holding(owned->owner, found->second.product, owned->start));
-    auto range = held ? core::codec::decode<SerialRange>(*held) : Status::error(ErrorCode::kNotFound, "");
-    if (!range || key != keys::owned(found->second.product, range->end))
-      return violation("ownership index entry without its holding: " + key);
-    ++owned_count;
-    return Status::ok();
-  }));
-
   std::size_t end_index_count = 0;
   CARBON_RETURN_IF_ERROR(for_each(store, "hend/", [&](const std::string&, const Bytes&) {
     ++end_index_count;
@@ -143,10 +126,6 @@ Status check_invariants(const StateStore& store) {
   std::size_t range_count = 0;
   for (const auto& [code, ranges] : ranges_by_product) {
     for (const auto& range : ranges) range_count += range.owner == "retired" ? 0u : 1u;
-  }
-  if (owned_count != range_count) {
-    return violation(std::to_string(owned_count) + " ownership index entries for " +
-                     std::to_string(range_count) + " ranges");
   }
   if (end_index_count != range_count) {
     return violation(std::to_string(end_index_count) + " end-index entries for " +

@@ -31,9 +31,6 @@ std::string holding(const PublicKey& owner, const ProductId& product, std::uint6
 std::string holding_end(const PublicKey& owner, const ProductId& product, std::uint64_t end) {
   return "hend/" + owner.to_hex() + "/" + product.code() + "/" + hex16(end);
 }
-std::string owned(const ProductId& product, std::uint64_t end) {
-  return "own/" + product.code() + "/" + hex16(end);
-}
 std::string proposal(std::uint64_t id) { return "prop/" + hex16(id); }
 std::string rules(std::uint16_t y) { return "rules/" + year(y); }
 std::string rules_version(std::uint16_t y, std::uint32_t version) {
@@ -57,8 +54,8 @@ std::string issuance(const ProductId& product, std::uint64_t start) {
 std::string retired(const ProductId& product, std::uint64_t start) {
   return "ret/" + product.code() + "/" + hex16(start);
 }
-std::string move(const ProductId& product, std::uint64_t seq) {
-  return "mv/" + product.code() + "/" + hex16(seq);
+std::string move(const ProductId& product, Height height, std::uint32_t tx_index, std::uint32_t leg) {
+  return "mv/" + product.code() + "/" + hex16(height) + "/" + hex8(tx_index) + "/" + hex8(leg);
 }
 std::string holder_history(const PublicKey& owner, const ProductId& product) {
   return "hist/" + owner.to_hex() + "/" + product.code();
@@ -219,14 +216,12 @@ Result<std::vector<SerialRange>> Ledger::holdings(const PublicKey& owner, const 
 void Ledger::put_range(const PublicKey& owner, const ProductId& product, const SerialRange& range) {
   put(keys::holding(owner, product, range.start), range);
   put(keys::holding_end(owner, product, range.end), range.start);
-  put(keys::owned(product, range.end), Owned{owner, range.start});
 }
 
 void Ledger::erase_range(const PublicKey& owner, const ProductId& product,
                          const SerialRange& range) {
   writer().erase(keys::holding(owner, product, range.start));
   writer().erase(keys::holding_end(owner, product, range.end));
-  writer().erase(keys::owned(product, range.end));
 }
 
 Status Ledger::add_range(const PublicKey& owner, const ProductId& product, SerialRange range) {
@@ -448,21 +443,18 @@ Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicK
   auto taken = take(from, product, quantity_t);
   if (!taken) return taken.status();
   CARBON_RETURN_IF_ERROR(give(to, product, *taken));
-  auto state = product_state(*this, product);
-  if (!state) return state.status();
-  for (const SerialRange& range : *taken) {
-    put(keys::move(product, state->next_move), MoveRecord{range, from, to, ctx.height, ctx.time_ms});
-    ++state->next_move;
+  // Keyed by block, transaction and leg: in time order, and with no counter to read and write
+  // on every transfer.
+  CARBON_ASSERT(taken->size() <= kMaxRangesPerTransfer);
+  for (std::size_t leg = 0; leg < taken->size(); ++leg) {
+    put(keys::move(product, ctx.height, ctx.tx_index, static_cast<std::uint32_t>(leg)),
+        MoveRecord{(*taken)[leg], from, to, ctx.height, ctx.time_ms});
   }
-  put_product(*state);
+  // Only what the rules need: the "never traded" rule at year close counts what a holder sent.
   auto sender_history = history(from, product);
   if (!sender_history) return sender_history.status();
   sender_history->sent_t += quantity_t;
   put_history(from, product, *sender_history);
-  auto recipient_history = history(to, product);
-  if (!recipient_history) return recipient_history.status();
-  recipient_history->received_t += quantity_t;
-  put_history(to, product, *recipient_history);
   return Status::ok();
 }
 

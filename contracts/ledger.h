@@ -12,8 +12,6 @@
 //   bal/<owner>/<product>                       u64          tonnes held (absent when 0)
 //   hold/<owner>/<product>/<start:016x>         SerialRange  held serials [start, end)
 //   hend/<owner>/<product>/<end:016x>           u64 start    index of the same range by its end
-//   own/<product>/<end:016x>                    Owned        every held range by product: owner
-//                                                            and start (finds a serial's holder)
 //
 // The registry's records (governance, rules, MRV, allocation, CCER, compliance) are listed in
 // contracts/records.h.
@@ -79,22 +77,11 @@ struct ProductState {
   std::uint64_t surrendered_t = 0;
   std::uint64_t cancelled_t = 0;  // cancelled at year close or withdrawn from an allocation
   std::uint64_t next_serial = 1;  // the next issuance starts here
-  std::uint64_t next_move = 0;    // sequence of the product's transfer records (mv/)
   std::uint64_t retired_t() const { return surrendered_t + cancelled_t; }
   friend bool operator==(const ProductState&, const ProductState&) = default;
   template <class A>
   void serialize(A& archive) {
-    archive(product, issued_t, surrendered_t, cancelled_t, next_serial, next_move);
-  }
-};
-
-// A held range in the per-product ownership index.
-struct Owned {
-  PublicKey owner;
-  std::uint64_t start = 0;
-  template <class A>
-  void serialize(A& archive) {
-    archive(owner, start);
+    archive(product, issued_t, surrendered_t, cancelled_t, next_serial);
   }
 };
 
@@ -107,7 +94,6 @@ std::string balance(const PublicKey& owner, const ProductId& product);
 std::string holdings_prefix(const PublicKey& owner, const ProductId& product);
 std::string holding(const PublicKey& owner, const ProductId& product, std::uint64_t start);
 std::string holding_end(const PublicKey& owner, const ProductId& product, std::uint64_t end);
-std::string owned(const ProductId& product, std::uint64_t end);
 std::string hex16(std::uint64_t value);
 std::string hex8(std::uint32_t value);
 std::string year(std::uint16_t year);  // 4 hex digits
@@ -170,7 +156,7 @@ class Ledger {
   // kMaxRetireChunks of them.
   Status retire_quantity(const Context& ctx, const PublicKey& owner, const ProductId& product,
                          std::uint64_t quantity_t, RetirementKind kind, std::uint16_t year);
-  // take + give + one move record per range + both holders' histories.
+  // take + give + one move record per range + the sender's history.
   Status transfer(const Context& ctx, const PublicKey& from, const PublicKey& to,
                   const ProductId& product, std::uint64_t quantity_t);
 

@@ -61,7 +61,7 @@ std::string emission_event(std::uint16_t year, const PublicKey& enterprise, std:
 std::string project(std::uint64_t id);
 std::string issuance(const ProductId& product, std::uint64_t start);
 std::string retired(const ProductId& product, std::uint64_t start);
-std::string move(const ProductId& product, std::uint64_t seq);
+std::string move(const ProductId& product, Height height, std::uint32_t tx_index, std::uint32_t leg);
 std::string holder_history(const PublicKey& owner, const ProductId& product);
 std::string surrendered(std::uint16_t year, const PublicKey& enterprise);
 std::string compliance_row(std::uint16_t year, const PublicKey& enterprise);

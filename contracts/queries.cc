@@ -272,27 +272,35 @@ Result<Trace> trace(const Ledger& ledger, const ProductId& product, std::uint64_
     start = key_successor(entries.back().first);
   }
 
-  // Current holder: the held range with the smallest end above the serial.
-  const std::string owned_prefix = product_prefix("own", product);
-  const auto owned = ledger.scan(owned_prefix, keys::owned(product, serial + 1), 1);
-  if (!owned.empty()) {
-    auto entry = core::codec::decode<Owned>(owned.front().second);
-    if (!entry) return corrupt(owned.front().first, entry.status());
-    if (entry->start <= serial) {
-      const std::string end_hex = owned.front().first.substr(owned_prefix.size());
-      trace.held_range = SerialRange{entry->start, std::stoull(end_hex, nullptr, 16)};
-      trace.holder = std::move(*entry);
+  // Retired, or held by whoever received it last (the issuance's recipient if it never moved),
+  // confirmed against that holder's ranges through the end index (hend/: the range with the
+  // smallest end above the serial).
+  auto retirement = containing_range<RetiredRange>(ledger, product_prefix("ret", product), serial);
+  if (!retirement) return retirement.status();
+  if (*retirement) {
+    trace.retirement = std::move(**retirement);
+    return trace;
+  }
+  const PublicKey candidate = trace.moves.empty() ? trace.issuance.to : trace.moves.back().to;
+  const std::string ends_prefix = "hend/" + candidate.to_hex() + "/" + product.code() + "/";
+  const auto ends = ledger.scan(ends_prefix, ends_prefix + keys::hex16(serial + 1), 1);
+  if (!ends.empty()) {
+    auto range_start = core::codec::decode<std::uint64_t>(ends.front().second);
+    if (!range_start) return corrupt(ends.front().first, range_start.status());
+    if (*range_start <= serial) {
+      const std::string end_hex = ends.front().first.substr(ends_prefix.size());
+      trace.held_range = SerialRange{*range_start, std::stoull(end_hex, nullptr, 16)};
+      trace.holder = Holder{candidate, *range_start};
       return trace;
     }
   }
-  auto retirement = containing_range<RetiredRange>(ledger, product_prefix("ret", product), serial);
-  if (!retirement) return retirement.status();
-  if (!*retirement) {
-    return Status::error(ErrorCode::kInternal, "serial " + std::to_string(serial) + " of " +
-                                                   product.code() + " is neither held nor retired");
+  if (trace.moves_truncated) {
+    return Status::error(ErrorCode::kOutOfBounds,
+                         "serial " + std::to_string(serial) + " of " + product.code() + " moved more than " +
+                             std::to_string(kMaxTraceMoves) + " times; its holder is past the trace's bound");
   }
-  trace.retirement = std::move(**retirement);
-  return trace;
+  return Status::error(ErrorCode::kInternal, "serial " + std::to_string(serial) + " of " + product.code() +
+                                                 " is neither held nor retired");
 }
 
 Result<Page<ComplianceRow>> compliance_rows(const Ledger& ledger, std::uint16_t year,

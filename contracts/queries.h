@@ -97,6 +97,12 @@ Result<Page<Holding>> holdings(const Ledger& ledger, const PublicKey& owner, std
 Result<Page<RetiredRange>> retired(const Ledger& ledger, const ProductId& product,
                                    std::size_t limit);
 
+// Who holds a serial now, and the start of the held range that contains it.
+struct Holder {
+  PublicKey owner;
+  std::uint64_t start = 0;
+};
+
 // The life of one tonne: the batch that issued it, every transfer of a range containing it (in
 // order), and where it is now: held (owner and the held range) or retired.
 struct Trace {
@@ -105,7 +111,7 @@ struct Trace {
   IssuanceRecord issuance;
   std::vector<MoveRecord> moves;
   bool moves_truncated = false;  // more than kMaxTraceMoves transfer records were not scanned
-  std::optional<Owned> holder;
+  std::optional<Holder> holder;
   SerialRange held_range;  // when holder is set
   std::optional<RetiredRange> retirement;
 };

@@ -15,7 +15,8 @@
 //   proj/<id:016x>                      Project           CCER projects
 //   iss/<product>/<start:016x>          IssuanceRecord    every issued batch (serial range)
 //   ret/<product>/<start:016x>          RetiredRange      surrendered, cancelled or withdrawn
-//   mv/<product>/<seq:016x>             MoveRecord        every transfer of a serial range
+//   mv/<product>/<height:016x>/<tx:08x>/<leg:08x>
+//                                       MoveRecord        every transfer of a serial range
 //   hist/<ent>/<product>                HolderHistory     per holder and product: received
 //                                                          as issuance, sent, surrendered
 //   surr/<year>/<ent>                   SurrenderTotals   surrendered against year Y
@@ -287,13 +288,12 @@ struct MoveRecord {
 // Per holder and product: what it received by issuance, sent by transfer and surrendered
 // (the "never traded" rule at year close uses these).
 struct HolderHistory {
-  std::uint64_t issued_t = 0;
-  std::uint64_t received_t = 0;
-  std::uint64_t sent_t = 0;
+  std::uint64_t issued_t = 0;  // received as issuance, less withdrawals
+  std::uint64_t sent_t = 0;    // transferred to others
   std::uint64_t surrendered_t = 0;
   template <class A>
   void serialize(A& archive) {
-    archive(issued_t, received_t, sent_t, surrendered_t);
+    archive(issued_t, sent_t, surrendered_t);
   }
 };
 

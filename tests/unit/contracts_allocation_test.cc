@@ -480,7 +480,7 @@ TEST(ContractsAllocation, DeductionFromLastYearComesOffTheAllocation) {
     Ledger ledger(store);
     auto authority = ledger.account(pk(kAuthority));
     ASSERT_TRUE(authority.is_ok() && authority->has_value());
-    const Context ctx{1, 1'700'000'000'000ULL, **authority, {}};
+    const Context ctx{1, 1'700'000'000'000ULL, **authority, {}, 0};
     ASSERT_TRUE(apply_act(ledger, ctx,
                           RegisterParticipant{pk(kSteel), "Wuhan Steel", Role::kCoveredEnterprise}));
     ASSERT_TRUE(apply_act(ledger, ctx, SetCap{kYear, 10'000, 800, 0}));
@@ -531,7 +531,7 @@ TEST(ContractsAllocation, ClosedYearRefusesEveryAct) {
   Ledger ledger(store);
   auto authority = ledger.account(pk(kAuthority));
   ASSERT_TRUE(authority.is_ok() && authority->has_value());
-  const Context ctx{1, 1'700'000'000'000ULL, **authority, {}};
+  const Context ctx{1, 1'700'000'000'000ULL, **authority, {}, 0};
   ASSERT_TRUE(apply_act(ledger, ctx,
                         RegisterParticipant{pk(kSteel), "Wuhan Steel", Role::kCoveredEnterprise}));
   ASSERT_TRUE(apply_act(ledger, ctx, SetCap{kYear, 10'000, 800, 0}));

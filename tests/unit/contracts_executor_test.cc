@@ -600,8 +600,6 @@ TEST(ContractsInvariants, DetectDeliberateCorruption) {
          s.put(keys::holding(a.public_key(), hbea, 60), core::codec::encode(SerialRange{60, 101}));
          s.put(keys::holding_end(a.public_key(), hbea, 101),
                core::codec::encode(std::uint64_t{60}));
-         s.put(keys::owned(hbea, 60), core::codec::encode(Owned{a.public_key(), 31}));
-         s.put(keys::owned(hbea, 101), core::codec::encode(Owned{a.public_key(), 60}));
        }},
       {"holder may not hold",
        [&](MemoryStateStore& s) {

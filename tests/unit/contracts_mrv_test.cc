@@ -314,7 +314,7 @@ TEST(ContractsMrv, ClosedYearRefusesEveryStep) {
   Ledger ledger(store);
   auto authority = ledger.account(pk(kAuthority));
   ASSERT_TRUE(authority.is_ok() && authority->has_value());
-  const Context by_authority{1, report_deadline() - 1, **authority, {}};
+  const Context by_authority{1, report_deadline() - 1, **authority, {}, 0};
   ASSERT_TRUE(apply_act(ledger, by_authority,
                         RegisterParticipant{pk(kSteel), "Wuhan Steel", Role::kCoveredEnterprise}));
   ASSERT_TRUE(apply_act(ledger, by_authority,
@@ -322,8 +322,8 @@ TEST(ContractsMrv, ClosedYearRefusesEveryStep) {
   auto steel = ledger.account(pk(kSteel));
   auto verifier = ledger.account(pk(kVerifier));
   ASSERT_TRUE(steel.is_ok() && steel->has_value() && verifier.is_ok() && verifier->has_value());
-  const Context by_steel{2, report_deadline() - 1, **steel, {}};
-  const Context by_verifier{2, report_deadline() - 1, **verifier, {}};
+  const Context by_steel{2, report_deadline() - 1, **steel, {}, 0};
+  const Context by_verifier{2, report_deadline() - 1, **verifier, {}, 0};
   ASSERT_TRUE(apply_act(ledger, by_authority, AssignVerifier{pk(kSteel), kYear, pk(kVerifier)}));
   ASSERT_TRUE(apply_call(ledger, by_steel, SubmitReport{kYear, test_hash(1), 1'000}));
   ASSERT_TRUE(apply_call(ledger, by_verifier,
@@ -336,7 +336,7 @@ TEST(ContractsMrv, ClosedYearRefusesEveryStep) {
       apply_act(ledger, by_authority, ApproveEmissions{pk(kSteel), kYear}),
       apply_act(ledger, by_authority, AssignVerifier{pk(kSteel), kYear, pk(kVerifier)}),
       apply_act(ledger,
-                Context{3, report_deadline() + 1, **authority, {}},
+                Context{3, report_deadline() + 1, **authority, {}, 0},
                 EstimateEmissions{pk(kSteel), kYear, 5}),
   };
   for (const Status& status : results) {
