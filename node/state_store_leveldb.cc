@@ -17,17 +17,18 @@ LevelDbStateStore::LevelDbStateStore(leveldb::DB* db, bool mirror) : db_(db), mi
   if (!mirrored_) return;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   for (it->Seek("k"); it->Valid() && it->key().starts_with("k"); it->Next()) {
-    mirror_.emplace(it->key().ToString().substr(1), to_bytes(it->value()));
+    auto [entry, inserted] = mirror_.emplace(it->key().ToString().substr(1), to_bytes(it->value()));
+    if (inserted) mirror_index_.emplace(std::string_view(entry->first), entry);
   }
   CARBON_ASSERT_MSG(it->status().ok(), "LevelDB scan failed while loading the state");
 }
 
 std::optional<core::Bytes> LevelDbStateStore::get(std::string_view key) const {
-  if (auto it = pending_.find(key); it != pending_.end()) return it->second;
+  if (auto it = pending_index_.find(key); it != pending_index_.end()) return it->second->second;
   if (mirrored_) {
-    auto it = mirror_.find(key);
-    if (it == mirror_.end()) return std::nullopt;
-    return it->second;
+    auto it = mirror_index_.find(key);
+    if (it == mirror_index_.end()) return std::nullopt;
+    return it->second->second;
   }
   std::string value;
   const auto status = db_->Get(leveldb::ReadOptions(), db_key(key), &value);
@@ -38,9 +39,18 @@ std::optional<core::Bytes> LevelDbStateStore::get(std::string_view key) const {
   return core::Bytes(value.begin(), value.end());
 }
 
-void LevelDbStateStore::put(std::string_view key, core::Bytes value) { pending_[std::string(key)] = std::move(value); }
+void LevelDbStateStore::buffer(std::string_view key, std::optional<core::Bytes> value) {
+  if (auto it = pending_index_.find(key); it != pending_index_.end()) {
+    it->second->second = std::move(value);
+    return;
+  }
+  auto entry = pending_.emplace(std::string(key), std::move(value)).first;
+  pending_index_.emplace(std::string_view(entry->first), entry);
+}
 
-void LevelDbStateStore::erase(std::string_view key) { pending_[std::string(key)] = std::nullopt; }
+void LevelDbStateStore::put(std::string_view key, core::Bytes value) { buffer(key, std::move(value)); }
+
+void LevelDbStateStore::erase(std::string_view key) { buffer(key, std::nullopt); }
 
 std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view prefix, std::string_view start,
                                                            std::size_t limit) const {
@@ -90,10 +100,18 @@ std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view pref
 void LevelDbStateStore::take_batch(leveldb::WriteBatch& batch) {
   for (auto& [key, value] : pending_) {
     if (mirrored_) {
+      auto indexed = mirror_index_.find(std::string_view(key));
       if (value) {
-        mirror_[key] = *value;
-      } else {
-        mirror_.erase(key);
+        if (indexed != mirror_index_.end()) {
+          indexed->second->second = *value;
+        } else {
+          auto entry = mirror_.emplace(key, *value).first;
+          mirror_index_.emplace(std::string_view(entry->first), entry);
+        }
+      } else if (indexed != mirror_index_.end()) {
+        const auto entry = indexed->second;
+        mirror_index_.erase(indexed);  // before the node (which holds the viewed key) goes
+        mirror_.erase(entry);
       }
     }
     if (value) {
@@ -102,6 +120,7 @@ void LevelDbStateStore::take_batch(leveldb::WriteBatch& batch) {
       batch.Delete(db_key(key));
     }
   }
+  pending_index_.clear();
   pending_.clear();
 }
 

@@ -15,6 +15,8 @@
 #include <leveldb/write_batch.h>
 
 #include <map>
+#include <string_view>
+#include <unordered_map>
 #include <optional>
 
 #include "contracts/state_store.h"
@@ -38,10 +40,20 @@ class LevelDbStateStore final : public contracts::StateStore {
   bool has_pending_writes() const { return !pending_.empty(); }
 
  private:
+  void buffer(std::string_view key, std::optional<core::Bytes> value);
+
   leveldb::DB* db_;
   bool mirrored_ = false;
-  std::map<std::string, std::optional<core::Bytes>, std::less<>> pending_;  // nullopt = erased
-  std::map<std::string, core::Bytes, std::less<>> mirror_;                  // when mirrored_
+  // The ordered maps serve scans (and the write batch, in key order); the hash indexes in front
+  // of them serve point reads, the executor's most frequent access, without walking a tree of
+  // long keys with shared prefixes. They only ever find, never iterate, so their order cannot
+  // leak into anything. Map nodes are stable, so the indexes hold views of the maps' keys.
+  using PendingMap = std::map<std::string, std::optional<core::Bytes>, std::less<>>;
+  using MirrorMap = std::map<std::string, core::Bytes, std::less<>>;
+  PendingMap pending_;  // nullopt = erased
+  MirrorMap mirror_;    // when mirrored_
+  std::unordered_map<std::string_view, PendingMap::iterator> pending_index_;
+  std::unordered_map<std::string_view, MirrorMap::iterator> mirror_index_;
 };
 
 }  // namespace carbon::node
