@@ -185,11 +185,8 @@ Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, std::uin
     overlay.discard();
     Ledger(overlay).put_account(sender);
   }
-  // The ledger clock: the time of the last block in which a transaction applied (its nonce
-  // was consumed). Queries judge deadlines and proposal expiry by it; the contracts take
-  // time from their context.
-  Ledger(overlay).put(std::string(keys::kClock), Clock{height, timestamp_ms});
   commit(overlay);
+  clock_due_ = true;
   return make_receipt(id, status);
 }
 
@@ -214,10 +211,19 @@ BlockResult Executor::execute_block(Height height, std::uint64_t timestamp_ms,
   last_height_ = height;
   BlockResult result;
   result.receipts.reserve(txs.size());
+  clock_due_ = false;
   for (std::size_t i = 0; i < txs.size(); ++i) {
     CARBON_ASSERT(txs[i] != nullptr);
     result.receipts.push_back(
         execute_tx(height, timestamp_ms, static_cast<std::uint32_t>(i), *txs[i], ids[i]));
+  }
+  if (clock_due_) {
+    // The ledger clock: the time of the last block in which a transaction applied (consumed
+    // its nonce). Queries judge deadlines and proposal expiry by it; the contracts take time
+    // from their context. Written once per block, not per transaction.
+    StateOverlay overlay(*store_);
+    Ledger(overlay).put(std::string(keys::kClock), Clock{height, timestamp_ms});
+    commit(overlay);
   }
   flush_tree();
   result.state_root = tree_.root();

@@ -16,8 +16,9 @@
 // receipt records why it failed.
 //
 // Determinism: the outcome depends only on the state, the height and the transactions;
-// timestamp_ms is the block time agreed by consensus, the only clock the contracts read (every
-// transaction that passes steps 1-5 records it as meta/clock, the ledger's clock for queries).
+// timestamp_ms is the block time agreed by consensus, the only clock the contracts read (a block
+// in which some transaction passes steps 1-5 records it as meta/clock, the ledger's clock for
+// queries).
 //
 // Thread safety: none; one thread (the node's executor strand) owns an Executor.
 #pragma once
@@ -128,6 +129,7 @@ class Executor {
   std::map<std::string, std::optional<Bytes>, std::less<>> tree_pending_;  // nullopt = erased
   SignatureCheck signature_check_;
   Height last_height_ = 0;
+  bool clock_due_ = false;  // a transaction of the block being executed applied
 };
 
 }  // namespace carbon::contracts
