@@ -72,7 +72,7 @@ std::string year_closed(std::uint16_t y) { return "closed/" + year(y); }
 namespace {
 
 // Ranges read per store scan while taking units: the first page is small because most
-// transfers are served by the owner's lowest range; pages then double.
+// transfers are served by the owner's lowest range; each later page is twice as large.
 constexpr std::size_t kTakeFirstPageRanges = 2;
 constexpr std::size_t kTakePageRanges = 16;
 
