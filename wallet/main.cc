@@ -790,8 +790,13 @@ int run(int argc, char** argv) {
     const json doc = get("/rules/" + std::to_string(check_year(options, year)));
     if (print_json(options, doc)) return 0;
     const json& r = doc["rules"];
-    std::cout << "rules for " << doc.value("year", 0) << ", version " << doc.value("version", 0)
-              << (doc.value("version", 0) == 0 ? " (defaults)" : "") << std::endl;
+    std::cout << "rules for " << doc.value("year", 0) << ", version " << doc.value("version", 0);
+    if (doc.value("version", 0) == 0) {
+      std::cout << " (the defaults, in force since genesis)" << std::endl;
+    } else {
+      std::cout << ", in force since height " << doc.value("effective_height", std::uint64_t{0}) << " ("
+                << format_time_ms(doc.value("effective_ms", std::uint64_t{0})) << ")" << std::endl;
+    }
     std::cout << "  report deadline        " << format_time_ms(r.value("report_deadline_ms", std::uint64_t{0})) << std::endl;
     std::cout << "  verification deadline  " << format_time_ms(r.value("verification_deadline_ms", std::uint64_t{0})) << std::endl;
     std::cout << "  surrender deadline     " << format_time_ms(r.value("surrender_deadline_ms", std::uint64_t{0})) << std::endl;
