@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -126,7 +127,11 @@ class Executor {
   std::string chain_id_;
   std::unique_ptr<StateStore> store_;
   SparseMerkleTree tree_;
-  std::map<std::string, std::optional<Bytes>, std::less<>> tree_pending_;  // nullopt = erased
+  // The block's final value of every key it wrote (nullopt = erased), for flush_tree(). A hash
+  // map, deliberately: the tree's shape and every hash depend only on the set of keys and
+  // values (contracts/merkle.h), never on the order of updates, so this iteration order cannot
+  // reach the state root; and it spares an ordered insert of a long key for every write.
+  std::unordered_map<std::string, std::optional<Bytes>> tree_pending_;
   SignatureCheck signature_check_;
   Height last_height_ = 0;
   bool clock_due_ = false;  // a transaction of the block being executed applied
