@@ -31,25 +31,38 @@ std::uint64_t end_of_day_beijing(int year, unsigned month, unsigned day) {
 }
 }  // namespace
 
-std::string beijing_time(std::uint64_t time_ms) {
-  constexpr std::uint64_t kEightHoursMs = 8ULL * 3'600'000ULL;
-  const std::uint64_t local_ms = time_ms + kEightHoursMs;
-  // Civil date from days since 1970-01-01 (H. Hinnant's civil_from_days), integers only.
-  const std::uint64_t days = local_ms / kMsPerDay;
-  const std::uint64_t z = days + 719468;
+namespace {
+struct CivilDate {
+  std::uint64_t year = 0;
+  std::uint64_t month = 0;  // 1..12
+  std::uint64_t day = 0;    // 1..31
+};
+// The civil date (proleptic Gregorian) of a time in ms since 1970-01-01 in some zone: H.
+// Hinnant's civil_from_days, integers only.
+CivilDate civil_from_ms(std::uint64_t ms) {
+  const std::uint64_t z = ms / kMsPerDay + 719468;
   const std::uint64_t era = z / 146097;
   const std::uint64_t doe = z - era * 146097;
   const std::uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   const std::uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   const std::uint64_t mp = (5 * doy + 2) / 153;
-  const std::uint64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const std::uint64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const std::uint64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  CivilDate date;
+  date.day = doy - (153 * mp + 2) / 5 + 1;
+  date.month = mp < 10 ? mp + 3 : mp - 9;
+  date.year = yoe + era * 400 + (date.month <= 2 ? 1 : 0);
+  return date;
+}
+}  // namespace
+
+std::string beijing_time(std::uint64_t time_ms) {
+  constexpr std::uint64_t kEightHoursMs = 8ULL * 3'600'000ULL;
+  const std::uint64_t local_ms = time_ms + kEightHoursMs;
+  const CivilDate date = civil_from_ms(local_ms);
   const std::uint64_t ms_of_day = local_ms % kMsPerDay;
   char text[128];
   std::snprintf(text, sizeof text, "%04llu-%02llu-%02llu %02llu:%02llu:%02llu.%03llu Beijing time",
-                static_cast<unsigned long long>(year), static_cast<unsigned long long>(month),
-                static_cast<unsigned long long>(day),
+                static_cast<unsigned long long>(date.year), static_cast<unsigned long long>(date.month),
+                static_cast<unsigned long long>(date.day),
                 static_cast<unsigned long long>(ms_of_day / 3'600'000),
                 static_cast<unsigned long long>(ms_of_day / 60'000 % 60),
                 static_cast<unsigned long long>(ms_of_day / 1000 % 60),
@@ -137,11 +150,10 @@ Result<OfficerSet> officer_set(const Ledger& ledger) {
 
 // Authority acts carry no year of their own in general; proposals live by the rules of the
 // year of the block they were made in.
+// The civil year (UTC) of a block time, within the years the ledger knows.
 std::uint16_t year_of(std::uint64_t time_ms) {
-  // Civil year of a UTC time: the smallest bounded search over years (2005..2100).
-  std::uint16_t year = kMinVintageYear;
-  while (year < kMaxVintageYear && utc_ms_from_civil(year + 1, 1, 1) <= time_ms) ++year;
-  return year;
+  const std::uint64_t year = civil_from_ms(time_ms).year;
+  return static_cast<std::uint16_t>(std::clamp<std::uint64_t>(year, kMinVintageYear, kMaxVintageYear));
 }
 
 // Adds to `approvals` every officer whose current key co-signed the transaction (ARCHITECTURE:

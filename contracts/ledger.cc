@@ -496,9 +496,9 @@ Status check_new_key(const Ledger& ledger, const PublicKey& key) {
   auto existing = ledger.account(key);
   if (!existing) return existing.status();
   if (*existing) {
-    return Status::error(ErrorCode::kConflict, "key " + key.short_hex() +
-                                                   " is already the address of " +
-                                                   (*existing)->name);
+    return Status::error(ErrorCode::kConflict, "participant " + key.short_hex() +
+                                                   " is already registered as " + (*existing)->name +
+                                                   " (" + std::string(role_name((*existing)->role)) + ")");
   }
   auto used = ledger.get<PublicKey>(keys::signing_key(key));
   if (!used) return used.status();
@@ -524,18 +524,6 @@ Status apply_act(Ledger& ledger, const Context& ctx, const RegisterParticipant& 
     return Status::error(
         ErrorCode::kInvalidArgument,
         "the authority role belongs to the officers (set at genesis or by set-officers)");
-  }
-  if (!core::is_valid_public_key(act.key)) {
-    return Status::error(ErrorCode::kInvalidArgument, "participant key " + act.key.to_hex() +
-                                                          " is not a valid Ed25519 public key");
-  }
-  auto existing = ledger.account(act.key);
-  if (!existing) return existing.status();
-  if (*existing) {
-    return Status::error(ErrorCode::kConflict, "participant " + act.key.short_hex() +
-                                                   " is already registered as " +
-                                                   (*existing)->name + " (" +
-                                                   std::string(role_name((*existing)->role)) + ")");
   }
   CARBON_RETURN_IF_ERROR(check_new_key(ledger, act.key));
   Account account;
