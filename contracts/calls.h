@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "contracts/basics.h"
+#include "contracts/market_calls.h"
 #include "contracts/rules.h"
 
 namespace carbon::contracts {
@@ -335,7 +336,7 @@ using AuthorityAct =
     std::variant<RegisterParticipant, UpdateParticipant, SetFrozen, IssueAllowances, SetOfficers,
                  SetRules, SetCap, SetAllocation, IssuePreAllocation, TrueUpAllocation,
                  AdjustAllocation, AssignVerifier, ApproveEmissions, EstimateEmissions,
-                 ApproveProject, IssueCcer, CloseYear>;
+                 ApproveProject, IssueCcer, CloseYear, SetRelated, InstructReserve>;
 std::string_view act_name(const AuthorityAct& act);
 
 // ---- Governance and direct calls ------------------------------------------------------------
@@ -385,7 +386,11 @@ struct RotateKey {
 };
 
 using Call = std::variant<TransferUnits, Propose, Approve, RotateKey, SubmitReport,
-                          SubmitVerification, RegisterProject, Surrender>;
+                          SubmitVerification, RegisterProject, Surrender,
+                          // the exchange and settlement (contracts/market_calls.h)
+                          Deposit, Withdraw, SetMarketParams, ListProduct, OpenDay, CloseDay,
+                          HaltProduct, PlaceOrder, CancelOrder, CreateListing, TakeListing,
+                          CancelListing, BlockTrade, CreateAuction, PlaceBid, ClearAuction>;
 std::string_view call_name(const Call& call);
 
 }  // namespace carbon::contracts

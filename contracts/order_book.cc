@@ -7,8 +7,6 @@ namespace carbon::contracts {
 
 using core::ErrorCode;
 
-std::string_view side_name(Side side) { return side == Side::kBuy ? "buy" : "sell"; }
-
 OrderBook::OrderBook(BookLimits limits)
     : limits_(limits), bids_(&level_pool_), asks_(&level_pool_) {
   CARBON_ASSERT(limits_.max_resting_orders > 0);

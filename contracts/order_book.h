@@ -74,6 +74,7 @@
 #include <vector>
 
 #include "contracts/limits.h"
+#include "contracts/market_calls.h"
 #include "core/keys.h"
 #include "core/status.h"
 
@@ -91,11 +92,7 @@ inline constexpr std::uint64_t kMaxPriceFen = 1'000'000'000ULL;
 // Most levels per side depth() returns.
 inline constexpr std::size_t kMaxDepthLevels = 1'000;
 
-enum class Side : std::uint8_t { kBuy = 0, kSell = 1 };
-enum class TimeInForce : std::uint8_t {
-  kDay = 0,                // removed by expire_day_orders() at the day's close
-  kGoodTillCancelled = 1,  // rests until filled or cancelled
-};
+// Side and TimeInForce come from contracts/market_calls.h (the orders' wire types).
 
 struct Order {
   std::uint64_t id = 0;
@@ -259,7 +256,5 @@ class OrderBook {
   std::vector<IdEntry> ids_;
   std::uint64_t last_id_ = 0;
 };
-
-std::string_view side_name(Side side);
 
 }  // namespace carbon::contracts

@@ -291,9 +291,11 @@ struct HolderHistory {
   std::uint64_t issued_t = 0;  // received as issuance, less withdrawals
   std::uint64_t sent_t = 0;    // transferred to others
   std::uint64_t surrendered_t = 0;
+  // bought from the reserve's intervention sales (RULES.md: never banked; cancelled at close)
+  std::uint64_t intervention_t = 0;
   template <class A>
   void serialize(A& archive) {
-    archive(issued_t, sent_t, surrendered_t);
+    archive(issued_t, sent_t, surrendered_t, intervention_t);
   }
 };
 

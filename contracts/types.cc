@@ -98,19 +98,23 @@ Result<ProductId> ProductId::from_code(std::string_view code) {
 }
 
 std::string_view call_name(const Call& call) {
-  static constexpr std::array<std::string_view, 8> kNames = {
+  static constexpr std::array<std::string_view, 24> kNames = {
       "transfer_units", "propose", "approve", "rotate_key", "submit_report",
-      "submit_verification", "register_project", "surrender"};
+      "submit_verification", "register_project", "surrender", "deposit", "withdraw",
+      "set_market_params", "list_product", "open_day", "close_day", "halt_product",
+      "place_order", "cancel_order", "create_listing", "take_listing", "cancel_listing",
+      "block_trade", "create_auction", "place_bid", "clear_auction"};
   static_assert(kNames.size() == std::variant_size_v<Call>);
   return kNames[call.index()];
 }
 
 std::string_view act_name(const AuthorityAct& act) {
-  static constexpr std::array<std::string_view, 17> kNames = {
+  static constexpr std::array<std::string_view, 19> kNames = {
       "register_participant", "update_participant", "set_frozen", "issue_allowances",
       "set_officers", "set_rules", "set_cap", "set_allocation", "issue_pre_allocation",
       "true_up_allocation", "adjust_allocation", "assign_verifier", "approve_emissions",
-      "estimate_emissions", "approve_project", "issue_ccer", "close_year"};
+      "estimate_emissions", "approve_project", "issue_ccer", "close_year", "set_related",
+      "instruct_reserve"};
   static_assert(kNames.size() == std::variant_size_v<AuthorityAct>);
   return kNames[act.index()];
 }
