@@ -1,0 +1,1037 @@
+// The exchange and settlement contracts (docs/exchange.md, RULES.md "Trading") driven through
+// the Executor with real signed transactions, one block per call unless a test batches them.
+// After every block the whole-state invariants hold (TestChain::block runs check_invariants,
+// which covers money, fund and unit locks, book markers, depth and day statistics).
+//
+// Expected figures are computed here from the rules (fee = value x bp / 10,000 rounded down;
+// a buy locks L(q) = q x p + fee(q x p); the band [ceil(c x (1 - b)), floor(c x (1 + b))];
+// the close is the VWAP rounded half up), never copied from the code's output. Every refused
+// act is checked to change nothing but the sender's nonce and the ledger clock.
+//
+// Last: seeded random trading days checked after every block against a reference model
+// written here (a list of resting orders scanned linearly), independent of OrderBook.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "contracts/executor.h"
+#include "contracts/invariants.h"
+#include "contracts/ledger_internal.h"
+#include "contracts/market_queries.h"
+#include "contracts/market_records.h"
+#include "contracts_harness.h"
+
+namespace carbon::contracts {
+namespace {
+
+using testing::changed_keys;
+using testing::make_tx;
+using testing::snapshot;
+using testing::test_key;
+using testing::TestChain;
+
+constexpr auto kBuy = Side::kBuy;
+constexpr auto kSell = Side::kSell;
+constexpr auto kDay = TimeInForce::kDay;
+constexpr auto kGtc = TimeInForce::kGoodTillCancelled;
+const ProductId kProduct = ProductId::allowance(2025);
+
+// ---- rules, computed independently ------------------------------------------------------------
+
+std::uint64_t fee(std::uint64_t value_fen, std::uint32_t bp) {
+  return static_cast<std::uint64_t>(static_cast<unsigned __int128>(value_fen) * bp / 10'000);
+}
+// What a buy of q t at limit p locks.
+std::uint64_t lock_for(std::uint64_t q, std::uint64_t p, std::uint32_t bp) {
+  return q * p + fee(q * p, bp);
+}
+struct Band {
+  std::uint64_t low = 0;
+  std::uint64_t high = 0;
+};
+Band band_of(std::uint64_t close_fen, std::uint32_t bp) {
+  const unsigned __int128 down = static_cast<unsigned __int128>(close_fen) * (10'000 - bp);
+  const unsigned __int128 up = static_cast<unsigned __int128>(close_fen) * (10'000 + bp);
+  return Band{static_cast<std::uint64_t>((down + 9'999) / 10'000),
+              static_cast<std::uint64_t>(up / 10'000)};
+}
+std::uint64_t vwap_half_up(std::uint64_t value_fen, std::uint64_t volume_t) {
+  return static_cast<std::uint64_t>((2 * static_cast<unsigned __int128>(value_fen) + volume_t) /
+                                    (2 * static_cast<unsigned __int128>(volume_t)));
+}
+
+// ---- Beijing time -----------------------------------------------------------------------------
+
+// Days from 1970-01-01 to a civil date (H. Hinnant's days_from_civil).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+// A Beijing-time (UTC+8) wall clock on the day `days` after 1970-01-01, in ms since the epoch.
+std::uint64_t beijing_ms(std::int64_t days, unsigned hour, unsigned minute, unsigned second = 0,
+                         unsigned ms = 0) {
+  const std::int64_t local = ((days * 24 + hour) * 60 + minute) * 60'000 + second * 1'000 + ms;
+  return static_cast<std::uint64_t>(local - 8LL * 3'600'000);
+}
+const std::int64_t kFirstDay = days_from_civil(2025, 6, 2);
+
+// ---- keys of contracts/market_records.h, written here from the documented layout ---------------
+
+std::string fund_key(const PublicKey& k) { return "fund/" + k.to_hex(); }
+std::string ulk_key(const PublicKey& k, const ProductId& p) {
+  return "ulk/" + k.to_hex() + "/" + p.code();
+}
+std::string order_key(std::uint64_t id) { return "ord/" + keys::hex16(id); }
+std::string listing_key(std::uint64_t id) { return "lst/" + keys::hex16(id); }
+std::string auction_key(std::uint64_t id) { return "auc/" + keys::hex16(id); }
+std::string market_key(const ProductId& p) { return "mkt/prod/" + p.code(); }
+std::string day_key(const ProductId& p, std::uint32_t day) {
+  return "mday/" + p.code() + "/" + keys::hex8(day);
+}
+std::string stab_key(const ProductId& p) { return "stab/" + p.code(); }
+std::string mandate_key(const PublicKey& k, const ProductId& p) {
+  return "mand/" + k.to_hex() + "/" + p.code();
+}
+
+template <class T>
+std::optional<T> read(const TestChain& chain, const std::string& key) {
+  auto result = Ledger(const_cast<TestChain&>(chain).executor().state()).get<T>(key);
+  EXPECT_TRUE(result.is_ok()) << result.status().to_string();
+  return result.is_ok() ? *result : std::nullopt;
+}
+
+// Test-only: a record of another module written straight into the store (as the compliance
+// tests do); the Merkle tree does not see it, and no test here compares roots across it.
+template <class T>
+void put_record(TestChain& chain, const std::string& key, const T& record) {
+  auto& store = const_cast<StateStore&>(chain.executor().state());
+  store.put(key, core::codec::encode(record));
+}
+
+Hash256 bank_ref(std::uint32_t n) {
+  Hash256 hash;
+  for (std::size_t i = 0; i < 4; ++i) hash.bytes[i] = static_cast<std::uint8_t>(n >> (8 * i));
+  hash.bytes[31] = 0xB4;
+  return hash;
+}
+
+// ---- the world --------------------------------------------------------------------------------
+
+// The cast: the authority (test_key(0)), the exchange, the settlement bank, the reserve, a
+// verifier (may not hold allowances), and traders: test_key(100 + i), even i covered
+// enterprises, odd i voluntary participants. HBEA-2025 listed at a reference price of 2,000 fen.
+class World {
+ public:
+  explicit World(MarketParams params = MarketParams{}, std::size_t traders = 6,
+                 bool open_market = true)
+      : params_(std::move(params)) {
+    auto must = [&](const Receipt& receipt) { EXPECT_TRUE(receipt.ok()) << receipt.message; };
+    must(chain.register_participant(exchange, Role::kExchange, "Hubei Emission Exchange"));
+    must(chain.register_participant(bank, Role::kSettlementBank, "Settlement Bank"));
+    must(chain.register_participant(reserve, Role::kReserve, "Hubei Carbon Reserve"));
+    must(chain.register_participant(verifier, Role::kVerifier, "Verifier"));
+    for (std::size_t i = 0; i < traders; ++i) {
+      t.push_back(test_key(static_cast<std::uint32_t>(100 + i)));
+      must(chain.register_participant(
+          t.back(), i % 2 == 0 ? Role::kCoveredEnterprise : Role::kVoluntary,
+          "Trader " + std::to_string(i)));
+    }
+    if (open_market) {
+      must(chain.call(exchange, SetMarketParams{params_}));
+      must(chain.issue(reserve, 2025, 1));  // the product exists before it is listed
+      must(chain.call(exchange, ListProduct{kProduct, 2'000}));
+    }
+  }
+
+  TestChain chain;
+  core::SecretKey exchange = test_key(60);
+  core::SecretKey bank = test_key(61);
+  core::SecretKey reserve = test_key(62);
+  core::SecretKey verifier = test_key(63);
+  std::vector<core::SecretKey> t;
+
+  const MarketParams& params() const { return params_; }
+  std::uint32_t fee_bp() const { return params_.fee_bp; }
+  Receipt set_params(const MarketParams& params) {
+    params_ = params;
+    return chain.call(exchange, SetMarketParams{params});
+  }
+
+  Receipt deposit(const core::SecretKey& to, std::uint64_t amount_fen) {
+    return chain.call(bank, Deposit{to.public_key(), amount_fen, bank_ref(next_ref_++)});
+  }
+  void fund(const core::SecretKey& to, std::uint64_t amount_fen) {
+    const Receipt receipt = deposit(to, amount_fen);
+    ASSERT_TRUE(receipt.ok()) << receipt.message;
+  }
+  void units(const core::SecretKey& to, std::uint64_t quantity_t, std::uint16_t vintage = 2025) {
+    const Receipt receipt = chain.issue(to, vintage, quantity_t);
+    ASSERT_TRUE(receipt.ok()) << receipt.message;
+  }
+
+  // The trading day of date kFirstDay + n: opened at 09:00, then the clock at 09:30:00.
+  void open_day(std::int64_t n) {
+    day_ = kFirstDay + n;
+    chain.set_time_ms(beijing_ms(day_, 9, 0));
+    const Receipt receipt = chain.call(exchange, OpenDay{});
+    ASSERT_TRUE(receipt.ok()) << receipt.message;
+    chain.set_time_ms(beijing_ms(day_, 9, 30));
+  }
+  void close_day() {
+    chain.set_time_ms(beijing_ms(day_, 15, 30));
+    const Receipt receipt = chain.call(exchange, CloseDay{});
+    ASSERT_TRUE(receipt.ok()) << receipt.message;
+  }
+  std::int64_t day() const { return day_; }
+  // Block time at a Beijing wall clock of the current date; the following blocks 1 s apart.
+  void at(unsigned hour, unsigned minute, unsigned second = 0, unsigned ms = 0) {
+    chain.set_time_ms(beijing_ms(day_, hour, minute, second, ms));
+  }
+
+  Receipt order(const core::SecretKey& who, Side side, std::uint64_t price_fen,
+                std::uint64_t quantity_t, TimeInForce tif = kDay,
+                const ProductId& product = kProduct) {
+    return chain.call(who, PlaceOrder{product, side, price_fen, quantity_t, tif, 0});
+  }
+  // Places an order that must be accepted and returns its id.
+  std::uint64_t place(const core::SecretKey& who, Side side, std::uint64_t price_fen,
+                      std::uint64_t quantity_t, TimeInForce tif = kDay,
+                      const ProductId& product = kProduct) {
+    const Receipt receipt = order(who, side, price_fen, quantity_t, tif, product);
+    EXPECT_TRUE(receipt.ok()) << receipt.message;
+    return market_state().next_order_id - 1;
+  }
+  Receipt cancel(const core::SecretKey& who, std::uint64_t id) {
+    return chain.call(who, CancelOrder{id});
+  }
+
+  // Runs a call that must be refused, and checks that it changed nothing but the sender's
+  // nonce and the ledger clock. Returns the receipt's message.
+  std::string refused(const core::SecretKey& who, Call call, const std::string& message_part = "") {
+    return refused_tx(make_tx(who, chain.next_nonce(who), std::move(call)), message_part);
+  }
+  std::string refused(const core::SecretKey& who, AuthorityAct act) {
+    return refused_tx(make_tx(who, chain.next_nonce(who), std::move(act)), "");
+  }
+  std::string refused_tx(const SignedTx& tx, const std::string& message_part = "") {
+    const auto before = snapshot(chain.executor());
+    const Receipt receipt = chain.submit(tx);
+    EXPECT_FALSE(receipt.ok()) << "accepted: " << call_name(tx.tx.call);
+    EXPECT_FALSE(receipt.message.empty());
+    if (!message_part.empty()) {
+      EXPECT_NE(receipt.message.find(message_part), std::string::npos)
+          << "message \"" << receipt.message << "\" lacks \"" << message_part << "\"";
+    }
+    const auto changed = changed_keys(before, snapshot(chain.executor()));
+    for (const std::string& key : changed) {
+      EXPECT_TRUE(key == keys::account(tx.tx.sender) || key == "meta/clock")
+          << "refused " << call_name(tx.tx.call) << " (" << receipt.message << ") changed " << key;
+    }
+    return receipt.message;
+  }
+
+  FundAccount funds(const core::SecretKey& who) const {
+    return read<FundAccount>(chain, fund_key(who.public_key())).value_or(FundAccount{});
+  }
+  UnitLocks locks(const core::SecretKey& who, const ProductId& product = kProduct) const {
+    return read<UnitLocks>(chain, ulk_key(who.public_key(), product)).value_or(UnitLocks{});
+  }
+  OrderRecord order_record(std::uint64_t id) const {
+    auto found = read<OrderRecord>(chain, order_key(id));
+    EXPECT_TRUE(found.has_value()) << "no order " << id;
+    return found.value_or(OrderRecord{});
+  }
+  MarketState market_state() const {
+    return read<MarketState>(chain, "mkt/state").value_or(MarketState{});
+  }
+  MoneySupply money() const { return read<MoneySupply>(chain, "mkt/money").value_or(MoneySupply{}); }
+  ProductMarket product_market(const ProductId& product = kProduct) const {
+    auto found = read<ProductMarket>(chain, market_key(product));
+    EXPECT_TRUE(found.has_value());
+    return found.value_or(ProductMarket{});
+  }
+  std::optional<DayStats> day_stats(std::uint32_t day_index, const ProductId& product = kProduct) const {
+    return read<DayStats>(chain, day_key(product, day_index));
+  }
+  std::uint64_t held(const core::SecretKey& who, const ProductId& product = kProduct) {
+    auto quantity = chain.executor().balance(who.public_key(), product);
+    EXPECT_TRUE(quantity.is_ok());
+    return quantity.is_ok() ? *quantity : 0;
+  }
+  // Every trade of a product, oldest first.
+  std::vector<TradeRecord> trades(const ProductId& product = kProduct) const {
+    std::vector<TradeRecord> out;
+    std::string start;
+    const std::string prefix = "trd/" + product.code() + "/";
+    for (;;) {
+      const auto page = chain_state().scan(prefix, start, 256);
+      for (const auto& [key, bytes] : page) {
+        auto trade = core::codec::decode<TradeRecord>(bytes);
+        EXPECT_TRUE(trade.is_ok()) << key;
+        if (trade.is_ok()) out.push_back(*trade);
+      }
+      if (page.size() < 256) return out;
+      start = key_successor(page.back().first);
+    }
+  }
+  const StateStore& chain_state() const { return const_cast<TestChain&>(chain).executor().state(); }
+
+ private:
+  MarketParams params_;
+  std::uint32_t next_ref_ = 1;
+  std::int64_t day_ = kFirstDay;
+};
+
+void expect_trade(const TradeRecord& trade, TradeKind kind, const core::SecretKey& buyer,
+                  const core::SecretKey& seller, std::uint64_t price_fen, std::uint64_t quantity_t,
+                  std::uint64_t buyer_fee_fen, std::uint64_t seller_fee_fen) {
+  EXPECT_EQ(trade.kind, kind);
+  EXPECT_EQ(trade.buyer, buyer.public_key());
+  EXPECT_EQ(trade.seller, seller.public_key());
+  EXPECT_EQ(trade.price_fen, price_fen);
+  EXPECT_EQ(trade.quantity_t, quantity_t);
+  EXPECT_EQ(trade.value_fen, price_fen * quantity_t);
+  EXPECT_EQ(trade.buyer_fee_fen, buyer_fee_fen);
+  EXPECT_EQ(trade.seller_fee_fen, seller_fee_fen);
+}
+
+// =================================================================================================
+// Funds
+// =================================================================================================
+
+TEST(ContractsExchangeFunds, OnlyTheBankMovesMoneyEachReferenceOnce) {
+  World w;
+  const auto& a = w.t[0];
+  ASSERT_TRUE(w.chain.call(w.bank, Deposit{a.public_key(), 1'000'000, bank_ref(7)}).ok());
+  EXPECT_EQ(w.funds(a), (FundAccount{1'000'000, 0}));
+  EXPECT_EQ(w.money().deposited_fen, 1'000'000u);
+
+  // Nobody else creates or destroys money.
+  w.refused(w.exchange, Deposit{a.public_key(), 5, bank_ref(8)});
+  w.refused(a, Deposit{a.public_key(), 5, bank_ref(9)});
+  w.refused(w.chain.authority(), Deposit{a.public_key(), 5, bank_ref(10)});
+  w.refused(a, Withdraw{a.public_key(), 5, bank_ref(11)});
+  w.refused(w.exchange, Withdraw{a.public_key(), 5, bank_ref(12)});
+
+  // A bank reference is used once, for a deposit or a withdrawal alike.
+  w.refused(w.bank, Deposit{a.public_key(), 5, bank_ref(7)});
+  w.refused(w.bank, Deposit{w.t[1].public_key(), 5, bank_ref(7)});
+  w.refused(w.bank, Withdraw{a.public_key(), 5, bank_ref(7)});
+
+  // Withdrawals: up to the available funds.
+  w.refused(w.bank, Withdraw{a.public_key(), 1'000'001, bank_ref(13)});
+  ASSERT_TRUE(w.chain.call(w.bank, Withdraw{a.public_key(), 400'000, bank_ref(13)}).ok());
+  EXPECT_EQ(w.funds(a), (FundAccount{600'000, 0}));
+  w.refused(w.bank, Withdraw{a.public_key(), 400'000, bank_ref(14)});
+  w.refused(w.bank, Withdraw{a.public_key(), 1, bank_ref(13)});  // reference reused
+  EXPECT_EQ(w.money().deposited_fen, 1'000'000u);
+  EXPECT_EQ(w.money().withdrawn_fen, 400'000u);
+
+  // A participant nobody registered has no fund account to credit.
+  w.refused(w.bank, Deposit{test_key(999).public_key(), 5, bank_ref(15)});
+
+  // Locked funds cannot be withdrawn: an open buy locks L(q).
+  w.open_day(0);
+  w.place(a, kBuy, 2'000, 100);
+  const std::uint64_t locked = lock_for(100, 2'000, w.fee_bp());
+  EXPECT_EQ(w.funds(a), (FundAccount{600'000 - locked, locked}));
+  w.refused(w.bank, Withdraw{a.public_key(), 600'000 - locked + 1, bank_ref(16)});
+  ASSERT_TRUE(w.chain.call(w.bank, Withdraw{a.public_key(), 600'000 - locked, bank_ref(16)}).ok());
+  EXPECT_EQ(w.funds(a), (FundAccount{0, locked}));
+  // The bank reference record exists once.
+  auto movement = read<BankMovement>(w.chain, "bank/" + bank_ref(16).to_hex());
+  ASSERT_TRUE(movement.has_value());
+  EXPECT_EQ(movement->kind, BankMovementKind::kWithdrawal);
+  EXPECT_EQ(movement->amount_fen, 600'000 - locked);
+  EXPECT_EQ(movement->account, a.public_key());
+}
+
+// =================================================================================================
+// The trading calendar
+// =================================================================================================
+
+TEST(ContractsExchangeCalendar, NothingTradesBeforeTheParametersAreSet) {
+  World w(MarketParams{}, 2, /*open_market=*/false);
+  w.fund(w.t[0], 1'000'000);
+  w.units(w.t[1], 100);
+  w.chain.set_time_ms(beijing_ms(kFirstDay, 9, 0));
+  // Whatever the exchange manages to do before SetMarketParams, no order is accepted.
+  w.chain.call(w.exchange, ListProduct{kProduct, 2'000});
+  w.chain.call(w.exchange, OpenDay{});
+  w.chain.set_time_ms(beijing_ms(kFirstDay, 10, 0));
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 0});
+  w.refused(w.t[1], PlaceOrder{kProduct, kSell, 2'000, 1, kDay, 0});
+  // Only the exchange sets parameters, and only valid ones.
+  w.refused(w.t[0], SetMarketParams{MarketParams{}});
+  MarketParams bad;
+  bad.band_bp = 10'001;
+  w.refused(w.exchange, SetMarketParams{bad});
+  bad = MarketParams{};
+  bad.sessions = {{780, 900}, {570, 690}};  // out of order
+  w.refused(w.exchange, SetMarketParams{bad});
+  ASSERT_TRUE(w.chain.call(w.exchange, SetMarketParams{MarketParams{}}).ok());
+  auto params = read<MarketParamsRecord>(w.chain, "mkt/params");
+  ASSERT_TRUE(params.has_value());
+  EXPECT_EQ(params->fee_account, w.exchange.public_key());
+  EXPECT_EQ(params->version, 1u);
+  // Now list and open if that was refused before, and trade.
+  if (!read<ProductMarket>(w.chain, market_key(kProduct))) {
+    ASSERT_TRUE(w.chain.call(w.exchange, ListProduct{kProduct, 2'000}).ok());
+  }
+  if (w.market_state().day_open == 0) ASSERT_TRUE(w.chain.call(w.exchange, OpenDay{}).ok());
+  w.chain.set_time_ms(beijing_ms(kFirstDay, 10, 30));
+  EXPECT_TRUE(w.order(w.t[0], kBuy, 2'000, 1).ok());
+  EXPECT_TRUE(w.order(w.t[1], kSell, 2'000, 1).ok());
+  EXPECT_EQ(w.trades().size(), 1u);
+}
+
+TEST(ContractsExchangeCalendar, OrdersOnlyWhileADayIsOpenAndInsideASession) {
+  World w;
+  const auto& buyer = w.t[0];
+  w.fund(buyer, 10'000'000);
+  // No day open: refused even inside a session.
+  w.chain.set_time_ms(beijing_ms(kFirstDay, 10, 0));
+  w.refused(buyer, PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 0});
+  w.refused(w.t[1], OpenDay{});  // only the exchange opens a day
+  w.open_day(0);
+
+  // Default sessions 09:30-11:30 and 13:00-15:00 Beijing time, each [start, end).
+  struct Probe {
+    unsigned h, m, s, ms;
+    bool accepted;
+  };
+  const Probe probes[] = {
+      {9, 29, 59, 999, false}, {9, 30, 0, 0, true},    {11, 29, 59, 999, true},
+      {11, 30, 0, 0, false},   {12, 59, 59, 999, false}, {13, 0, 0, 0, true},
+      {14, 59, 59, 999, true}, {15, 0, 0, 0, false},     {23, 59, 59, 999, false},
+  };
+  for (const Probe& p : probes) {
+    SCOPED_TRACE(std::to_string(p.h) + ":" + std::to_string(p.m) + ":" + std::to_string(p.s) +
+                 "." + std::to_string(p.ms));
+    w.chain.hold_time_ms(beijing_ms(w.day(), p.h, p.m, p.s, p.ms));
+    if (p.accepted) {
+      const Receipt receipt = w.order(buyer, kBuy, 2'000, 1);
+      EXPECT_TRUE(receipt.ok()) << receipt.message;
+    } else {
+      w.refused(buyer, PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 0});
+    }
+  }
+}
+
+TEST(ContractsExchangeCalendar, ASessionWindowFromTheParameters) {
+  MarketParams params;
+  params.sessions = {{600, 660}};  // 10:00-11:00 only
+  World w(params);
+  w.fund(w.t[0], 1'000'000);
+  w.open_day(0);
+  w.chain.hold_time_ms(beijing_ms(w.day(), 9, 59, 59, 999));
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 0});
+  w.chain.hold_time_ms(beijing_ms(w.day(), 10, 0));
+  EXPECT_TRUE(w.order(w.t[0], kBuy, 2'000, 1).ok());
+  w.chain.hold_time_ms(beijing_ms(w.day(), 10, 59, 59, 999));
+  EXPECT_TRUE(w.order(w.t[0], kBuy, 2'000, 1).ok());
+  w.chain.hold_time_ms(beijing_ms(w.day(), 11, 0));
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 0});
+  w.chain.hold_time_ms(beijing_ms(w.day(), 13, 30));  // a default session, not this one
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 0});
+}
+
+TEST(ContractsExchangeCalendar, OneTradingDayPerBeijingDate) {
+  World w;
+  w.fund(w.t[0], 1'000'000);
+  w.refused(w.exchange, CloseDay{});  // nothing open
+  w.open_day(0);
+  EXPECT_EQ(w.market_state().day_index, 1u);
+  EXPECT_EQ(w.market_state().day_date, 20250602u);
+  w.refused(w.exchange, OpenDay{});  // already open
+  w.refused(w.t[0], CloseDay{});     // only the exchange closes
+  w.close_day();
+  EXPECT_EQ(w.market_state().day_open, 0);
+  // Closed: orders refused, and the same date cannot open again.
+  w.at(14, 0);
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 0});
+  w.refused(w.exchange, OpenDay{});
+  // 23:59:59.999 Beijing time is still 2 June (15:59:59.999 UTC).
+  w.chain.hold_time_ms(beijing_ms(w.day(), 23, 59, 59, 999));
+  w.refused(w.exchange, OpenDay{});
+  // 00:00 Beijing time on 3 June is 16:00 UTC on 2 June: a new date.
+  w.chain.hold_time_ms(beijing_ms(w.day() + 1, 0, 0));
+  ASSERT_TRUE(w.chain.call(w.exchange, OpenDay{}).ok());
+  EXPECT_EQ(w.market_state().day_index, 2u);
+  EXPECT_EQ(w.market_state().day_date, 20250603u);
+}
+
+TEST(ContractsExchangeCalendar, HaltAndResume) {
+  World w;
+  w.fund(w.t[0], 1'000'000);
+  w.units(w.t[1], 100);
+  w.open_day(0);
+  const std::uint64_t resting = w.place(w.t[0], kBuy, 1'990, 10);
+  w.refused(w.t[0], HaltProduct{kProduct, 1});  // only the exchange
+  ASSERT_TRUE(w.chain.call(w.exchange, HaltProduct{kProduct, 1}).ok());
+  EXPECT_EQ(w.product_market().halted, 1);
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 0});
+  w.refused(w.t[1], PlaceOrder{kProduct, kSell, 1'990, 1, kDay, 0});
+  // Cancels are accepted while halted, and release the lock.
+  ASSERT_TRUE(w.cancel(w.t[0], resting).ok());
+  EXPECT_EQ(w.funds(w.t[0]), (FundAccount{1'000'000, 0}));
+  ASSERT_TRUE(w.chain.call(w.exchange, HaltProduct{kProduct, 0}).ok());
+  EXPECT_EQ(w.product_market().halted, 0);
+  EXPECT_TRUE(w.order(w.t[0], kBuy, 2'000, 1).ok());
+  EXPECT_TRUE(w.order(w.t[1], kSell, 2'000, 1).ok());
+  EXPECT_EQ(w.trades().size(), 1u);
+}
+
+// =================================================================================================
+// The daily band
+// =================================================================================================
+
+TEST(ContractsExchangeBand, EdgesOfTenPercentAroundTwentyYuan) {
+  World w;
+  w.fund(w.t[0], 10'000'000);
+  w.units(w.t[1], 100);
+  w.open_day(0);
+  // Buys and sells alike: [1,800, 2,200] fen, both edges accepted. Nothing crosses: buys at
+  // the lower edge, sells at the upper edge first.
+  EXPECT_TRUE(w.order(w.t[0], kBuy, 1'800, 1).ok());
+  EXPECT_TRUE(w.order(w.t[1], kSell, 2'200, 1).ok());
+  const std::string low = w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 1'799, 1, kDay, 0}, "18.00-22.00");
+  EXPECT_NE(low.find("17.99"), std::string::npos) << low;
+  const std::string high = w.refused(w.t[1], PlaceOrder{kProduct, kSell, 2'201, 1, kDay, 0}, "18.00-22.00");
+  EXPECT_NE(high.find("22.01"), std::string::npos) << high;
+  EXPECT_NE(high.find("HBEA-2025"), std::string::npos) << high;
+  EXPECT_NE(high.find("20.00"), std::string::npos) << high;  // the previous close
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'201, 1, kDay, 0}, "18.00-22.00");
+  w.refused(w.t[1], PlaceOrder{kProduct, kSell, 1'799, 1, kDay, 0}, "18.00-22.00");
+  // Price and quantity at least 1.
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 0, 1, kDay, 0});
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 0, kDay, 0});
+  // A product that is not listed.
+  w.refused(w.t[0], PlaceOrder{ProductId::allowance(2030), kBuy, 2'000, 1, kDay, 0});
+  // The edges themselves trade: a buy at 2,200 takes the ask at 2,200.
+  EXPECT_TRUE(w.order(w.t[0], kBuy, 2'200, 1).ok());
+  ASSERT_EQ(w.trades().size(), 1u);
+  EXPECT_EQ(w.trades()[0].price_fen, 2'200u);
+  auto today = w.day_stats(1);
+  ASSERT_TRUE(today.has_value());
+  EXPECT_EQ(today->band_low_fen, 1'800u);
+  EXPECT_EQ(today->band_high_fen, 2'200u);
+  EXPECT_EQ(today->band_hit, 1);  // a trade at an edge
+}
+
+TEST(ContractsExchangeBand, OddClosesRoundTheEdgesInward) {
+  World w;
+  w.fund(w.t[0], 10'000'000);
+  // 2,005 x 0.9 = 1,804.5 -> 1,805 (ceil); 2,005 x 1.1 = 2,205.5 -> 2,205 (floor).
+  // 1,999 x 0.9 = 1,799.1 -> 1,800;       1,999 x 1.1 = 2,198.9 -> 2,198.
+  struct Case {
+    std::uint16_t vintage;
+    std::uint64_t reference;
+    std::uint64_t low, high;
+    const char* text;
+  };
+  const Case cases[] = {{2026, 2'005, 1'805, 2'205, "18.05-22.05"},
+                        {2027, 1'999, 1'800, 2'198, "18.00-21.98"}};
+  for (const Case& c : cases) {
+    w.units(w.reserve, 1, c.vintage);
+    ASSERT_TRUE(w.chain.call(w.exchange, ListProduct{ProductId::allowance(c.vintage), c.reference}).ok());
+    EXPECT_EQ(band_of(c.reference, 1'000).low, c.low);
+    EXPECT_EQ(band_of(c.reference, 1'000).high, c.high);
+  }
+  w.open_day(0);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.text);
+    const ProductId product = ProductId::allowance(c.vintage);
+    EXPECT_TRUE(w.order(w.t[0], kBuy, c.low, 1, kDay, product).ok());
+    EXPECT_TRUE(w.order(w.t[0], kBuy, c.high, 1, kDay, product).ok());
+    w.refused(w.t[0], PlaceOrder{product, kBuy, c.low - 1, 1, kDay, 0}, c.text);
+    w.refused(w.t[0], PlaceOrder{product, kBuy, c.high + 1, 1, kDay, 0}, c.text);
+    auto view = queries::market(Ledger(w.chain_state()), product);
+    ASSERT_TRUE(view.is_ok()) << view.status().to_string();
+    EXPECT_EQ(view->band_low_fen, c.low);
+    EXPECT_EQ(view->band_high_fen, c.high);
+  }
+}
+
+TEST(ContractsExchangeBand, PriceBandHelperAgreesWithTheRule) {
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 20'000; ++i) {
+    const std::uint64_t close = 1 + rng() % 1'000'000;
+    const auto bp = static_cast<std::uint32_t>(rng() % 10'001);
+    const auto [low, high] = queries::price_band(close, bp);
+    const Band want = band_of(close, bp);
+    ASSERT_EQ(low, want.low) << close << " " << bp;
+    ASSERT_EQ(high, want.high) << close << " " << bp;
+  }
+}
+
+// =================================================================================================
+// Continuous trading through the ledger
+// =================================================================================================
+
+TEST(ContractsExchangeMatching, PriceTimePriorityMakerPriceFeesAndPriceImprovement) {
+  World w;
+  const auto& buyer = w.t[0];
+  const auto &s1 = w.t[1], &s2 = w.t[2], &s3 = w.t[3];
+  const std::uint32_t bp = w.fee_bp();
+  w.fund(buyer, 10'000'000);
+  w.units(s1, 1'000);  // serials 2..1001 (serial 1 went to the reserve)
+  w.units(s2, 1'000);  // 1002..2001
+  w.units(s3, 1'000);  // 2002..3001
+  w.open_day(0);
+  const std::uint64_t id1 = w.place(s1, kSell, 2'010, 10);
+  const std::uint64_t id2 = w.place(s2, kSell, 2'000, 10);
+  const std::uint64_t id3 = w.place(s3, kSell, 2'000, 10);
+  EXPECT_EQ(w.locks(s1).sell_locked_t, 10u);
+  auto depth = queries::book(Ledger(w.chain_state()), kProduct, 10);
+  ASSERT_TRUE(depth.is_ok()) << depth.status().to_string();
+  ASSERT_EQ(depth->asks.size(), 2u);
+  EXPECT_EQ(depth->asks[0].price_fen, 2'000u);
+  EXPECT_EQ(depth->asks[0].quantity_t, 20u);
+  EXPECT_EQ(depth->asks[0].orders, 2u);
+  EXPECT_EQ(depth->asks[1].price_fen, 2'010u);
+  EXPECT_TRUE(depth->bids.empty());
+
+  // A buy of 25 at 2,010: 10 from s2 and 10 from s3 at 2,000 (time priority), 5 from s1 at
+  // 2,010 - each at the maker's price.
+  const std::uint64_t id4 = w.place(buyer, kBuy, 2'010, 25);
+  const auto trades = w.trades();
+  ASSERT_EQ(trades.size(), 3u);
+  expect_trade(trades[0], TradeKind::kContinuous, buyer, s2, 2'000, 10, fee(20'000, bp), fee(20'000, bp));
+  expect_trade(trades[1], TradeKind::kContinuous, buyer, s3, 2'000, 10, fee(20'000, bp), fee(20'000, bp));
+  expect_trade(trades[2], TradeKind::kContinuous, buyer, s1, 2'010, 5, fee(10'050, bp), fee(10'050, bp));
+  EXPECT_EQ(trades[0].sell_ref, id2);
+  EXPECT_EQ(trades[1].sell_ref, id3);
+  EXPECT_EQ(trades[2].sell_ref, id1);
+  for (const auto& trade : trades) {
+    EXPECT_EQ(trade.buy_ref, id4);
+    EXPECT_EQ(trade.aggressor, kBuy);
+    EXPECT_EQ(trade.day_index, 1u);
+  }
+  EXPECT_LT(trades[0].id, trades[1].id);
+  EXPECT_LT(trades[1].id, trades[2].id);
+  // The buyer paid value + fee per fill; the price improvement (locked at 2,010, paid 2,000
+  // for 20 t) and the fee rounding came back to available.
+  const std::uint64_t paid = 20'000 + fee(20'000, bp) + 20'000 + fee(20'000, bp) + 10'050 + fee(10'050, bp);
+  EXPECT_GT(lock_for(25, 2'010, bp), paid);
+  EXPECT_EQ(w.funds(buyer), (FundAccount{10'000'000 - paid, 0}));
+  EXPECT_EQ(w.funds(s1), (FundAccount{10'050 - fee(10'050, bp), 0}));
+  EXPECT_EQ(w.funds(s2), (FundAccount{20'000 - fee(20'000, bp), 0}));
+  EXPECT_EQ(w.funds(s3), (FundAccount{20'000 - fee(20'000, bp), 0}));
+  // Both fees of every fill went to the exchange's fund account.
+  EXPECT_EQ(w.funds(w.exchange).available_fen, 2 * (2 * fee(20'000, bp) + fee(10'050, bp)));
+  // Units: delivered with the locks released, lowest serials of each seller first.
+  EXPECT_EQ(w.held(buyer), 25u);
+  EXPECT_EQ(w.held(s1), 995u);
+  EXPECT_EQ(w.held(s2), 990u);
+  EXPECT_EQ(w.locks(s1).sell_locked_t, 5u);
+  EXPECT_EQ(w.locks(s2).sell_locked_t, 0u);
+  EXPECT_EQ(w.chain.ranges(buyer, 2025),
+            (std::vector<SerialRange>{{2, 7}, {1002, 1012}, {2002, 2012}}));
+  // Orders.
+  EXPECT_EQ(w.order_record(id1).status, OrderStatus::kOpen);
+  EXPECT_EQ(w.order_record(id1).remaining_t, 5u);
+  EXPECT_EQ(w.order_record(id2).status, OrderStatus::kFilled);
+  EXPECT_EQ(w.order_record(id3).status, OrderStatus::kFilled);
+  const OrderRecord taker = w.order_record(id4);
+  EXPECT_EQ(taker.status, OrderStatus::kFilled);
+  EXPECT_EQ(taker.remaining_t, 0u);
+  EXPECT_EQ(taker.filled_value_fen, 50'050u);
+  EXPECT_EQ(taker.locked_fen, 0u);
+
+  // A partial fill of the taker: 5 at 2,010 from s1, the other 5 rest at 2,015 with L(5).
+  const FundAccount before = w.funds(buyer);
+  const std::uint64_t id5 = w.place(buyer, kBuy, 2'015, 10);
+  EXPECT_EQ(w.order_record(id1).status, OrderStatus::kFilled);
+  const OrderRecord rest = w.order_record(id5);
+  EXPECT_EQ(rest.status, OrderStatus::kOpen);
+  EXPECT_EQ(rest.remaining_t, 5u);
+  EXPECT_EQ(rest.locked_fen, lock_for(5, 2'015, bp));
+  EXPECT_EQ(w.funds(buyer).locked_fen, lock_for(5, 2'015, bp));
+  EXPECT_EQ(w.funds(buyer).available_fen,
+            before.available_fen - (10'050 + fee(10'050, bp)) - lock_for(5, 2'015, bp));
+  EXPECT_EQ(w.locks(buyer).buy_open_t, 5u);
+
+  // A sell taker fills against the resting buy at the buy's price (2,015), and the buy's lock
+  // drops to L(2): what it releases pays the fill with its fee, the rest returns.
+  const FundAccount buyer_before = w.funds(buyer);
+  const std::uint64_t id6 = w.place(s2, kSell, 1'990, 3);
+  const auto after = w.trades();
+  ASSERT_EQ(after.size(), 5u);
+  expect_trade(after[4], TradeKind::kContinuous, buyer, s2, 2'015, 3, fee(6'045, bp), fee(6'045, bp));
+  EXPECT_EQ(after[4].aggressor, kSell);
+  EXPECT_EQ(after[4].buy_ref, id5);
+  EXPECT_EQ(after[4].sell_ref, id6);
+  const std::uint64_t released = lock_for(5, 2'015, bp) - lock_for(2, 2'015, bp);
+  EXPECT_EQ(w.funds(buyer).locked_fen, lock_for(2, 2'015, bp));
+  EXPECT_EQ(w.funds(buyer).available_fen,
+            buyer_before.available_fen + released - (6'045 + fee(6'045, bp)));
+  EXPECT_EQ(w.order_record(id5).remaining_t, 2u);
+  EXPECT_EQ(w.order_record(id6).status, OrderStatus::kFilled);
+
+  // Cancel: the owner's cancel releases the whole remaining lock.
+  const FundAccount pre_cancel = w.funds(buyer);
+  w.refused(s1, CancelOrder{id5});  // not the owner
+  ASSERT_TRUE(w.cancel(buyer, id5).ok());
+  EXPECT_EQ(w.funds(buyer), (FundAccount{pre_cancel.available_fen + pre_cancel.locked_fen, 0}));
+  EXPECT_EQ(w.locks(buyer).buy_open_t, 0u);
+  EXPECT_EQ(w.order_record(id5).status, OrderStatus::kCancelled);
+  EXPECT_EQ(w.order_record(id5).end, OrderEnd::kByOwner);
+  w.refused(buyer, CancelOrder{id5});   // no longer open
+  w.refused(buyer, CancelOrder{id4});   // filled
+  w.refused(buyer, CancelOrder{9'999});  // never existed
+  // The exchange may cancel anyone's order; a sell's unit lock is released.
+  const std::uint64_t id7 = w.place(s3, kSell, 2'100, 4);
+  EXPECT_EQ(w.locks(s3).sell_locked_t, 4u);
+  ASSERT_TRUE(w.cancel(w.exchange, id7).ok());
+  EXPECT_EQ(w.locks(s3).sell_locked_t, 0u);
+  EXPECT_EQ(w.order_record(id7).end, OrderEnd::kByExchange);
+  auto empty = queries::book(Ledger(w.chain_state()), kProduct, 10);
+  ASSERT_TRUE(empty.is_ok());
+  EXPECT_TRUE(empty->bids.empty());
+  EXPECT_TRUE(empty->asks.empty());
+}
+
+TEST(ContractsExchangeMatching, InsufficientFundsOrUnitsAreRefused) {
+  World w;
+  const std::uint32_t bp = w.fee_bp();
+  w.fund(w.t[0], lock_for(10, 2'000, bp));
+  w.units(w.t[1], 10);
+  w.open_day(0);
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 11, kDay, 0});
+  // Exactly L(10) is enough.
+  const std::uint64_t buy = w.place(w.t[0], kBuy, 2'000, 10);
+  EXPECT_EQ(w.funds(w.t[0]), (FundAccount{0, lock_for(10, 2'000, bp)}));
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 1'800, 1, kDay, 0});
+  ASSERT_TRUE(w.cancel(w.t[0], buy).ok());
+  // Units: the sellable part is balance - sell_locked.
+  w.refused(w.t[1], PlaceOrder{kProduct, kSell, 2'100, 11, kDay, 0});
+  w.place(w.t[1], kSell, 2'100, 6);
+  w.refused(w.t[1], PlaceOrder{kProduct, kSell, 2'100, 5, kDay, 0});
+  w.place(w.t[1], kSell, 2'100, 4);
+  // Units locked for sale cannot be transferred either.
+  w.refused(w.t[1], TransferUnits{w.t[3].public_key(), kProduct, 1});
+}
+
+TEST(ContractsExchangeMatching, DayOrdersExpireAtTheCloseGoodTillCancelledStay) {
+  World w;
+  const std::uint32_t bp = w.fee_bp();
+  w.fund(w.t[0], 1'000'000);
+  w.fund(w.t[2], 1'000'000);
+  w.units(w.t[1], 100);
+  w.open_day(0);
+  const std::uint64_t day_buy = w.place(w.t[0], kBuy, 1'990, 5, kDay);
+  const std::uint64_t gtc_buy = w.place(w.t[0], kBuy, 1'980, 5, kGtc);
+  const std::uint64_t day_sell = w.place(w.t[1], kSell, 2'050, 5, kDay);
+  const std::uint64_t gtc_sell = w.place(w.t[1], kSell, 2'060, 5, kGtc);
+  EXPECT_EQ(w.funds(w.t[0]).locked_fen, lock_for(5, 1'990, bp) + lock_for(5, 1'980, bp));
+  w.close_day();
+  EXPECT_EQ(w.order_record(day_buy).status, OrderStatus::kExpired);
+  EXPECT_EQ(w.order_record(day_buy).end, OrderEnd::kDayClose);
+  EXPECT_EQ(w.order_record(day_sell).status, OrderStatus::kExpired);
+  EXPECT_EQ(w.order_record(gtc_buy).status, OrderStatus::kOpen);
+  EXPECT_EQ(w.order_record(gtc_sell).status, OrderStatus::kOpen);
+  EXPECT_EQ(w.funds(w.t[0]), (FundAccount{1'000'000 - lock_for(5, 1'980, bp), lock_for(5, 1'980, bp)}));
+  EXPECT_EQ(w.locks(w.t[1]).sell_locked_t, 5u);
+  EXPECT_EQ(w.locks(w.t[0]).buy_open_t, 5u);
+  // Nothing traded: the close is unchanged, the next day's band is the same.
+  EXPECT_EQ(w.product_market().prev_close_fen, 2'000u);
+  // The next day the GTC orders are still in the book and trade.
+  w.open_day(1);
+  w.place(w.t[2], kBuy, 2'060, 5);
+  ASSERT_EQ(w.trades().size(), 1u);
+  EXPECT_EQ(w.trades()[0].sell_ref, gtc_sell);
+  EXPECT_EQ(w.trades()[0].day_index, 2u);
+  w.place(w.t[1], kSell, 1'980, 5);
+  ASSERT_EQ(w.trades().size(), 2u);
+  EXPECT_EQ(w.trades()[1].buy_ref, gtc_buy);
+  EXPECT_EQ(w.funds(w.t[0]).locked_fen, 0u);
+  EXPECT_EQ(w.order_record(gtc_buy).status, OrderStatus::kFilled);
+}
+
+TEST(ContractsExchangeMatching, SelfTradePreventionCancelsTheRestingOrder) {
+  World w;
+  const std::uint32_t bp = w.fee_bp();
+  const auto& a = w.t[1];
+  const auto& b = w.t[3];
+  w.fund(a, 1'000'000);
+  w.units(a, 100);
+  w.units(b, 100);
+  w.open_day(0);
+  const std::uint64_t own1 = w.place(a, kSell, 2'000, 10);
+  const std::uint64_t other = w.place(b, kSell, 2'000, 10);
+  const std::uint64_t own2 = w.place(a, kSell, 2'005, 10);
+  EXPECT_EQ(w.locks(a).sell_locked_t, 20u);
+  // a buys 15 at 2,005: its own 2,000 ask is cancelled (resting), 10 trade with b, its own
+  // 2,005 ask is cancelled too, and 5 rest.
+  const std::uint64_t buy = w.place(a, kBuy, 2'005, 15);
+  const auto trades = w.trades();
+  ASSERT_EQ(trades.size(), 1u);
+  expect_trade(trades[0], TradeKind::kContinuous, a, b, 2'000, 10, fee(20'000, bp), fee(20'000, bp));
+  EXPECT_EQ(trades[0].sell_ref, other);
+  for (std::uint64_t id : {own1, own2}) {
+    EXPECT_EQ(w.order_record(id).status, OrderStatus::kCancelled);
+    EXPECT_EQ(w.order_record(id).end, OrderEnd::kSelfTrade);
+  }
+  EXPECT_EQ(w.locks(a).sell_locked_t, 0u);
+  EXPECT_EQ(w.order_record(buy).remaining_t, 5u);
+  EXPECT_EQ(w.order_record(buy).status, OrderStatus::kOpen);
+  EXPECT_EQ(w.funds(a), (FundAccount{1'000'000 - (20'000 + fee(20'000, bp)) - lock_for(5, 2'005, bp),
+                                     lock_for(5, 2'005, bp)}));
+  EXPECT_EQ(w.held(a), 110u);
+  // The other way round: a sell meets the owner's resting buy, which is cancelled with its lock.
+  w.place(a, kSell, 2'000, 3);
+  EXPECT_EQ(w.order_record(buy).status, OrderStatus::kCancelled);
+  EXPECT_EQ(w.order_record(buy).end, OrderEnd::kSelfTrade);
+  EXPECT_EQ(w.funds(a).locked_fen, 0u);
+  EXPECT_EQ(w.trades().size(), 1u);
+  EXPECT_EQ(w.locks(a).sell_locked_t, 3u);  // the new sell rests
+}
+
+TEST(ContractsExchangeMatching, FrozenAccountsAndRolesThatMayNotTrade) {
+  World w;
+  w.fund(w.t[0], 1'000'000);
+  w.units(w.t[1], 100);
+  w.fund(w.verifier, 1'000'000);
+  w.units(w.reserve, 100);
+  w.open_day(0);
+  const std::uint64_t resting = w.place(w.t[1], kSell, 2'100, 10);
+  ASSERT_TRUE(w.chain.call(w.chain.authority(), SetFrozen{w.t[0].public_key(), 1}).ok());
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'100, 1, kDay, 0});
+  ASSERT_TRUE(w.chain.call(w.chain.authority(), SetFrozen{w.t[0].public_key(), 0}).ok());
+  EXPECT_TRUE(w.order(w.t[0], kBuy, 2'100, 1).ok());
+  // A frozen seller cannot place either.
+  ASSERT_TRUE(w.chain.call(w.chain.authority(), SetFrozen{w.t[1].public_key(), 1}).ok());
+  w.refused(w.t[1], PlaceOrder{kProduct, kSell, 2'100, 1, kDay, 0});
+  EXPECT_EQ(w.order_record(resting).remaining_t, 9u);
+  // A verifier may not hold allowances; the reserve trades only through intervention orders.
+  w.refused(w.verifier, PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 0});
+  w.refused(w.reserve, PlaceOrder{kProduct, kSell, 2'000, 1, kDay, 0});
+  // Intervention orders need an instruction (none yet), and only the reserve sends them.
+  w.refused(w.reserve, PlaceOrder{kProduct, kSell, 2'000, 1, kDay, 1});
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 1});
+}
+
+TEST(ContractsExchangeMatching, PositionLimitCountsHoldingsAndOpenBuys) {
+  MarketParams params;
+  params.position_limit_t = 100;
+  World w(params);
+  w.fund(w.t[0], 10'000'000);
+  w.units(w.t[1], 100);
+  w.open_day(0);
+  const std::uint64_t first = w.place(w.t[0], kBuy, 1'900, 60);
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 1'900, 41, kDay, 0});
+  const std::uint64_t second = w.place(w.t[0], kBuy, 1'900, 40);
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 1'900, 1, kDay, 0});
+  // Fills move quantity from open buys to holdings: still 100.
+  w.place(w.t[1], kSell, 1'900, 30);
+  EXPECT_EQ(w.held(w.t[0]), 30u);
+  EXPECT_EQ(w.locks(w.t[0]).buy_open_t, 70u);
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 1'900, 1, kDay, 0});
+  ASSERT_TRUE(w.cancel(w.t[0], second).ok());
+  // 30 held + 30 open (first has 30 left) + 40 = 100.
+  EXPECT_EQ(w.order_record(first).remaining_t, 30u);
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 1'900, 41, kDay, 0});
+  EXPECT_TRUE(w.order(w.t[0], kBuy, 1'900, 40).ok());
+  // Sells are not limited.
+  EXPECT_TRUE(w.order(w.t[1], kSell, 2'100, 70).ok());
+}
+
+// =================================================================================================
+// Closing price, surveillance, stabilisation
+// =================================================================================================
+
+TEST(ContractsExchangeClose, ClosingPriceIsTheVwapRoundedHalfUp) {
+  World w;
+  w.fund(w.t[0], 10'000'000);
+  w.units(w.t[1], 1'000);
+  w.open_day(0);
+  // Day 1: 10 t at 2,000 and 5 t at 2,013: 30,065 / 15 = 2,004.33 -> 2,004.
+  w.place(w.t[1], kSell, 2'000, 10);
+  w.place(w.t[0], kBuy, 2'000, 10);
+  w.place(w.t[1], kSell, 2'013, 5);
+  w.place(w.t[0], kBuy, 2'013, 5);
+  // Fixed-price and block trades do not count towards the close.
+  w.close_day();
+  auto day1 = w.day_stats(1);
+  ASSERT_TRUE(day1.has_value());
+  EXPECT_EQ(day1->close_fen, vwap_half_up(30'065, 15));
+  EXPECT_EQ(day1->close_fen, 2'004u);
+  EXPECT_EQ(day1->open_fen, 2'000u);
+  EXPECT_EQ(day1->high_fen, 2'013u);
+  EXPECT_EQ(day1->low_fen, 2'000u);
+  EXPECT_EQ(day1->volume_t, 15u);
+  EXPECT_EQ(day1->value_fen, 30'065u);
+  EXPECT_EQ(day1->trades, 2u);
+  EXPECT_EQ(day1->band_hit, 0);
+  EXPECT_EQ(day1->closed, 1);
+  EXPECT_EQ(day1->date, 20250602u);
+  EXPECT_EQ(w.product_market().prev_close_fen, 2'004u);
+
+  // Day 2: the band is around 2,004: [1,804 (1,803.6 up), 2,204 (2,204.4 down)]. Trades of
+  // 1 t at 2,001 and 1 t at 2,002: 2,001.5 -> 2,002 (half up).
+  w.open_day(1);
+  const Band band2 = band_of(2'004, 1'000);
+  EXPECT_EQ(band2.low, 1'804u);
+  EXPECT_EQ(band2.high, 2'204u);
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 1'803, 1, kDay, 0}, "18.04-22.04");
+  w.place(w.t[1], kSell, 2'001, 1);
+  w.place(w.t[0], kBuy, 2'001, 1);
+  w.place(w.t[1], kSell, 2'002, 1);
+  w.place(w.t[0], kBuy, 2'002, 1);
+  w.close_day();
+  EXPECT_EQ(w.day_stats(2)->close_fen, 2'002u);
+  EXPECT_EQ(w.day_stats(2)->prev_close_fen, 2'004u);
+  EXPECT_EQ(w.day_stats(2)->band_low_fen, 1'804u);
+  EXPECT_EQ(w.product_market().prev_close_fen, 2'002u);
+
+  // Day 3: no trade, the close stays.
+  w.open_day(2);
+  w.place(w.t[0], kBuy, 1'950, 1);
+  w.close_day();
+  EXPECT_EQ(w.day_stats(3)->close_fen, 2'002u);
+  EXPECT_EQ(w.day_stats(3)->volume_t, 0u);
+  EXPECT_EQ(w.product_market().prev_close_fen, 2'002u);
+  auto days = queries::days(Ledger(w.chain_state()), kProduct, 10);
+  ASSERT_TRUE(days.is_ok());
+  ASSERT_EQ(days->items.size(), 3u);
+  EXPECT_EQ(days->items[0].day_index, 3u);  // newest first
+}
+
+// One band-hit trade (1 t at the upper edge) on the current day.
+void hit_the_band(World& w) {
+  const std::uint64_t edge = band_of(w.product_market().prev_close_fen, w.params().band_bp).high;
+  w.place(w.t[1], kSell, edge, 1);
+  w.place(w.t[0], kBuy, edge, 1);
+}
+// One trade inside the band (at the previous close), so the close barely moves.
+void trade_inside(World& w) {
+  const std::uint64_t close = w.product_market().prev_close_fen;
+  w.place(w.t[1], kSell, close, 1);
+  w.place(w.t[0], kBuy, close, 1);
+}
+
+TEST(ContractsExchangeSurveillance, TriggerRaisesAndDropsWithTheWindow) {
+  MarketParams params;
+  params.band_hits_trigger = 2;
+  params.band_window_days = 3;
+  World w(params);
+  w.fund(w.t[0], 100'000'000);
+  w.units(w.t[1], 1'000);
+  w.units(w.reserve, 10'000);
+  const InstructReserve instruct{w.reserve.public_key(), kProduct, kSell, 100};
+  // Day 1: a band hit: 1 of the last 3 days.
+  w.open_day(0);
+  hit_the_band(w);
+  EXPECT_EQ(w.day_stats(1)->band_hit, 1);
+  w.close_day();
+  EXPECT_EQ(w.product_market().trigger_raised, 0);
+  w.refused(w.chain.authority(), AuthorityAct{instruct});  // no trigger raised
+  // Day 2: another: 2 of 3 -> raised.
+  w.open_day(1);
+  hit_the_band(w);
+  w.close_day();
+  EXPECT_EQ(w.product_market().trigger_raised, 1);
+  auto trigger = read<StabilisationTrigger>(w.chain, stab_key(kProduct));
+  ASSERT_TRUE(trigger.has_value());
+  EXPECT_EQ(trigger->raised, 1);
+  EXPECT_EQ(trigger->band_hits, 2u);
+  auto alerts = queries::alerts(Ledger(w.chain_state()), 10);
+  ASSERT_TRUE(alerts.is_ok());
+  ASSERT_FALSE(alerts->items.empty());
+  EXPECT_EQ(alerts->items[0].kind, AlertKind::kStabilisationTrigger);
+  EXPECT_EQ(alerts->items[0].product, kProduct);
+  // Day 3: inside the band: still 2 of the last 3 (hit, hit, no).
+  w.open_day(2);
+  trade_inside(w);
+  w.close_day();
+  EXPECT_EQ(w.day_stats(3)->band_hit, 0);
+  EXPECT_EQ(w.product_market().trigger_raised, 1);
+  // Day 4: 1 of the last 3 -> drops.
+  w.open_day(3);
+  trade_inside(w);
+  w.close_day();
+  EXPECT_EQ(w.product_market().trigger_raised, 0);
+  w.refused(w.chain.authority(), AuthorityAct{instruct});
+}
+
+TEST(ContractsExchangeSurveillance, DefaultTriggerSixBandHitDaysWithinTwenty) {
+  World w;
+  w.fund(w.t[0], 100'000'000);
+  w.units(w.t[1], 1'000);
+  // Hit, hit, hit, hit, hit, no hit: five hits -> not raised; the seventh day's hit is the
+  // sixth within the window.
+  for (int d = 0; d < 6; ++d) {
+    w.open_day(d);
+    if (d < 5) {
+      hit_the_band(w);
+    } else {
+      trade_inside(w);
+    }
+    w.close_day();
+    EXPECT_EQ(w.product_market().trigger_raised, 0) << "day " << d + 1;
+  }
+  w.open_day(6);
+  hit_the_band(w);
+  w.close_day();
+  EXPECT_EQ(w.product_market().trigger_raised, 1);
+}
+
+TEST(ContractsExchangeSurveillance, ReserveInterventionUnderAnInstruction) {
+  MarketParams params;
+  params.band_hits_trigger = 1;
+  params.band_window_days = 1;
+  World w(params);
+  w.fund(w.t[0], 100'000'000);
+  w.fund(w.t[2], 100'000'000);
+  w.units(w.t[1], 1'000);
+  w.units(w.reserve, 10'000);
+  w.open_day(0);
+  hit_the_band(w);
+  w.close_day();
+  ASSERT_EQ(w.product_market().trigger_raised, 1);
+  // Only the authority instructs, only the reserve is instructed.
+  w.refused(w.t[0], InstructReserve{w.reserve.public_key(), kProduct, kSell, 30});
+  w.refused(w.chain.authority(), AuthorityAct{InstructReserve{w.t[1].public_key(), kProduct, kSell, 30}});
+  ASSERT_TRUE(w.chain.call(w.chain.authority(),
+                           AuthorityAct{InstructReserve{w.reserve.public_key(), kProduct, kSell, 30}})
+                  .ok());
+  auto mandate = read<Mandate>(w.chain, mandate_key(w.reserve.public_key(), kProduct));
+  ASSERT_TRUE(mandate.has_value());
+  EXPECT_EQ(mandate->sell_remaining_t, 30u);
+  w.open_day(1);
+  const std::uint64_t price = w.product_market().prev_close_fen;
+  w.refused(w.reserve, PlaceOrder{kProduct, kSell, price, 31, kDay, 1});  // above the mandate
+  w.refused(w.reserve, PlaceOrder{kProduct, kBuy, price, 1, kDay, 1});    // not instructed to buy
+  w.refused(w.reserve, PlaceOrder{kProduct, kSell, price, 1, kDay, 0});   // not an intervention
+  // A buyer rests 20 t; the reserve's intervention sale fills it whole.
+  const std::uint64_t bid = w.place(w.t[2], kBuy, price, 20);
+  const Receipt sale = w.chain.call(w.reserve, PlaceOrder{kProduct, kSell, price, 20, kDay, 1});
+  ASSERT_TRUE(sale.ok()) << sale.message;
+  EXPECT_EQ(w.order_record(bid).status, OrderStatus::kFilled);
+  const auto trades = w.trades();
+  ASSERT_FALSE(trades.empty());
+  EXPECT_EQ(trades.back().intervention, 1);
+  EXPECT_EQ(trades.back().seller, w.reserve.public_key());
+  EXPECT_EQ(trades.back().quantity_t, 20u);
+  EXPECT_EQ(read<Mandate>(w.chain, mandate_key(w.reserve.public_key(), kProduct))->sell_remaining_t, 10u);
+  // The buyer's intervention allowances are recorded (they cannot be banked).
+  auto history = Ledger(w.chain_state()).history(w.t[2].public_key(), kProduct);
+  ASSERT_TRUE(history.is_ok());
+  EXPECT_EQ(history->intervention_t, 20u);
+  w.refused(w.reserve, PlaceOrder{kProduct, kSell, price, 11, kDay, 1});
+}
+
+}  // namespace
+}  // namespace carbon::contracts
