@@ -389,7 +389,9 @@ TEST(ContractsExchangeCalendar, NothingTradesBeforeTheParametersAreSet) {
   if (!read<ProductMarket>(w.chain, market_key(kProduct))) {
     ASSERT_TRUE(w.chain.call(w.exchange, ListProduct{kProduct, 2'000}).ok());
   }
-  if (w.market_state().day_open == 0) ASSERT_TRUE(w.chain.call(w.exchange, OpenDay{}).ok());
+  if (w.market_state().day_open == 0) {
+    ASSERT_TRUE(w.chain.call(w.exchange, OpenDay{}).ok());
+  }
   w.chain.set_time_ms(beijing_ms(kFirstDay, 10, 30));
   EXPECT_TRUE(w.order(w.t[0], kBuy, 2'000, 1).ok());
   EXPECT_TRUE(w.order(w.t[1], kSell, 2'000, 1).ok());
@@ -1031,6 +1033,387 @@ TEST(ContractsExchangeSurveillance, ReserveInterventionUnderAnInstruction) {
   ASSERT_TRUE(history.is_ok());
   EXPECT_EQ(history->intervention_t, 20u);
   w.refused(w.reserve, PlaceOrder{kProduct, kSell, price, 11, kDay, 1});
+}
+
+
+TEST(ContractsExchangeSurveillance, TradesBetweenRelatedAccountsRaiseAnAlert) {
+  World w;
+  w.fund(w.t[0], 1'000'000);
+  w.fund(w.t[2], 1'000'000);
+  w.units(w.t[1], 100);
+  w.refused(w.t[0], SetRelated{w.t[0].public_key(), w.t[1].public_key(), 1});  // not an authority act
+  ASSERT_TRUE(w.chain.call(w.chain.authority(),
+                           AuthorityAct{SetRelated{w.t[0].public_key(), w.t[1].public_key(), 1}})
+                  .ok());
+  w.open_day(0);
+  w.place(w.t[1], kSell, 2'000, 10);
+  w.place(w.t[2], kBuy, 2'000, 4);  // unrelated
+  w.place(w.t[0], kBuy, 2'000, 6);  // related (either direction of the pair)
+  const auto trades = w.trades();
+  ASSERT_EQ(trades.size(), 2u);
+  EXPECT_EQ(trades[0].related, 0);
+  EXPECT_EQ(trades[1].related, 1);
+  auto alerts = queries::alerts(Ledger(w.chain_state()), 10);
+  ASSERT_TRUE(alerts.is_ok());
+  ASSERT_EQ(alerts->items.size(), 1u);
+  EXPECT_EQ(alerts->items[0].kind, AlertKind::kRelatedTrade);
+  EXPECT_EQ(alerts->items[0].trade_id, trades[1].id);
+  EXPECT_EQ(alerts->items[0].buyer, w.t[0].public_key());
+  EXPECT_EQ(alerts->items[0].seller, w.t[1].public_key());
+}
+
+// =================================================================================================
+// Fixed-price transfer
+// =================================================================================================
+
+TEST(ContractsExchangeDeals, FixedPriceListing) {
+  MarketParams params;
+  params.fixed_buyer_fee_bp = 25;  // both fees non-zero, so both are seen
+  World w(params);
+  const auto& seller = w.t[1];
+  const auto& buyer = w.t[0];
+  const std::uint32_t sbp = params.fixed_seller_fee_bp;
+  const std::uint32_t bbp = params.fixed_buyer_fee_bp;
+  w.fund(buyer, 10'000'000);
+  w.fund(w.t[2], 10'000);
+  w.units(seller, 500);
+  w.open_day(0);
+  w.refused(seller, CreateListing{kProduct, 2'500, 501});  // more than held
+  w.refused(seller, CreateListing{kProduct, 2'500, 0});
+  w.refused(seller, CreateListing{kProduct, 0, 10});
+  w.refused(w.verifier, CreateListing{kProduct, 2'500, 1});
+  // The price is free: 25 yuan is outside the daily band.
+  ASSERT_TRUE(w.chain.call(seller, CreateListing{kProduct, 2'500, 100}).ok());
+  const std::uint64_t id = w.market_state().next_listing_id - 1;
+  auto listing = read<ListingRecord>(w.chain, listing_key(id));
+  ASSERT_TRUE(listing.has_value());
+  EXPECT_EQ(listing->remaining_t, 100u);
+  EXPECT_EQ(listing->status, ListingStatus::kOpen);
+  EXPECT_EQ(w.locks(seller).sell_locked_t, 100u);
+  w.refused(seller, TakeListing{id, 1});      // one's own listing
+  w.refused(buyer, TakeListing{id, 101});     // more than listed
+  w.refused(buyer, TakeListing{id, 0});
+  w.refused(buyer, TakeListing{id + 1, 1});   // no such listing
+  w.refused(w.t[2], TakeListing{id, 4});      // 10,000 fen cannot pay 4 x 2,500 + fee
+  // Take part: the buyer pays value + buyer fee, the seller gets value - 4 %.
+  ASSERT_TRUE(w.chain.call(buyer, TakeListing{id, 40}).ok());
+  const std::uint64_t v1 = 40 * 2'500;
+  EXPECT_EQ(w.funds(buyer), (FundAccount{10'000'000 - v1 - fee(v1, bbp), 0}));
+  EXPECT_EQ(w.funds(seller), (FundAccount{v1 - fee(v1, sbp), 0}));
+  EXPECT_EQ(w.funds(w.exchange).available_fen, fee(v1, bbp) + fee(v1, sbp));
+  EXPECT_EQ(w.held(buyer), 40u);
+  EXPECT_EQ(w.held(seller), 460u);
+  EXPECT_EQ(w.locks(seller).sell_locked_t, 60u);
+  EXPECT_EQ(read<ListingRecord>(w.chain, listing_key(id))->remaining_t, 60u);
+  auto trades = w.trades();
+  ASSERT_EQ(trades.size(), 1u);
+  expect_trade(trades[0], TradeKind::kFixedPrice, buyer, seller, 2'500, 40, fee(v1, bbp), fee(v1, sbp));
+  EXPECT_EQ(trades[0].sell_ref, id);
+  // The rest: sold out.
+  w.refused(buyer, TakeListing{id, 61});
+  ASSERT_TRUE(w.chain.call(buyer, TakeListing{id, 60}).ok());
+  EXPECT_EQ(read<ListingRecord>(w.chain, listing_key(id))->status, ListingStatus::kSoldOut);
+  EXPECT_EQ(w.locks(seller).sell_locked_t, 0u);
+  EXPECT_EQ(w.held(buyer), 100u);
+  w.refused(buyer, TakeListing{id, 1});
+  w.refused(seller, CancelListing{id});
+  // Fixed-price trades are not continuous trades: the day's volume stays 0.
+  auto today = w.day_stats(1);
+  if (today) {
+    EXPECT_EQ(today->volume_t, 0u);
+    EXPECT_EQ(today->other_volume_t, 100u);
+    EXPECT_EQ(today->other_value_fen, 250'000u);
+  }
+
+  // Cancel releases the units; only the seller or the exchange cancels.
+  ASSERT_TRUE(w.chain.call(seller, CreateListing{kProduct, 1'000, 50}).ok());
+  const std::uint64_t second = w.market_state().next_listing_id - 1;
+  EXPECT_EQ(second, id + 1);
+  w.refused(buyer, CancelListing{second});
+  ASSERT_TRUE(w.chain.call(seller, CancelListing{second}).ok());
+  EXPECT_EQ(read<ListingRecord>(w.chain, listing_key(second))->status, ListingStatus::kCancelled);
+  EXPECT_EQ(w.locks(seller).sell_locked_t, 0u);
+  w.refused(seller, CancelListing{second});
+  w.refused(buyer, TakeListing{second, 1});
+  ASSERT_TRUE(w.chain.call(seller, CreateListing{kProduct, 1'000, 50}).ok());
+  const std::uint64_t third = w.market_state().next_listing_id - 1;
+  ASSERT_TRUE(w.chain.call(w.exchange, CancelListing{third}).ok());
+  EXPECT_EQ(w.locks(seller).sell_locked_t, 0u);
+
+  // Units locked by a sell order cannot be listed too.
+  w.place(seller, kSell, 2'100, 300);
+  w.refused(seller, CreateListing{kProduct, 1'000, 101});  // 400 held, 300 locked
+  ASSERT_TRUE(w.chain.call(seller, CreateListing{kProduct, 1'000, 100}).ok());
+  const std::uint64_t fourth = w.market_state().next_listing_id - 1;
+  EXPECT_EQ(w.locks(seller).sell_locked_t, 400u);
+  // Frozen buyers, halted products and closed sessions take nothing.
+  ASSERT_TRUE(w.chain.call(w.chain.authority(), SetFrozen{buyer.public_key(), 1}).ok());
+  w.refused(buyer, TakeListing{fourth, 1});
+  ASSERT_TRUE(w.chain.call(w.chain.authority(), SetFrozen{buyer.public_key(), 0}).ok());
+  ASSERT_TRUE(w.chain.call(w.exchange, HaltProduct{kProduct, 1}).ok());
+  w.refused(buyer, TakeListing{fourth, 1});
+  ASSERT_TRUE(w.chain.call(w.exchange, HaltProduct{kProduct, 0}).ok());
+  w.at(12, 0);
+  w.refused(seller, CreateListing{kProduct, 1'000, 1});
+  w.at(13, 0);
+  EXPECT_TRUE(w.chain.call(buyer, TakeListing{fourth, 1}).ok());
+}
+
+TEST(ContractsExchangeDeals, ListingTakesCountAgainstThePositionLimit) {
+  MarketParams params;
+  params.position_limit_t = 50;
+  World w(params);
+  w.fund(w.t[0], 10'000'000);
+  w.units(w.t[1], 500);
+  w.open_day(0);
+  w.place(w.t[0], kBuy, 1'900, 20);  // 20 open buys
+  ASSERT_TRUE(w.chain.call(w.t[1], CreateListing{kProduct, 2'000, 100}).ok());
+  const std::uint64_t id = w.market_state().next_listing_id - 1;
+  w.refused(w.t[0], TakeListing{id, 31});
+  EXPECT_TRUE(w.chain.call(w.t[0], TakeListing{id, 30}).ok());
+  w.refused(w.t[0], TakeListing{id, 1});
+}
+
+// =================================================================================================
+// Block trades
+// =================================================================================================
+
+TEST(ContractsExchangeDeals, BlockTradeNeedsTheBuyersSignatureTheMinimumAndTheBlockBand) {
+  World w;
+  const auto& seller = w.t[1];
+  const auto& buyer = w.t[0];
+  const std::uint32_t bp = w.fee_bp();
+  w.fund(buyer, 600'000'000);
+  w.fund(w.t[2], 1'000);
+  w.units(seller, 300'000);
+  w.open_day(0);
+  const auto block_tx = [&](const core::SecretKey& from, const core::SecretKey& to,
+                            std::uint64_t quantity_t, std::uint64_t price_fen,
+                            const core::SecretKey* cosigner) {
+    SignedTx tx = make_tx(from, w.chain.next_nonce(from),
+                          BlockTrade{to.public_key(), kProduct, quantity_t, price_fen});
+    if (cosigner != nullptr) sign_tx(tx, *cosigner);
+    return tx;
+  };
+  // Block band: 2,000 +/- 30 % = [1,400, 2,600].
+  w.refused_tx(block_tx(seller, buyer, 100'000, 2'000, nullptr));   // no co-signature
+  w.refused_tx(block_tx(seller, buyer, 100'000, 2'000, &w.t[2]));   // someone else's
+  w.refused_tx(block_tx(seller, buyer, 99'999, 2'000, &buyer));      // below the minimum
+  w.refused_tx(block_tx(seller, buyer, 100'000, 2'601, &buyer));
+  w.refused_tx(block_tx(seller, buyer, 100'000, 1'399, &buyer));
+  w.refused_tx(block_tx(seller, buyer, 300'001, 2'000, &buyer));     // more than held
+  w.refused_tx(block_tx(seller, w.t[2], 100'000, 2'000, &w.t[2]));   // the buyer cannot pay
+  w.refused_tx(block_tx(seller, seller, 100'000, 2'000, nullptr));   // with oneself
+  w.refused_tx(block_tx(w.verifier, buyer, 100'000, 2'000, &buyer));  // holds nothing
+
+  // At the upper edge of the block band: settles at once, 0.5 % a side.
+  const Receipt done = w.chain.submit(block_tx(seller, buyer, 100'000, 2'600, &buyer));
+  ASSERT_TRUE(done.ok()) << done.message;
+  const std::uint64_t v1 = 100'000ULL * 2'600;
+  EXPECT_EQ(w.funds(buyer), (FundAccount{600'000'000 - v1 - fee(v1, bp), 0}));
+  EXPECT_EQ(w.funds(seller), (FundAccount{v1 - fee(v1, bp), 0}));
+  EXPECT_EQ(w.funds(w.exchange).available_fen, 2 * fee(v1, bp));
+  EXPECT_EQ(w.held(buyer), 100'000u);
+  EXPECT_EQ(w.held(seller), 200'000u);
+  auto trades = w.trades();
+  ASSERT_EQ(trades.size(), 1u);
+  expect_trade(trades[0], TradeKind::kBlock, buyer, seller, 2'600, 100'000, fee(v1, bp), fee(v1, bp));
+  // At the lower edge.
+  const Receipt low = w.chain.submit(block_tx(seller, buyer, 100'000, 1'400, &buyer));
+  ASSERT_TRUE(low.ok()) << low.message;
+  // Block trades are not continuous trades: no effect on the close or the day's OHLC.
+  auto today = w.day_stats(1);
+  if (today) {
+    EXPECT_EQ(today->volume_t, 0u);
+    EXPECT_EQ(today->other_volume_t, 200'000u);
+  }
+  // Units locked by a sell order are not available for a block trade.
+  w.place(seller, kSell, 2'200, 50'000);
+  w.refused_tx(block_tx(seller, buyer, 100'000, 1'400, &buyer));  // 100,000 held, 50,000 locked
+  // Frozen parties, halts and closed sessions (the seller has enough free units again).
+  w.units(seller, 100'000);
+  ASSERT_TRUE(w.chain.call(w.chain.authority(), SetFrozen{buyer.public_key(), 1}).ok());
+  w.refused_tx(block_tx(seller, buyer, 100'000, 1'400, &buyer));
+  ASSERT_TRUE(w.chain.call(w.chain.authority(), SetFrozen{buyer.public_key(), 0}).ok());
+  ASSERT_TRUE(w.chain.call(w.chain.authority(), SetFrozen{seller.public_key(), 1}).ok());
+  w.refused_tx(block_tx(seller, buyer, 100'000, 1'400, &buyer));
+  ASSERT_TRUE(w.chain.call(w.chain.authority(), SetFrozen{seller.public_key(), 0}).ok());
+  ASSERT_TRUE(w.chain.call(w.exchange, HaltProduct{kProduct, 1}).ok());
+  w.refused_tx(block_tx(seller, buyer, 100'000, 1'400, &buyer));
+  ASSERT_TRUE(w.chain.call(w.exchange, HaltProduct{kProduct, 0}).ok());
+  w.at(12, 0);
+  w.refused_tx(block_tx(seller, buyer, 100'000, 1'400, &buyer));
+  w.close_day();
+  EXPECT_EQ(w.product_market().prev_close_fen, 2'000u);  // no continuous trade
+}
+
+// =================================================================================================
+// Sealed-bid auctions
+// =================================================================================================
+
+TEST(ContractsExchangeDeals, AuctionUniformPriceTieBreakByArrivalRefunds) {
+  MarketParams params;
+  params.auction_fee_bp = 100;  // 1 % to the buyer, so the lock and the refund show it
+  World w(params);
+  const std::uint32_t abp = params.auction_fee_bp;
+  const auto &b1 = w.t[0], &b2 = w.t[2], &b3 = w.t[4], &poor = w.t[1];
+  for (const auto* who : {&b1, &b2, &b3}) w.fund(*who, 1'000'000);
+  w.fund(poor, 1'000);
+  w.units(w.reserve, 100);
+  w.open_day(0);
+  const std::uint64_t close_ms = beijing_ms(w.day(), 10, 0);
+  const CreateAuction create{w.reserve.public_key(), kProduct, 100, 1'900, close_ms, 0};
+  const auto auction_tx = [&](const core::SecretKey& sender, const CreateAuction& call,
+                              const core::SecretKey* cosigner) {
+    SignedTx tx = make_tx(sender, w.chain.next_nonce(sender), call);
+    if (cosigner != nullptr) sign_tx(tx, *cosigner);
+    return tx;
+  };
+  w.refused_tx(auction_tx(w.exchange, create, nullptr));        // the seller did not co-sign
+  w.refused_tx(auction_tx(w.t[3], create, &w.reserve));         // not the exchange
+  CreateAuction too_much = create;
+  too_much.quantity_t = 102;  // the reserve holds 101 (1 from the listing set-up)
+  w.refused_tx(auction_tx(w.exchange, too_much, &w.reserve));
+  const Receipt created = w.chain.submit(auction_tx(w.exchange, create, &w.reserve));
+  ASSERT_TRUE(created.ok()) << created.message;
+  const std::uint64_t id = w.market_state().next_auction_id - 1;
+  EXPECT_EQ(w.market_state().open_auctions, 1u);
+  EXPECT_EQ(w.locks(w.reserve).sell_locked_t, 100u);
+
+  // Bids: 50 @ 21.00 (b1), 30 @ 20.00 (b2), 40 @ 20.00 (b3, later), 20 @ 19.50 (b1 again, at
+  // the closing time exactly). Below the reserve price, after the close, unfunded: refused.
+  w.at(9, 40);
+  ASSERT_TRUE(w.chain.call(b1, PlaceBid{id, 2'100, 50}).ok());
+  EXPECT_EQ(w.funds(b1).locked_fen, lock_for(50, 2'100, abp));
+  ASSERT_TRUE(w.chain.call(b2, PlaceBid{id, 2'000, 30}).ok());
+  ASSERT_TRUE(w.chain.call(b3, PlaceBid{id, 2'000, 40}).ok());
+  w.refused(b2, PlaceBid{id, 1'899, 10});
+  w.refused(b2, PlaceBid{id, 2'000, 0});
+  w.refused(poor, PlaceBid{id, 2'000, 10});
+  w.refused(w.verifier, PlaceBid{id, 2'000, 1});
+  w.refused(b2, PlaceBid{id + 1, 2'000, 1});
+  // Sealed: the bids are not listed before the clearing; their count and quantity are.
+  auto sealed = queries::auction(Ledger(w.chain_state()), id);
+  ASSERT_TRUE(sealed.is_ok()) << sealed.status().to_string();
+  EXPECT_TRUE(sealed->bids.empty());
+  EXPECT_EQ(sealed->auction.bids, 3u);
+  EXPECT_EQ(sealed->auction.bid_quantity_t, 120u);
+  w.chain.hold_time_ms(close_ms);
+  ASSERT_TRUE(w.chain.call(b1, PlaceBid{id, 1'950, 20}).ok());
+  w.refused(w.exchange, ClearAuction{id});  // not after the closing time yet
+  w.chain.hold_time_ms(close_ms + 1);
+  w.refused(b2, PlaceBid{id, 2'500, 1});
+  w.refused(b1, ClearAuction{id});  // only the exchange
+  const FundAccount b1_before = w.funds(b1);
+  ASSERT_EQ(b1_before.locked_fen, lock_for(50, 2'100, abp) + lock_for(20, 1'950, abp));
+  ASSERT_TRUE(w.chain.call(w.exchange, ClearAuction{id}).ok());
+
+  // 50 (21.00) + 30 (20.00, b2 first) fill 80; b3 gets the last 20 of its 40; b1's 19.50 bid
+  // gets nothing. Everyone pays 20.00, the lowest filled bid, plus the 1 % fee.
+  auto view = queries::auction(Ledger(w.chain_state()), id);
+  ASSERT_TRUE(view.is_ok());
+  EXPECT_EQ(view->auction.status, AuctionStatus::kCleared);
+  EXPECT_EQ(view->auction.clearing_price_fen, 2'000u);
+  EXPECT_EQ(view->auction.sold_t, 100u);
+  ASSERT_EQ(view->bids.size(), 4u);
+  std::map<std::uint32_t, std::uint64_t> filled_by_seq;
+  for (const BidRecord& bid : view->bids) filled_by_seq[bid.seq] = bid.filled_t;
+  std::vector<std::uint64_t> filled;
+  for (const auto& [seq, f] : filled_by_seq) filled.push_back(f);
+  EXPECT_EQ(filled, (std::vector<std::uint64_t>{50, 30, 20, 0}));
+  EXPECT_EQ(w.funds(b1), (FundAccount{1'000'000 - 100'000 - fee(100'000, abp), 0}));
+  EXPECT_EQ(w.funds(b2), (FundAccount{1'000'000 - 60'000 - fee(60'000, abp), 0}));
+  EXPECT_EQ(w.funds(b3), (FundAccount{1'000'000 - 40'000 - fee(40'000, abp), 0}));
+  EXPECT_EQ(w.funds(w.reserve), (FundAccount{200'000, 0}));  // no seller fee on auctions
+  EXPECT_EQ(w.funds(w.exchange).available_fen, fee(100'000, abp) + fee(60'000, abp) + fee(40'000, abp));
+  EXPECT_EQ(w.held(b1), 50u);
+  EXPECT_EQ(w.held(b2), 30u);
+  EXPECT_EQ(w.held(b3), 20u);
+  EXPECT_EQ(w.held(w.reserve), 1u);
+  EXPECT_EQ(w.locks(w.reserve).sell_locked_t, 0u);
+  EXPECT_EQ(w.market_state().open_auctions, 0u);
+  const auto trades = w.trades();
+  ASSERT_EQ(trades.size(), 3u);
+  for (const TradeRecord& trade : trades) {
+    EXPECT_EQ(trade.kind, TradeKind::kAuction);
+    EXPECT_EQ(trade.price_fen, 2'000u);
+    EXPECT_EQ(trade.seller, w.reserve.public_key());
+    EXPECT_EQ(trade.seller_fee_fen, 0u);
+  }
+  w.refused(w.exchange, ClearAuction{id});  // once
+  w.refused(b2, PlaceBid{id, 2'500, 1});
+}
+
+TEST(ContractsExchangeDeals, AuctionUnsoldUnitsAndNoBids) {
+  World w;
+  w.fund(w.t[0], 1'000'000);
+  w.units(w.reserve, 200);
+  w.open_day(0);
+  const std::uint64_t close_ms = beijing_ms(w.day(), 10, 0);
+  const auto create = [&](std::uint64_t quantity_t) {
+    SignedTx tx = make_tx(w.exchange, w.chain.next_nonce(w.exchange),
+                          CreateAuction{w.reserve.public_key(), kProduct, quantity_t, 1'900, close_ms, 0});
+    sign_tx(tx, w.reserve);
+    const Receipt receipt = w.chain.submit(tx);
+    EXPECT_TRUE(receipt.ok()) << receipt.message;
+    return w.market_state().next_auction_id - 1;
+  };
+  const std::uint64_t partly = create(100);
+  const std::uint64_t unsold = create(50);
+  EXPECT_EQ(w.locks(w.reserve).sell_locked_t, 150u);
+  w.refused(w.reserve, TransferUnits{w.t[1].public_key(), kProduct, 52});  // 201 - 150 free
+  ASSERT_TRUE(w.chain.call(w.t[0], PlaceBid{partly, 1'950, 30}).ok());
+  ASSERT_TRUE(w.chain.call(w.t[0], PlaceBid{partly, 1'990, 10}).ok());
+  w.chain.hold_time_ms(close_ms + 1);
+  ASSERT_TRUE(w.chain.call(w.exchange, ClearAuction{partly}).ok());
+  ASSERT_TRUE(w.chain.call(w.exchange, ClearAuction{unsold}).ok());
+  auto a = read<AuctionRecord>(w.chain, auction_key(partly));
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->sold_t, 40u);
+  EXPECT_EQ(a->clearing_price_fen, 1'950u);  // the lowest filled bid
+  auto b = read<AuctionRecord>(w.chain, auction_key(unsold));
+  EXPECT_EQ(b->sold_t, 0u);
+  EXPECT_EQ(b->clearing_price_fen, 0u);
+  EXPECT_EQ(w.locks(w.reserve).sell_locked_t, 0u);
+  EXPECT_EQ(w.held(w.reserve), 161u);
+  EXPECT_EQ(w.funds(w.reserve).available_fen, 40u * 1'950);
+  EXPECT_EQ(w.funds(w.t[0]), (FundAccount{1'000'000 - 40 * 1'950, 0}));
+}
+
+TEST(ContractsExchangeDeals, RestrictedAuctionOnlyForShortCoveredEnterprises) {
+  World w;
+  const auto& short_one = w.t[0];  // covered, obligation 500, nothing surrendered
+  const auto& compliant = w.t[2];  // covered, obligation 100, 100 surrendered
+  const auto& no_obligation = w.t[4];
+  const auto& voluntary = w.t[1];
+  for (const auto* who : {&short_one, &compliant, &no_obligation, &voluntary}) w.fund(*who, 10'000'000);
+  const auto obligation = [&](const core::SecretKey& who, std::uint64_t t) {
+    EmissionRecord record;
+    record.enterprise = who.public_key();
+    record.year = 2025;
+    record.status = MrvStatus::kApproved;
+    record.approval_version = 1;
+    record.obligation_t = t;
+    put_record(w.chain, keys::emission(2025, who.public_key()), record);
+  };
+  obligation(short_one, 500);
+  obligation(compliant, 100);
+  SurrenderTotals surrendered;
+  surrendered.allowances_t = 100;
+  put_record(w.chain, keys::surrendered(2025, compliant.public_key()), surrendered);
+  w.units(w.reserve, 1'000);
+  w.open_day(0);
+  const std::uint64_t close_ms = beijing_ms(w.day(), 11, 0);
+  SignedTx tx = make_tx(w.exchange, w.chain.next_nonce(w.exchange),
+                        CreateAuction{w.reserve.public_key(), kProduct, 1'000, 1'500, close_ms, 2025});
+  sign_tx(tx, w.reserve);
+  ASSERT_TRUE(w.chain.submit(tx).ok());
+  const std::uint64_t id = w.market_state().next_auction_id - 1;
+  w.refused(voluntary, PlaceBid{id, 2'000, 10});
+  w.refused(compliant, PlaceBid{id, 2'000, 10});
+  w.refused(no_obligation, PlaceBid{id, 2'000, 10});
+  w.refused(short_one, PlaceBid{id, 2'000, 501});
+  EXPECT_TRUE(w.chain.call(short_one, PlaceBid{id, 2'000, 500}).ok());
 }
 
 }  // namespace
