@@ -10,6 +10,7 @@
 
 #include "contracts/ledger.h"
 #include "contracts/ledger_internal.h"
+#include "contracts/market_internal.h"
 #include "contracts/market_records.h"
 #include "core/checked_math.h"
 #include "core/codec.h"
@@ -86,11 +87,6 @@ Status add_to(std::uint64_t& total, std::uint64_t amount, const std::string& wha
   return Status::ok();
 }
 
-std::string depth_key(const ProductId& product, Side side, std::uint64_t price_fen) {
-  return "lvl/" + product.code() + (side == Side::kBuy ? "/b/" + keys::hex16(UINT64_MAX - price_fen)
-                                                       : "/s/" + keys::hex16(price_fen));
-}
-
 struct Locks {
   std::uint64_t sell_locked_t = 0;
   std::uint64_t buy_open_t = 0;
@@ -98,7 +94,8 @@ struct Locks {
 
 // Continuous trades of one product and trading day, as DayStats must summarise them.
 struct DayTrades {
-  std::uint64_t open_fen = 0;  // the first (lowest id) trade's price
+  std::uint64_t open_id = 0;   // the first (lowest id) trade
+  std::uint64_t open_fen = 0;  // its price
   std::uint64_t high_fen = 0;
   std::uint64_t low_fen = 0;
   std::uint64_t volume_t = 0;
@@ -149,7 +146,7 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
   if (Status scanned = for_each(store, "ord/", [&](const std::string& key, const Bytes& value) {
     auto order = decode_at<OrderRecord>(key, value, "order");
     if (!order) return order.status();
-    if (key != "ord/" + keys::hex16(order->id)) return violation("order under the wrong key " + key);
+    if (key != keys::order(order->id)) return violation("order under the wrong key " + key);
     if (order->id == 0 || order->id >= market.next_order_id) {
       return violation("order " + u64(order->id) + " not below the next order id " +
                        u64(market.next_order_id));
@@ -159,7 +156,7 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
                        " t exceeds its quantity " + u64(order->quantity_t) + " t");
     }
     const std::string owner = order->owner.to_hex();
-    if (!store.get("oown/" + owner + "/" + keys::hex16(order->id)))
+    if (!store.get(keys::owner_order(order->owner, order->id)))
       return violation("order " + u64(order->id) + " has no oown/ index entry");
     if (order->status == OrderStatus::kFilled && order->remaining_t != 0)
       return violation("filled order " + u64(order->id) + " has " + u64(order->remaining_t) + " t left");
@@ -178,8 +175,8 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
     } else {
       CARBON_RETURN_IF_ERROR(add_to(locks.sell_locked_t, order->remaining_t, "units locked by " + owner));
     }
-    book_markers.insert("obk/" + code + "/" + keys::hex16(order->id));
-    DepthLevelRecord& level = depth[depth_key(order->product, order->side, order->price_fen)];
+    book_markers.insert(keys::open_order(order->product, order->id));
+    DepthLevelRecord& level = depth[keys::depth_level(order->product, order->side, order->price_fen)];
     level.price_fen = order->price_fen;
     CARBON_RETURN_IF_ERROR(add_to(level.quantity_t, order->remaining_t, "depth at " + key));
     ++level.orders;
@@ -222,7 +219,7 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
   if (Status scanned = for_each(store, "lst/", [&](const std::string& key, const Bytes& value) {
     auto listing = decode_at<ListingRecord>(key, value, "listing");
     if (!listing) return listing.status();
-    if (key != "lst/" + keys::hex16(listing->id)) return violation("listing under the wrong key " + key);
+    if (key != keys::listing(listing->id)) return violation("listing under the wrong key " + key);
     if (listing->id == 0 || listing->id >= market.next_listing_id)
       return violation("listing " + u64(listing->id) + " not below the next listing id");
     if (listing->remaining_t > listing->quantity_t) {
@@ -243,7 +240,7 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
   if (Status scanned = for_each(store, "auc/", [&](const std::string& key, const Bytes& value) {
     auto auction = decode_at<AuctionRecord>(key, value, "auction");
     if (!auction) return auction.status();
-    if (key != "auc/" + keys::hex16(auction->id)) return violation("auction under the wrong key " + key);
+    if (key != keys::auction(auction->id)) return violation("auction under the wrong key " + key);
     if (auction->id == 0 || auction->id >= market.next_auction_id)
       return violation("auction " + u64(auction->id) + " not below the next auction id");
     if (auction->sold_t > auction->quantity_t)
@@ -263,7 +260,7 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
   if (Status scanned = for_each(store, "bid/", [&](const std::string& key, const Bytes& value) {
     auto bid = decode_at<BidRecord>(key, value, "bid");
     if (!bid) return bid.status();
-    if (key != "bid/" + keys::hex16(bid->auction_id) + "/" + keys::hex8(bid->seq))
+    if (key != keys::bid(bid->auction_id, bid->seq))
       return violation("bid under the wrong key " + key);
     const auto auction = auctions.find(bid->auction_id);
     if (auction == auctions.end()) return violation("bid " + key + " of no auction");
@@ -343,7 +340,7 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
     auto trade = decode_at<TradeRecord>(key, value, "trade");
     if (!trade) return trade.status();
     const std::string code = trade->product.code();
-    if (key != "trd/" + code + "/" + keys::hex16(trade->id)) return violation("trade under the wrong key " + key);
+    if (key != keys::trade(trade->product, trade->id)) return violation("trade under the wrong key " + key);
     if (trade->id == 0 || trade->id >= market.next_trade_id)
       return violation("trade " + u64(trade->id) + " not below the next trade id " + u64(market.next_trade_id));
     if (trade->price_fen == 0 || trade->quantity_t == 0) return violation("trade " + key + " of nothing");
@@ -356,9 +353,11 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
       return violation("trade " + key + ": the seller's fee exceeds the value");
     if (trade->buyer == trade->seller) return violation("trade " + key + " with oneself");
     if (trade->kind != TradeKind::kContinuous) return Status::ok();
-    DayTrades& day = days[{code, trade->day_index}];
-    if (day.trades == 0) {
-      day.open_fen = day.high_fen = day.low_fen = trade->price_fen;
+    DayTrades& day = days[{code, trade->day_index}];  // trades are listed newest first
+    if (day.trades == 0) day.high_fen = day.low_fen = trade->price_fen;
+    if (day.trades == 0 || trade->id < day.open_id) {
+      day.open_id = trade->id;
+      day.open_fen = trade->price_fen;
     }
     day.high_fen = std::max(day.high_fen, trade->price_fen);
     day.low_fen = std::min(day.low_fen, trade->price_fen);
@@ -375,7 +374,9 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
     if (parts.size() != 3) return violation("malformed day key " + key);
     auto stats = decode_at<DayStats>(key, value, "day statistics");
     if (!stats) return stats.status();
-    if (parts[2] != keys::hex8(stats->day_index)) return violation("day statistics under the wrong key " + key);
+    auto product = ProductId::from_code(parts[1]);
+    if (!product || key != keys::day_stats(*product, stats->day_index))
+      return violation("day statistics under the wrong key " + key);
     if (stats->band_low_fen > stats->band_high_fen) return violation(key + ": band low above band high");
     const auto found = days.find({parts[1], stats->day_index});
     const DayTrades none;
@@ -415,7 +416,8 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
   }); !scanned.is_ok()) return scanned;
   if (days_seen != days.size()) {
     for (const auto& [day, trades] : days) {
-      if (!store.get("mday/" + day.first + "/" + keys::hex8(day.second)))
+      auto product = ProductId::from_code(day.first);
+      if (!product || !store.get(keys::day_stats(*product, day.second)))
         return violation("continuous trades of " + day.first + " on day " + u64(day.second) +
                          " but no day statistics");
     }

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "contracts/executor.h"
 #include "contracts/invariants.h"
 #include "contracts/ledger_internal.h"
+#include "contracts/market_internal.h"
 #include "contracts/market_queries.h"
 #include "contracts/market_records.h"
 #include "contracts_harness.h"
@@ -86,23 +88,17 @@ std::uint64_t beijing_ms(std::int64_t days, unsigned hour, unsigned minute, unsi
 }
 const std::int64_t kFirstDay = days_from_civil(2025, 6, 2);
 
-// ---- keys of contracts/market_records.h, written here from the documented layout ---------------
+// ---- keys (contracts/market_internal.h) ---------------------------------------------------------
 
-std::string fund_key(const PublicKey& k) { return "fund/" + k.to_hex(); }
-std::string ulk_key(const PublicKey& k, const ProductId& p) {
-  return "ulk/" + k.to_hex() + "/" + p.code();
-}
-std::string order_key(std::uint64_t id) { return "ord/" + keys::hex16(id); }
-std::string listing_key(std::uint64_t id) { return "lst/" + keys::hex16(id); }
-std::string auction_key(std::uint64_t id) { return "auc/" + keys::hex16(id); }
-std::string market_key(const ProductId& p) { return "mkt/prod/" + p.code(); }
-std::string day_key(const ProductId& p, std::uint32_t day) {
-  return "mday/" + p.code() + "/" + keys::hex8(day);
-}
-std::string stab_key(const ProductId& p) { return "stab/" + p.code(); }
-std::string mandate_key(const PublicKey& k, const ProductId& p) {
-  return "mand/" + k.to_hex() + "/" + p.code();
-}
+std::string fund_key(const PublicKey& k) { return keys::fund(k); }
+std::string ulk_key(const PublicKey& k, const ProductId& p) { return keys::unit_locks(k, p); }
+std::string order_key(std::uint64_t id) { return keys::order(id); }
+std::string listing_key(std::uint64_t id) { return keys::listing(id); }
+std::string auction_key(std::uint64_t id) { return keys::auction(id); }
+std::string market_key(const ProductId& p) { return keys::product_market(p); }
+std::string day_key(const ProductId& p, std::uint32_t day) { return keys::day_stats(p, day); }
+std::string stab_key(const ProductId& p) { return keys::stabilisation(p); }
+std::string mandate_key(const PublicKey& k, const ProductId& p) { return keys::mandate(k, p); }
 
 template <class T>
 std::optional<T> read(const TestChain& chain, const std::string& key) {
@@ -273,7 +269,7 @@ class World {
   std::vector<TradeRecord> trades(const ProductId& product = kProduct) const {
     std::vector<TradeRecord> out;
     std::string start;
-    const std::string prefix = "trd/" + product.code() + "/";
+    const std::string prefix = keys::trades_prefix(product);
     for (;;) {
       const auto page = chain_state().scan(prefix, start, 256);
       for (const auto& [key, bytes] : page) {
@@ -281,9 +277,12 @@ class World {
         EXPECT_TRUE(trade.is_ok()) << key;
         if (trade.is_ok()) out.push_back(*trade);
       }
-      if (page.size() < 256) return out;
+      if (page.size() < 256) break;
       start = key_successor(page.back().first);
     }
+    std::sort(out.begin(), out.end(),
+              [](const TradeRecord& a, const TradeRecord& b) { return a.id < b.id; });
+    return out;
   }
   const StateStore& chain_state() const { return const_cast<TestChain&>(chain).executor().state(); }
 
@@ -350,7 +349,7 @@ TEST(ContractsExchangeFunds, OnlyTheBankMovesMoneyEachReferenceOnce) {
   ASSERT_TRUE(w.chain.call(w.bank, Withdraw{a.public_key(), 600'000 - locked, bank_ref(16)}).ok());
   EXPECT_EQ(w.funds(a), (FundAccount{0, locked}));
   // The bank reference record exists once.
-  auto movement = read<BankMovement>(w.chain, "bank/" + bank_ref(16).to_hex());
+  auto movement = read<BankMovement>(w.chain, keys::bank_movement(bank_ref(16)));
   ASSERT_TRUE(movement.has_value());
   EXPECT_EQ(movement->kind, BankMovementKind::kWithdrawal);
   EXPECT_EQ(movement->amount_fen, 600'000 - locked);
@@ -1414,6 +1413,685 @@ TEST(ContractsExchangeDeals, RestrictedAuctionOnlyForShortCoveredEnterprises) {
   w.refused(no_obligation, PlaceBid{id, 2'000, 10});
   w.refused(short_one, PlaceBid{id, 2'000, 501});
   EXPECT_TRUE(w.chain.call(short_one, PlaceBid{id, 2'000, 500}).ok());
+}
+
+
+// =================================================================================================
+// Randomized trading days against a reference model
+// =================================================================================================
+
+// The reference model: the rules of docs/exchange.md for continuous trading, written plainly.
+// Resting orders are a list scanned linearly for the best price and, at one price, the lowest
+// id; accounts are (available, locked) funds and per product (held, locked for sale, open
+// buys). Independent of OrderBook and of the contracts' code.
+class ReferenceMarket {
+ public:
+  static constexpr std::size_t kMaxSteps = 1'000;  // fills + self-trade cancels per order
+
+  struct Order {
+    std::uint64_t id = 0;
+    std::size_t product = 0;
+    std::size_t owner = 0;
+    Side side = kBuy;
+    std::uint64_t price = 0;
+    std::uint64_t quantity = 0;
+    std::uint64_t remaining = 0;
+    TimeInForce tif = kDay;
+    OrderStatus status = OrderStatus::kOpen;
+    OrderEnd end = OrderEnd::kNone;
+    std::uint64_t locked = 0;
+    std::uint64_t filled_value = 0;
+  };
+  struct Holding {
+    std::uint64_t held = 0;
+    std::uint64_t sell_locked = 0;
+    std::uint64_t buy_open = 0;
+  };
+  struct Account {
+    std::uint64_t available = 0;
+    std::uint64_t locked = 0;
+    std::vector<Holding> holdings;
+  };
+  struct Trade {
+    std::uint64_t id = 0;
+    std::size_t product = 0;
+    std::size_t buyer = 0;
+    std::size_t seller = 0;
+    std::uint64_t price = 0;
+    std::uint64_t quantity = 0;
+    std::uint64_t buyer_fee = 0;
+    std::uint64_t seller_fee = 0;
+    std::uint64_t buy_ref = 0;
+    std::uint64_t sell_ref = 0;
+    Side aggressor = kBuy;
+  };
+  struct Day {
+    std::uint64_t prev_close = 0;
+    Band band;
+    std::uint64_t open = 0, high = 0, low = 0, volume = 0, value = 0;
+    std::uint32_t trades = 0;
+    bool band_hit = false;
+    std::uint64_t close = 0;
+  };
+  struct Counts {
+    std::size_t fills = 0, partial_maker_fills = 0, partial_taker_rests = 0, self_trade_cancels = 0,
+                cancels = 0, cancels_by_exchange = 0, refused_cancels = 0, refused_orders = 0,
+                expired = 0, gtc_fills_next_day = 0, band_hits = 0, step_limited = 0;
+  };
+
+  // Accounts 0..traders-1 trade; account `traders` is the exchange (the fee account).
+  ReferenceMarket(std::size_t traders, std::size_t products, std::uint32_t fee_bp,
+                  std::uint32_t band_bp, std::uint64_t position_limit)
+      : fee_bp_(fee_bp), band_bp_(band_bp), position_limit_(position_limit),
+        accounts_(traders + 1), closes_(products), days_(products) {
+    for (auto& account : accounts_) account.holdings.resize(products);
+  }
+  std::size_t exchange() const { return accounts_.size() - 1; }
+
+  void deposit(std::size_t who, std::uint64_t fen) { accounts_[who].available += fen; }
+  void issue(std::size_t who, std::size_t product, std::uint64_t t) {
+    accounts_[who].holdings[product].held += t;
+  }
+  void list(std::size_t product, std::uint64_t reference) { closes_[product] = reference; }
+  void open_day() {
+    ++day_index_;
+    for (std::size_t p = 0; p < days_.size(); ++p) {
+      days_[p] = Day{};
+      days_[p].prev_close = closes_[p];
+      days_[p].band = band_of(closes_[p], band_bp_);
+    }
+  }
+  void close_day() {
+    for (std::uint64_t id : std::vector<std::uint64_t>(resting_)) {
+      Order& o = orders_[id - 1];
+      if (o.tif != kDay) continue;
+      release(o);
+      o.status = OrderStatus::kExpired;
+      o.end = OrderEnd::kDayClose;
+      unrest(id);
+      ++counts_.expired;
+    }
+    for (std::size_t p = 0; p < days_.size(); ++p) {
+      Day& d = days_[p];
+      d.close = d.volume == 0 ? d.prev_close : vwap_half_up(d.value, d.volume);
+      closes_[p] = d.close;
+    }
+    ++closed_days_;
+  }
+
+  bool place(std::size_t owner, std::size_t product, Side side, std::uint64_t price,
+             std::uint64_t quantity, TimeInForce tif) {
+    const Day& day = days_[product];
+    Account& acct = accounts_[owner];
+    Holding& h = acct.holdings[product];
+    bool ok = price >= day.band.low && price <= day.band.high && quantity >= 1;
+    if (ok && side == kBuy) {
+      ok = acct.available >= lock_for(quantity, price, fee_bp_) &&
+           (position_limit_ == 0 || h.held + h.buy_open + quantity <= position_limit_);
+    } else if (ok) {
+      ok = h.held - h.sell_locked >= quantity;
+    }
+    if (!ok) {
+      ++counts_.refused_orders;
+      return false;
+    }
+    Order o;
+    o.id = next_order_id_++;
+    o.product = product;
+    o.owner = owner;
+    o.side = side;
+    o.price = price;
+    o.quantity = o.remaining = quantity;
+    o.tif = tif;
+    if (side == kBuy) {
+      o.locked = lock_for(quantity, price, fee_bp_);
+      acct.available -= o.locked;
+      acct.locked += o.locked;
+      h.buy_open += quantity;
+    } else {
+      h.sell_locked += quantity;
+    }
+    orders_.push_back(o);
+    placed_day_[o.id] = day_index_;
+    match(o.id);
+    return true;
+  }
+
+  bool cancel(std::size_t by, std::uint64_t id) {
+    if (id == 0 || id >= next_order_id_) {
+      ++counts_.refused_cancels;
+      return false;
+    }
+    Order& o = orders_[id - 1];
+    if (o.status != OrderStatus::kOpen || (by != o.owner && by != exchange())) {
+      ++counts_.refused_cancels;
+      return false;
+    }
+    release(o);
+    o.status = OrderStatus::kCancelled;
+    o.end = by == exchange() ? OrderEnd::kByExchange : OrderEnd::kByOwner;
+    unrest(id);
+    ++counts_.cancels;
+    if (by == exchange()) ++counts_.cancels_by_exchange;
+    return true;
+  }
+
+  const std::vector<Order>& orders() const { return orders_; }
+  const std::vector<std::uint64_t>& resting() const { return resting_; }
+  const std::vector<Trade>& trades() const { return trades_; }
+  const Account& account(std::size_t who) const { return accounts_[who]; }
+  std::size_t accounts() const { return accounts_.size(); }
+  const Day& day(std::size_t product) const { return days_[product]; }
+  std::uint64_t close(std::size_t product) const { return closes_[product]; }
+  std::uint32_t day_index() const { return day_index_; }
+  std::uint64_t next_order_id() const { return next_order_id_; }
+  const Counts& counts() const { return counts_; }
+
+ private:
+  void unrest(std::uint64_t id) {
+    resting_.erase(std::find(resting_.begin(), resting_.end(), id));
+  }
+  // Releases what an open order still locks (cancel, expiry, self-trade, cancelled remainder).
+  void release(Order& o) {
+    Account& acct = accounts_[o.owner];
+    Holding& h = acct.holdings[o.product];
+    if (o.side == kBuy) {
+      acct.locked -= o.locked;
+      acct.available += o.locked;
+      o.locked = 0;
+      h.buy_open -= o.remaining;
+    } else {
+      h.sell_locked -= o.remaining;
+    }
+  }
+  // The best resting order the incoming one crosses: best price, then lowest id.
+  std::optional<std::uint64_t> best_against(const Order& in) const {
+    std::optional<std::uint64_t> best;
+    for (std::uint64_t id : resting_) {
+      const Order& r = orders_[id - 1];
+      if (r.product != in.product || r.side == in.side) continue;
+      const bool crosses = in.side == kBuy ? r.price <= in.price : r.price >= in.price;
+      if (!crosses) continue;
+      if (!best) {
+        best = id;
+        continue;
+      }
+      const Order& b = orders_[*best - 1];
+      const bool better = in.side == kBuy ? r.price < b.price : r.price > b.price;
+      if (better || (r.price == b.price && r.id < b.id)) best = id;
+    }
+    return best;
+  }
+  void match(std::uint64_t taker_id) {
+    std::size_t steps = 0;
+    bool step_limited = false;
+    for (;;) {
+      Order& in = orders_[taker_id - 1];
+      if (in.remaining == 0) break;
+      const auto maker_id = best_against(in);
+      if (!maker_id) break;
+      if (steps == kMaxSteps) {
+        step_limited = true;
+        break;
+      }
+      ++steps;
+      Order& maker = orders_[*maker_id - 1];
+      if (maker.owner == in.owner) {
+        release(maker);
+        maker.status = OrderStatus::kCancelled;
+        maker.end = OrderEnd::kSelfTrade;
+        unrest(*maker_id);
+        ++counts_.self_trade_cancels;
+        continue;
+      }
+      const std::uint64_t q = std::min(in.remaining, maker.remaining);
+      if (q < maker.remaining) ++counts_.partial_maker_fills;
+      if (maker.tif == kGtc && placed_day_.at(maker.id) < day_index_) ++counts_.gtc_fills_next_day;
+      fill(in.side == kBuy ? in : maker, in.side == kBuy ? maker : in, maker.price, q, in.side);
+      if (maker.remaining == 0) {
+        maker.status = OrderStatus::kFilled;
+        unrest(*maker_id);
+      }
+    }
+    Order& in = orders_[taker_id - 1];
+    if (in.remaining == 0) {
+      in.status = OrderStatus::kFilled;
+    } else if (step_limited) {
+      release(in);
+      in.status = OrderStatus::kCancelled;
+      in.end = OrderEnd::kStepLimit;
+      ++counts_.step_limited;
+    } else {
+      if (in.remaining < in.quantity) ++counts_.partial_taker_rests;
+      resting_.push_back(taker_id);
+    }
+  }
+  void fill(Order& buy, Order& sell, std::uint64_t price, std::uint64_t q, Side aggressor) {
+    Account& buyer = accounts_[buy.owner];
+    Account& seller = accounts_[sell.owner];
+    const std::uint64_t value = price * q;
+    const std::uint64_t bf = fee(value, fee_bp_);
+    const std::uint64_t sf = fee(value, fee_bp_);
+    // The buy's lock becomes L(remaining); what it releases pays value + fee, the rest is
+    // returned.
+    const std::uint64_t new_lock = lock_for(buy.remaining - q, buy.price, fee_bp_);
+    const std::uint64_t released = buy.locked - new_lock;
+    EXPECT_GE(released, value + bf) << "a fill not covered by what it releases";
+    buyer.locked -= released;
+    buyer.available += released - (value + bf);
+    buy.locked = new_lock;
+    buy.remaining -= q;
+    sell.remaining -= q;
+    buy.filled_value += value;
+    sell.filled_value += value;
+    buyer.holdings[buy.product].held += q;
+    buyer.holdings[buy.product].buy_open -= q;
+    seller.holdings[sell.product].held -= q;
+    seller.holdings[sell.product].sell_locked -= q;
+    seller.available += value - sf;
+    accounts_[exchange()].available += bf + sf;
+    trades_.push_back(Trade{next_trade_id_++, buy.product, buy.owner, sell.owner, price, q, bf, sf,
+                            buy.id, sell.id, aggressor});
+    Day& d = days_[buy.product];
+    if (d.trades == 0) d.open = d.high = d.low = price;
+    d.high = std::max(d.high, price);
+    d.low = std::min(d.low, price);
+    d.volume += q;
+    d.value += value;
+    ++d.trades;
+    if (price == d.band.low || price == d.band.high) {
+      if (!d.band_hit) ++counts_.band_hits;
+      d.band_hit = true;
+    }
+    ++counts_.fills;
+  }
+
+  std::uint32_t fee_bp_;
+  std::uint32_t band_bp_;
+  std::uint64_t position_limit_;
+  std::vector<Account> accounts_;
+  std::vector<std::uint64_t> closes_;
+  std::vector<Day> days_;
+  std::vector<Order> orders_;         // by id - 1
+  std::vector<std::uint64_t> resting_;  // in arrival order
+  std::vector<Trade> trades_;
+  std::map<std::uint64_t, std::uint32_t> placed_day_;
+  std::uint64_t next_order_id_ = 1;
+  std::uint64_t next_trade_id_ = 1;
+  std::uint32_t day_index_ = 0;
+  std::uint32_t closed_days_ = 0;
+  Counts counts_;
+};
+
+
+struct RandomConfig {
+  std::uint32_t seed = 1;
+  std::uint32_t fee_bp = 50;
+  std::uint64_t position_limit_t = 0;
+  std::size_t ops_per_day = 1'500;
+  std::size_t days = 2;
+};
+
+// Random trading days: orders (buy and sell at random prices, mostly near the previous close,
+// some at the band edges, some outside it, a few large ones that the funds or units cannot
+// cover, some good-till-cancelled), orders crossing the best resting one, self-crossing orders
+// from the owner of a resting order, cancels by the owner, by others (refused) and by the
+// exchange, on two products, from 20 accounts, executed in blocks of 25 transactions. After
+// every block every receipt, fund account, unit lock, balance, order and new trade is compared
+// with the reference model; after every close the day's statistics and the close.
+class RandomTradingDays {
+ public:
+  static constexpr std::size_t kTraders = 20;
+  static constexpr std::size_t kTxPerBlock = 25;
+  static constexpr std::size_t kProducts = 2;
+
+  explicit RandomTradingDays(const RandomConfig& config)
+      : config_(config),
+        rng_(config.seed),
+        world_(params_for(config), kTraders),
+        model_(kTraders, kProducts, config.fee_bp, 1'000, config.position_limit_t) {
+    products_ = {kProduct, ProductId::allowance(2026)};
+    world_.units(world_.reserve, 1, 2026);
+    EXPECT_TRUE(world_.chain.call(world_.exchange, ListProduct{products_[1], 3'000}).ok());
+    model_.list(0, 2'000);
+    model_.list(1, 3'000);
+    for (std::size_t i = 0; i < kTraders; ++i) {
+      const std::uint64_t fen = 2'000'000 + uniform(6'000'000);
+      world_.fund(world_.t[i], fen);
+      model_.deposit(i, fen);
+      for (std::size_t p = 0; p < kProducts; ++p) {
+        const std::uint64_t t = 500 + uniform(3'000);
+        world_.units(world_.t[i], t, products_[p].vintage_year);
+        model_.issue(i, p, t);
+      }
+    }
+    keys_.insert(keys_.end(), world_.t.begin(), world_.t.end());
+    keys_.push_back(world_.exchange);
+  }
+
+  void run() {
+    for (std::size_t d = 0; d < config_.days && !::testing::Test::HasFatalFailure(); ++d) {
+      world_.open_day(static_cast<std::int64_t>(d));
+      model_.open_day();
+      for (std::size_t p = 0; p < kProducts; ++p) {
+        auto view = queries::market(Ledger(world_.chain_state()), products_[p]);
+        ASSERT_TRUE(view.is_ok());
+        EXPECT_EQ(view->band_low_fen, model_.day(p).band.low);
+        EXPECT_EQ(view->band_high_fen, model_.day(p).band.high);
+      }
+      std::size_t done = 0;
+      while (done < config_.ops_per_day) {
+        const std::size_t n = std::min(kTxPerBlock, config_.ops_per_day - done);
+        if (!run_block(n)) return;
+        done += n;
+      }
+      world_.close_day();
+      model_.close_day();
+      check_close();
+    }
+  }
+
+  const ReferenceMarket& model() const { return model_; }
+
+ private:
+  struct Pending {
+    SignedTx tx;
+    bool expect_ok = false;
+    std::string what;
+  };
+
+  static MarketParams params_for(const RandomConfig& config) {
+    MarketParams params;
+    params.fee_bp = config.fee_bp;
+    params.position_limit_t = config.position_limit_t;
+    return params;
+  }
+  std::uint64_t uniform(std::uint64_t n) { return rng_() % n; }
+  bool chance(std::uint64_t percent) { return uniform(100) < percent; }
+
+  std::uint64_t random_price(std::size_t p, bool gtc) {
+    const auto& day = model_.day(p);
+    const std::uint64_t centre = day.prev_close;
+    const auto around = [&](std::uint64_t bp) {
+      const std::uint64_t spread = std::max<std::uint64_t>(1, centre * bp / 10'000);
+      return centre - spread + uniform(2 * spread + 1);
+    };
+    std::uint64_t price = 0;
+    if (gtc) {
+      price = around(200);  // stays inside the next day's band
+    } else {
+      const std::uint64_t r = uniform(100);
+      if (r < 70) {
+        price = around(100);
+      } else if (r < 90) {
+        price = around(500);
+      } else if (r < 96) {
+        price = chance(50) ? day.band.low : day.band.high;
+      } else {
+        price = day.band.low + uniform(day.band.high - day.band.low + 1);
+      }
+    }
+    return std::clamp(price, day.band.low, day.band.high);
+  }
+  std::uint64_t random_quantity() { return chance(6) ? 300 + uniform(3'000) : 1 + uniform(40); }
+
+  // One random act: applied to the model now (it predicts the receipt), sent in the block.
+  Pending random_act() {
+    const std::size_t p = uniform(10) < 7 ? 0 : 1;
+    const std::uint64_t r = uniform(100);
+    std::size_t owner = uniform(kTraders);
+    Side side = chance(50) ? kBuy : kSell;
+    TimeInForce tif = chance(12) ? kGtc : kDay;
+    std::uint64_t quantity = random_quantity();
+    std::uint64_t price = random_price(p, tif == kGtc);
+    std::string what = "order";
+    if (r < 20) {  // cancel
+      std::uint64_t id = 0;
+      if (chance(4) || model_.next_order_id() == 1) {
+        id = model_.next_order_id() + uniform(100);  // never placed
+      } else {
+        const std::uint64_t last = model_.next_order_id() - 1;
+        id = last - uniform(std::min<std::uint64_t>(last, 300));
+      }
+      std::size_t by = owner;
+      if (id < model_.next_order_id()) {
+        const auto& o = model_.orders()[id - 1];
+        const std::uint64_t who = uniform(100);
+        by = who < 75 ? o.owner : who < 87 ? uniform(kTraders) : model_.exchange();
+      }
+      const bool ok = model_.cancel(by, id);
+      return Pending{make(by, CancelOrder{id}), ok, "cancel " + std::to_string(id)};
+    }
+    if (r < 35 && !model_.resting().empty()) {  // cross the best resting order of a side
+      const auto& resting = model_.resting();
+      const auto& o = model_.orders()[resting[uniform(resting.size())] - 1];
+      side = o.side == kBuy ? kSell : kBuy;
+      price = o.price;
+      tif = kDay;
+      what = "crossing order";
+      return order(owner, o.product, side, price, quantity, tif, what);
+    }
+    if (r < 43 && !model_.resting().empty()) {  // the owner of a resting order crosses it
+      const auto& resting = model_.resting();
+      const auto& o = model_.orders()[resting[uniform(resting.size())] - 1];
+      side = o.side == kBuy ? kSell : kBuy;
+      return order(o.owner, o.product, side, o.price, 1 + uniform(40), kDay, "self-crossing order");
+    }
+    if (r < 45) {  // invalid: outside the band or nothing
+      const auto& day = model_.day(p);
+      switch (uniform(3)) {
+        case 0: price = day.band.low - 1; break;
+        case 1: price = day.band.high + 1; break;
+        default: quantity = 0; break;
+      }
+      what = "invalid order";
+    }
+    return order(owner, p, side, price, quantity, tif, what);
+  }
+
+  Pending order(std::size_t owner, std::size_t p, Side side, std::uint64_t price,
+                std::uint64_t quantity, TimeInForce tif, const std::string& what) {
+    const bool ok = model_.place(owner, p, side, price, quantity, tif);
+    return Pending{make(owner, PlaceOrder{products_[p], side, price, quantity, tif, 0}), ok,
+                   what + " " + std::string(side_name(side)) + " " + std::to_string(quantity) +
+                       " t @ " + std::to_string(price) + " of " + products_[p].code() + " by " +
+                       std::to_string(owner)};
+  }
+
+  SignedTx make(std::size_t who, Call call) {
+    const core::SecretKey& key = keys_[who];
+    const std::uint64_t nonce = world_.chain.next_nonce(key) + in_block_[who]++;
+    return make_tx(key, nonce, std::move(call));
+  }
+
+  bool run_block(std::size_t n) {
+    in_block_.clear();
+    std::vector<Pending> pending;
+    for (std::size_t i = 0; i < n; ++i) pending.push_back(random_act());
+    std::vector<SignedTx> txs;
+    for (const auto& item : pending) txs.push_back(item.tx);
+    const BlockResult result = world_.chain.block(txs);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Receipt& receipt = result.receipts[i];
+      if (receipt.ok() != pending[i].expect_ok) {
+        ADD_FAILURE() << "seed " << config_.seed << ", height " << world_.chain.height() << ", tx "
+                      << i << " (" << pending[i].what << "): the model "
+                      << (pending[i].expect_ok ? "accepts" : "refuses") << ", the ledger says "
+                      << (receipt.ok() ? "ok" : receipt.message);
+        return false;
+      }
+    }
+    return compare();
+  }
+
+  // Every account, lock, balance, order and the new trades against the model.
+  bool compare() {
+    const std::string where = "seed " + std::to_string(config_.seed) + ", height " +
+                              std::to_string(world_.chain.height());
+    bool same = true;
+    for (std::size_t i = 0; i < model_.accounts(); ++i) {
+      const auto& want = model_.account(i);
+      const FundAccount got = world_.funds(keys_[i]);
+      if (got.available_fen != want.available || got.locked_fen != want.locked) {
+        ADD_FAILURE() << where << ": account " << i << " funds " << got.available_fen << "/"
+                      << got.locked_fen << ", model " << want.available << "/" << want.locked;
+        same = false;
+      }
+      if (i == model_.exchange()) continue;
+      for (std::size_t p = 0; p < kProducts; ++p) {
+        const UnitLocks locks = world_.locks(keys_[i], products_[p]);
+        const auto& h = want.holdings[p];
+        const std::uint64_t held = world_.held(keys_[i], products_[p]);
+        if (held != h.held || locks.sell_locked_t != h.sell_locked || locks.buy_open_t != h.buy_open) {
+          ADD_FAILURE() << where << ": account " << i << " " << products_[p].code() << " held/locked/open "
+                        << held << "/" << locks.sell_locked_t << "/" << locks.buy_open_t << ", model "
+                        << h.held << "/" << h.sell_locked << "/" << h.buy_open;
+          same = false;
+        }
+      }
+    }
+    const MarketState state = world_.market_state();
+    if (state.next_order_id != model_.next_order_id()) {
+      ADD_FAILURE() << where << ": next order id " << state.next_order_id << ", model "
+                    << model_.next_order_id();
+      return false;
+    }
+    // Orders that can still change: the open ones, and those placed or closed since the last
+    // comparison (every order is compared at least once after it stops changing).
+    for (const auto& want : model_.orders()) {
+      const bool recent = want.id >= compared_orders_;
+      auto& last = last_status_[want.id];
+      if (!recent && want.status != OrderStatus::kOpen && last == want.status) continue;
+      last = want.status;
+      const OrderRecord got = world_.order_record(want.id);
+      const bool open = want.status == OrderStatus::kOpen;
+      if (got.status != want.status || got.end != want.end || got.owner != keys_[want.owner].public_key() ||
+          got.product != products_[want.product] || got.side != want.side || got.price_fen != want.price ||
+          got.quantity_t != want.quantity || got.tif != want.tif ||
+          got.filled_value_fen != want.filled_value ||
+          (open && (got.remaining_t != want.remaining || got.locked_fen != want.locked)) ||
+          (want.status == OrderStatus::kFilled && got.remaining_t != 0)) {
+        ADD_FAILURE() << where << ": order " << want.id << " status/end/remaining/locked/filled "
+                      << order_status_name(got.status) << "/" << order_end_name(got.end) << "/"
+                      << got.remaining_t << "/" << got.locked_fen << "/" << got.filled_value_fen
+                      << ", model " << order_status_name(want.status) << "/"
+                      << order_end_name(want.end) << "/" << want.remaining << "/" << want.locked
+                      << "/" << want.filled_value;
+        same = false;
+      }
+    }
+    compared_orders_ = model_.next_order_id();
+    if (state.next_trade_id != model_.trades().size() + 1) {
+      ADD_FAILURE() << where << ": next trade id " << state.next_trade_id << ", model "
+                    << model_.trades().size() + 1;
+      return false;
+    }
+    for (; compared_trades_ < model_.trades().size(); ++compared_trades_) {
+      const auto& want = model_.trades()[compared_trades_];
+      auto got = read<TradeRecord>(world_.chain, keys::trade(products_[want.product], want.id));
+      if (!got) {
+        ADD_FAILURE() << where << ": no trade " << want.id << " of " << products_[want.product].code();
+        return false;
+      }
+      if (got->kind != TradeKind::kContinuous || got->buyer != keys_[want.buyer].public_key() ||
+          got->seller != keys_[want.seller].public_key() || got->price_fen != want.price ||
+          got->quantity_t != want.quantity || got->value_fen != want.price * want.quantity ||
+          got->buyer_fee_fen != want.buyer_fee || got->seller_fee_fen != want.seller_fee ||
+          got->buy_ref != want.buy_ref || got->sell_ref != want.sell_ref ||
+          got->aggressor != want.aggressor || got->day_index != model_.day_index()) {
+        ADD_FAILURE() << where << ": trade " << want.id << " " << got->quantity_t << " t @ "
+                      << got->price_fen << " refs " << got->buy_ref << "/" << got->sell_ref
+                      << " fees " << got->buyer_fee_fen << "/" << got->seller_fee_fen << ", model "
+                      << want.quantity << " t @ " << want.price << " refs " << want.buy_ref << "/"
+                      << want.sell_ref << " fees " << want.buyer_fee << "/" << want.seller_fee;
+        same = false;
+      }
+    }
+    return same;
+  }
+
+  void check_close() {
+    for (std::size_t p = 0; p < kProducts; ++p) {
+      SCOPED_TRACE(products_[p].code() + " day " + std::to_string(model_.day_index()));
+      const auto& want = model_.day(p);
+      auto got = world_.day_stats(model_.day_index(), products_[p]);
+      ASSERT_TRUE(got.has_value());
+      EXPECT_EQ(got->closed, 1);
+      EXPECT_EQ(got->prev_close_fen, want.prev_close);
+      EXPECT_EQ(got->band_low_fen, want.band.low);
+      EXPECT_EQ(got->band_high_fen, want.band.high);
+      EXPECT_EQ(got->volume_t, want.volume);
+      EXPECT_EQ(got->value_fen, want.value);
+      EXPECT_EQ(got->trades, want.trades);
+      if (want.trades > 0) {
+        EXPECT_EQ(got->open_fen, want.open);
+        EXPECT_EQ(got->high_fen, want.high);
+        EXPECT_EQ(got->low_fen, want.low);
+      }
+      EXPECT_EQ(got->band_hit != 0, want.band_hit);
+      EXPECT_EQ(got->close_fen, want.close);
+      EXPECT_EQ(world_.product_market(products_[p]).prev_close_fen, model_.close(p));
+    }
+    compare();
+  }
+
+  RandomConfig config_;
+  std::mt19937_64 rng_;
+  World world_;
+  ReferenceMarket model_;
+  std::vector<ProductId> products_;
+  std::vector<core::SecretKey> keys_;  // traders, then the exchange (model indices)
+  std::map<std::size_t, std::uint64_t> in_block_;
+  std::uint64_t compared_orders_ = 1;
+  std::size_t compared_trades_ = 0;
+  std::map<std::uint64_t, OrderStatus> last_status_;
+};
+
+TEST(ContractsExchangeRandomized, TradingDaysMatchTheReferenceModel) {
+  const RandomConfig configs[] = {
+      {11, 50, 0, 1'500, 2},
+      {12, 37, 0, 1'500, 2},     // odd fee: rounding on every fill
+      {13, 50, 4'000, 1'500, 2},  // position limit reached now and then
+  };
+  ReferenceMarket::Counts total;
+  for (const RandomConfig& config : configs) {
+    SCOPED_TRACE("seed " + std::to_string(config.seed));
+    RandomTradingDays days(config);
+    days.run();
+    ASSERT_FALSE(HasFailure());
+    const auto& c = days.model().counts();
+    total.fills += c.fills;
+    total.partial_maker_fills += c.partial_maker_fills;
+    total.partial_taker_rests += c.partial_taker_rests;
+    total.self_trade_cancels += c.self_trade_cancels;
+    total.cancels += c.cancels;
+    total.cancels_by_exchange += c.cancels_by_exchange;
+    total.refused_cancels += c.refused_cancels;
+    total.refused_orders += c.refused_orders;
+    total.expired += c.expired;
+    total.gtc_fills_next_day += c.gtc_fills_next_day;
+    total.band_hits += c.band_hits;
+    RecordProperty("seed_" + std::to_string(config.seed) + "_fills", static_cast<int>(c.fills));
+    // Each run must reach every path on its own.
+    EXPECT_GT(c.fills, 300u);
+    EXPECT_GT(c.partial_maker_fills, 20u);
+    EXPECT_GT(c.partial_taker_rests, 5u);
+    EXPECT_GT(c.self_trade_cancels, 10u);
+    EXPECT_GT(c.cancels, 50u);
+    EXPECT_GT(c.cancels_by_exchange, 3u);
+    EXPECT_GT(c.refused_cancels, 20u);
+    EXPECT_GT(c.refused_orders, 20u);
+    EXPECT_GT(c.expired, 10u);
+  }
+  EXPECT_GT(total.gtc_fills_next_day, 0u);
+  EXPECT_GT(total.band_hits, 0u);
+  std::printf("random trading days: %zu fills (%zu partial makers, %zu partial takers resting), "
+              "%zu self-trade cancels, %zu cancels (%zu by the exchange), %zu refused cancels, "
+              "%zu refused orders, %zu expired, %zu GTC fills on a later day, %zu band-hit days\n",
+              total.fills, total.partial_maker_fills, total.partial_taker_rests,
+              total.self_trade_cancels, total.cancels, total.cancels_by_exchange,
+              total.refused_cancels, total.refused_orders, total.expired, total.gtc_fills_next_day,
+              total.band_hits);
 }
 
 }  // namespace
