@@ -305,6 +305,17 @@ void expect_trade(const TradeRecord& trade, TradeKind kind, const core::SecretKe
   EXPECT_EQ(trade.seller_fee_fen, seller_fee_fen);
 }
 
+
+// A refused order whose message names the band: both edges in yuan. (docs/exchange.md gives
+// "18.00-22.00 yuan" as an example; the edges are what the rule asks for.)
+std::string refused_outside_band(World& w, const core::SecretKey& who, const PlaceOrder& order,
+                                 const std::string& low_yuan, const std::string& high_yuan) {
+  const std::string message = w.refused(who, order, "band");
+  EXPECT_NE(message.find(low_yuan), std::string::npos) << message;
+  EXPECT_NE(message.find(high_yuan), std::string::npos) << message;
+  return message;
+}
+
 // =================================================================================================
 // Funds
 // =================================================================================================
@@ -332,7 +343,7 @@ TEST(ContractsExchangeFunds, OnlyTheBankMovesMoneyEachReferenceOnce) {
   w.refused(w.bank, Withdraw{a.public_key(), 1'000'001, bank_ref(13)});
   ASSERT_TRUE(w.chain.call(w.bank, Withdraw{a.public_key(), 400'000, bank_ref(13)}).ok());
   EXPECT_EQ(w.funds(a), (FundAccount{600'000, 0}));
-  w.refused(w.bank, Withdraw{a.public_key(), 400'000, bank_ref(14)});
+  w.refused(w.bank, Withdraw{a.public_key(), 600'001, bank_ref(14)});
   w.refused(w.bank, Withdraw{a.public_key(), 1, bank_ref(13)});  // reference reused
   EXPECT_EQ(w.money().deposited_fen, 1'000'000u);
   EXPECT_EQ(w.money().withdrawn_fen, 400'000u);
@@ -507,14 +518,14 @@ TEST(ContractsExchangeBand, EdgesOfTenPercentAroundTwentyYuan) {
   // the lower edge, sells at the upper edge first.
   EXPECT_TRUE(w.order(w.t[0], kBuy, 1'800, 1).ok());
   EXPECT_TRUE(w.order(w.t[1], kSell, 2'200, 1).ok());
-  const std::string low = w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 1'799, 1, kDay, 0}, "18.00-22.00");
+  const std::string low = refused_outside_band(w, w.t[0], PlaceOrder{kProduct, kBuy, 1'799, 1, kDay, 0}, "18.00", "22.00");
   EXPECT_NE(low.find("17.99"), std::string::npos) << low;
-  const std::string high = w.refused(w.t[1], PlaceOrder{kProduct, kSell, 2'201, 1, kDay, 0}, "18.00-22.00");
+  const std::string high = refused_outside_band(w, w.t[1], PlaceOrder{kProduct, kSell, 2'201, 1, kDay, 0}, "18.00", "22.00");
   EXPECT_NE(high.find("22.01"), std::string::npos) << high;
   EXPECT_NE(high.find("HBEA-2025"), std::string::npos) << high;
   EXPECT_NE(high.find("20.00"), std::string::npos) << high;  // the previous close
-  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'201, 1, kDay, 0}, "18.00-22.00");
-  w.refused(w.t[1], PlaceOrder{kProduct, kSell, 1'799, 1, kDay, 0}, "18.00-22.00");
+  refused_outside_band(w, w.t[0], PlaceOrder{kProduct, kBuy, 2'201, 1, kDay, 0}, "18.00", "22.00");
+  refused_outside_band(w, w.t[1], PlaceOrder{kProduct, kSell, 1'799, 1, kDay, 0}, "18.00", "22.00");
   // Price and quantity at least 1.
   w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 0, 1, kDay, 0});
   w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 0, kDay, 0});
@@ -540,10 +551,11 @@ TEST(ContractsExchangeBand, OddClosesRoundTheEdgesInward) {
     std::uint16_t vintage;
     std::uint64_t reference;
     std::uint64_t low, high;
-    const char* text;
+    const char* low_text;
+    const char* high_text;
   };
-  const Case cases[] = {{2026, 2'005, 1'805, 2'205, "18.05-22.05"},
-                        {2027, 1'999, 1'800, 2'198, "18.00-21.98"}};
+  const Case cases[] = {{2026, 2'005, 1'805, 2'205, "18.05", "22.05"},
+                        {2027, 1'999, 1'800, 2'198, "18.00", "21.98"}};
   for (const Case& c : cases) {
     w.units(w.reserve, 1, c.vintage);
     ASSERT_TRUE(w.chain.call(w.exchange, ListProduct{ProductId::allowance(c.vintage), c.reference}).ok());
@@ -552,12 +564,12 @@ TEST(ContractsExchangeBand, OddClosesRoundTheEdgesInward) {
   }
   w.open_day(0);
   for (const Case& c : cases) {
-    SCOPED_TRACE(c.text);
+    SCOPED_TRACE(c.low_text);
     const ProductId product = ProductId::allowance(c.vintage);
     EXPECT_TRUE(w.order(w.t[0], kBuy, c.low, 1, kDay, product).ok());
     EXPECT_TRUE(w.order(w.t[0], kBuy, c.high, 1, kDay, product).ok());
-    w.refused(w.t[0], PlaceOrder{product, kBuy, c.low - 1, 1, kDay, 0}, c.text);
-    w.refused(w.t[0], PlaceOrder{product, kBuy, c.high + 1, 1, kDay, 0}, c.text);
+    refused_outside_band(w, w.t[0], PlaceOrder{product, kBuy, c.low - 1, 1, kDay, 0}, c.low_text, c.high_text);
+    refused_outside_band(w, w.t[0], PlaceOrder{product, kBuy, c.high + 1, 1, kDay, 0}, c.low_text, c.high_text);
     auto view = queries::market(Ledger(w.chain_state()), product);
     ASSERT_TRUE(view.is_ok()) << view.status().to_string();
     EXPECT_EQ(view->band_low_fen, c.low);
@@ -886,7 +898,7 @@ TEST(ContractsExchangeClose, ClosingPriceIsTheVwapRoundedHalfUp) {
   const Band band2 = band_of(2'004, 1'000);
   EXPECT_EQ(band2.low, 1'804u);
   EXPECT_EQ(band2.high, 2'204u);
-  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 1'803, 1, kDay, 0}, "18.04-22.04");
+  refused_outside_band(w, w.t[0], PlaceOrder{kProduct, kBuy, 1'803, 1, kDay, 0}, "18.04", "22.04");
   w.place(w.t[1], kSell, 2'001, 1);
   w.place(w.t[0], kBuy, 2'001, 1);
   w.place(w.t[1], kSell, 2'002, 1);
@@ -1416,6 +1428,115 @@ TEST(ContractsExchangeDeals, RestrictedAuctionOnlyForShortCoveredEnterprises) {
 }
 
 
+
+// =================================================================================================
+// The invariants catch corrupted exchange records (the check itself is tested)
+// =================================================================================================
+
+// A copy of the world's state with one record changed.
+MemoryStateStore copy_state(const World& w) {
+  MemoryStateStore copy;
+  for (const auto& [key, value] : dynamic_cast<const MemoryStateStore&>(w.chain_state()).entries())
+    copy.put(key, value);
+  return copy;
+}
+template <class T, class Edit>
+Status check_with(const World& w, const std::string& key, Edit edit) {
+  MemoryStateStore copy = copy_state(w);
+  auto bytes = copy.get(key);
+  EXPECT_TRUE(bytes.has_value()) << key;
+  if (!bytes) return Status::ok();
+  auto record = core::codec::decode<T>(*bytes);
+  EXPECT_TRUE(record.is_ok()) << key;
+  edit(*record);
+  copy.put(key, core::codec::encode(*record));
+  return check_invariants(copy);
+}
+Status check_without(const World& w, const std::string& key) {
+  MemoryStateStore copy = copy_state(w);
+  EXPECT_TRUE(copy.get(key).has_value()) << key;
+  copy.erase(key);
+  return check_invariants(copy);
+}
+
+TEST(ContractsExchangeInvariants, CorruptedRecordsAreReported) {
+  MarketParams params;
+  params.auction_fee_bp = 10;
+  World w(params);
+  w.fund(w.t[0], 1'000'000);
+  w.fund(w.t[2], 1'000'000);
+  w.units(w.t[1], 100);
+  w.units(w.reserve, 50);
+  w.open_day(0);
+  w.place(w.t[1], kSell, 2'000, 10);
+  const std::uint64_t buy = w.place(w.t[0], kBuy, 2'010, 15);   // 10 filled, 5 rest
+  const std::uint64_t sell = w.place(w.t[1], kSell, 2'050, 20);  // rests
+  ASSERT_TRUE(w.chain.call(w.t[1], CreateListing{kProduct, 2'000, 7}).ok());
+  SignedTx tx = make_tx(w.exchange, w.chain.next_nonce(w.exchange),
+                        CreateAuction{w.reserve.public_key(), kProduct, 50, 1'000, beijing_ms(w.day(), 14, 0), 0});
+  sign_tx(tx, w.reserve);
+  ASSERT_TRUE(w.chain.submit(tx).ok());
+  ASSERT_TRUE(w.chain.call(w.t[2], PlaceBid{1, 1'500, 10}).ok());
+  ASSERT_TRUE(check_invariants(w.chain_state()).is_ok());
+  const auto trade_id = w.trades().at(0).id;
+  const auto expect_violation = [](const Status& status, const std::string& part) {
+    EXPECT_FALSE(status.is_ok()) << "not caught: " << part;
+    EXPECT_NE(status.message().find(part), std::string::npos) << status.message();
+  };
+  expect_violation(check_with<FundAccount>(w, fund_key(w.t[0].public_key()),
+                                           [](FundAccount& f) { f.available_fen += 1; }),
+                   "deposited - withdrawn");
+  expect_violation(check_with<FundAccount>(w, fund_key(w.t[0].public_key()),
+                                           [](FundAccount& f) { f.available_fen -= 1; f.locked_fen += 1; }),
+                   "locked");
+  expect_violation(check_with<FundAccount>(w, fund_key(w.t[2].public_key()),
+                                           [](FundAccount& f) { f.available_fen += 1; f.locked_fen -= 1; }),
+                   "bids lock");
+  expect_violation(check_with<UnitLocks>(w, ulk_key(w.t[1].public_key(), kProduct),
+                                         [](UnitLocks& u) { u.sell_locked_t += 1; }),
+                   "locked for sale");
+  expect_violation(check_with<UnitLocks>(w, ulk_key(w.t[0].public_key(), kProduct),
+                                         [](UnitLocks& u) { u.buy_open_t -= 1; }),
+                   "open buys");
+  expect_violation(check_with<UnitLocks>(w, ulk_key(w.reserve.public_key(), kProduct),
+                                         [](UnitLocks& u) { u.sell_locked_t = 1'000; }),
+                   "locked for sale");
+  expect_violation(check_with<OrderRecord>(w, order_key(sell),
+                                           [](OrderRecord& o) { o.remaining_t = o.quantity_t + 1; }),
+                   "exceeds its quantity");
+  expect_violation(check_with<OrderRecord>(w, order_key(sell),
+                                           [](OrderRecord& o) { o.status = OrderStatus::kCancelled; }),
+                   "book marker");
+  expect_violation(check_with<OrderRecord>(w, order_key(buy), [](OrderRecord& o) { o.locked_fen += 1; }),
+                   "locked");
+  expect_violation(check_without(w, keys::open_order(kProduct, sell)), "book marker");
+  expect_violation(check_without(w, keys::owner_order(w.t[1].public_key(), sell)), "oown");
+  expect_violation(check_with<DepthLevelRecord>(w, keys::depth_level(kProduct, kBuy, 2'010),
+                                                [](DepthLevelRecord& l) { l.quantity_t += 1; }),
+                   "depth level");
+  expect_violation(check_without(w, keys::depth_level(kProduct, kSell, 2'050)), "depth level");
+  expect_violation(check_with<TradeRecord>(w, keys::trade(kProduct, trade_id),
+                                           [](TradeRecord& t) { t.value_fen += 1; }),
+                   "value");
+  expect_violation(check_with<TradeRecord>(w, keys::trade(kProduct, trade_id),
+                                           [](TradeRecord& t) { t.seller_fee_fen = t.value_fen + 1; }),
+                   "fee");
+  expect_violation(check_with<DayStats>(w, day_key(kProduct, 1), [](DayStats& d) { d.volume_t += 1; }),
+                   "continuous trades");
+  expect_violation(check_with<DayStats>(w, day_key(kProduct, 1), [](DayStats& d) { d.high_fen += 1; }),
+                   "open/high/low");
+  expect_violation(check_with<DayStats>(w, day_key(kProduct, 1), [](DayStats& d) { d.band_hit = 1; }),
+                   "band hit");
+  expect_violation(check_with<ListingRecord>(w, listing_key(1), [](ListingRecord& l) { l.remaining_t = 6; }),
+                   "locked for sale");
+  expect_violation(check_with<AuctionRecord>(w, auction_key(1), [](AuctionRecord& a) { a.bids = 2; }),
+                   "bids");
+  expect_violation(check_with<MoneySupply>(w, "mkt/money", [](MoneySupply& m) { m.withdrawn_fen += 1; }),
+                   "deposited - withdrawn");
+  expect_violation(check_with<MarketState>(w, "mkt/state", [](MarketState& m) { m.next_order_id = 2; }),
+                   "next order id");
+}
+
 // =================================================================================================
 // Randomized trading days against a reference model
 // =================================================================================================
@@ -1847,8 +1968,11 @@ class RandomTradingDays {
     std::string what = "order";
     if (r < 20) {  // cancel
       std::uint64_t id = 0;
+      const auto& resting = model_.resting();
       if (chance(4) || model_.next_order_id() == 1) {
         id = model_.next_order_id() + uniform(100);  // never placed
+      } else if (chance(60) && !resting.empty()) {
+        id = resting[uniform(resting.size())];
       } else {
         const std::uint64_t last = model_.next_order_id() - 1;
         id = last - uniform(std::min<std::uint64_t>(last, 300));
