@@ -237,6 +237,18 @@ class World {
     return receipt.message;
   }
 
+  // Many calls of one sender, `per_block` to a block (consecutive nonces); every one must apply.
+  void batch(const core::SecretKey& who, const std::vector<Call>& calls, std::size_t per_block = 200) {
+    for (std::size_t i = 0; i < calls.size(); i += per_block) {
+      std::vector<SignedTx> txs;
+      const std::uint64_t nonce = chain.next_nonce(who);
+      for (std::size_t j = i; j < std::min(calls.size(), i + per_block); ++j)
+        txs.push_back(make_tx(who, nonce + (j - i), calls[j]));
+      const BlockResult result = chain.block(txs);
+      for (const Receipt& receipt : result.receipts) ASSERT_TRUE(receipt.ok()) << receipt.message;
+    }
+  }
+
   FundAccount funds(const core::SecretKey& who) const {
     return read<FundAccount>(chain, fund_key(who.public_key())).value_or(FundAccount{});
   }
@@ -861,6 +873,72 @@ TEST(ContractsExchangeMatching, PositionLimitCountsHoldingsAndOpenBuys) {
   EXPECT_TRUE(w.order(w.t[1], kSell, 2'100, 70).ok());
 }
 
+
+TEST(ContractsExchangeMatching, MatchStepLimitCancelsTheRemainder) {
+  World w;
+  const std::uint32_t bp = w.fee_bp();
+  w.fund(w.t[0], 100'000'000);
+  w.units(w.t[1], 2'000);
+  w.open_day(0);
+  // 1,001 asks of 1 t at 20.00 (and one of the buyer's own at 19.99, cancelled first: a
+  // self-trade cancellation counts as a step).
+  const std::uint64_t own = w.place(w.t[0], kBuy, 1'900, 1);  // rests, does not cross
+  (void)own;
+  w.units(w.t[0], 10);
+  const std::uint64_t own_ask = w.place(w.t[0], kSell, 1'999, 1);
+  std::vector<Call> asks(1'001, Call{PlaceOrder{kProduct, kSell, 2'000, 1, kDay, 0}});
+  w.batch(w.t[1], asks);
+  const std::uint64_t first_ask = own_ask + 1;
+  // A buy of 1,005 t at 20.00: 1 self-trade cancel + 999 fills = 1,000 steps; asks remain that
+  // it crosses, so the remaining 6 t are cancelled, not rested.
+  const FundAccount before = w.funds(w.t[0]);
+  const std::uint64_t buy = w.place(w.t[0], kBuy, 2'000, 1'005);
+  const OrderRecord taker = w.order_record(buy);
+  EXPECT_EQ(taker.status, OrderStatus::kCancelled);
+  EXPECT_EQ(taker.end, OrderEnd::kStepLimit);
+  EXPECT_EQ(taker.filled_value_fen, 999u * 2'000);
+  EXPECT_EQ(w.order_record(own_ask).end, OrderEnd::kSelfTrade);
+  EXPECT_EQ(w.trades().size(), 999u);
+  EXPECT_EQ(w.order_record(first_ask + 998).status, OrderStatus::kFilled);
+  EXPECT_EQ(w.order_record(first_ask + 999).status, OrderStatus::kOpen);
+  EXPECT_EQ(w.order_record(first_ask + 1'000).status, OrderStatus::kOpen);
+  // The remainder's lock is released; only the 19.00 bid still locks.
+  EXPECT_EQ(w.funds(w.t[0]).locked_fen, lock_for(1, 1'900, bp));
+  EXPECT_EQ(w.funds(w.t[0]).available_fen,
+            before.available_fen - 999 * (2'000 + fee(2'000, bp)));
+  EXPECT_EQ(w.locks(w.t[0]).buy_open_t, 1u);
+  EXPECT_EQ(w.held(w.t[0]), 10u + 999u);
+}
+
+TEST(ContractsExchangeMatching, AFillOfSellerWithScatteredSerials) {
+  // The seller's 1,100 t are 1,100 separate serial ranges (issued interleaved with another
+  // holder's). docs/exchange.md: each fill delivers the lowest serials of the seller first; a
+  // transfer moves at most kMaxRangesPerTransfer (1,024) ranges.
+  World w;
+  w.fund(w.t[0], 100'000'000);
+  std::vector<Call> issues;
+  for (int i = 0; i < 1'100; ++i) {
+    issues.push_back(Call{Propose{AuthorityAct{IssueAllowances{w.t[1].public_key(), 2025, 1}}}});
+    issues.push_back(Call{Propose{AuthorityAct{IssueAllowances{w.t[3].public_key(), 2025, 1}}}});
+  }
+  w.batch(w.chain.authority(), issues);
+  ASSERT_EQ(w.chain.ranges(w.t[1], 2025).size(), 1'100u);
+  w.open_day(0);
+  const std::uint64_t ask = w.place(w.t[1], kSell, 2'000, 1'100);
+  // A buy of the whole order needs 1,100 ranges in one fill.
+  const Receipt big = w.order(w.t[0], kBuy, 2'000, 1'100);
+  EXPECT_TRUE(big.ok()) << "a marketable buy of 1,100 t against one resting ask of 1,100 t is "
+                           "refused: " << big.message;
+  if (!big.ok()) {
+    // Then at least nothing changed, and smaller buys still trade with the ask.
+    EXPECT_EQ(w.order_record(ask).remaining_t, 1'100u);
+    EXPECT_TRUE(w.order(w.t[0], kBuy, 2'000, 1'000).ok());
+    EXPECT_EQ(w.order_record(ask).remaining_t, 100u);
+  } else {
+    EXPECT_EQ(w.held(w.t[0]), 1'100u);
+  }
+}
+
 // =================================================================================================
 // Closing price, surveillance, stabilisation
 // =================================================================================================
@@ -1071,6 +1149,68 @@ TEST(ContractsExchangeSurveillance, TradesBetweenRelatedAccountsRaiseAnAlert) {
   EXPECT_EQ(alerts->items[0].trade_id, trades[1].id);
   EXPECT_EQ(alerts->items[0].buyer, w.t[0].public_key());
   EXPECT_EQ(alerts->items[0].seller, w.t[1].public_key());
+  // The other direction of the pair: t[0] sells to t[1].
+  w.fund(w.t[1], 1'000'000);
+  w.place(w.t[0], kSell, 2'000, 2);
+  w.place(w.t[1], kBuy, 2'000, 2);
+  const auto all = w.trades();
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[2].seller, w.t[0].public_key());
+  EXPECT_EQ(all[2].related, 1);
+  auto after = queries::alerts(Ledger(w.chain_state()), 10);
+  ASSERT_TRUE(after.is_ok());
+  EXPECT_EQ(after->items.size(), 2u);
+}
+
+
+TEST(ContractsExchangeSurveillance, InterventionAllowancesAreCancelledAtYearClose) {
+  MarketParams params;
+  params.band_hits_trigger = 1;
+  params.band_window_days = 1;
+  World w(params);
+  const auto& buyer = w.t[0];  // a covered enterprise
+  w.fund(buyer, 100'000'000);
+  w.fund(w.t[2], 100'000'000);
+  w.units(w.t[1], 1'000);
+  w.units(w.reserve, 1'000);
+  EmissionRecord emissions;
+  emissions.enterprise = buyer.public_key();
+  emissions.year = 2025;
+  emissions.status = MrvStatus::kApproved;
+  emissions.approval_version = 1;
+  emissions.obligation_t = 5;
+  put_record(w.chain, keys::emission(2025, buyer.public_key()), emissions);
+  w.open_day(0);
+  w.place(w.t[1], kSell, 2'200, 1);
+  w.place(w.t[2], kBuy, 2'200, 1);  // a band hit: the trigger rises at the close
+  w.close_day();
+  ASSERT_EQ(w.product_market().trigger_raised, 1);
+  ASSERT_TRUE(w.chain.call(w.chain.authority(),
+                           AuthorityAct{InstructReserve{w.reserve.public_key(), kProduct, kSell, 20}})
+                  .ok());
+  w.open_day(1);
+  const std::uint64_t price = w.product_market().prev_close_fen;
+  w.place(buyer, kBuy, price, 20);
+  const Receipt sale = w.chain.call(w.reserve, PlaceOrder{kProduct, kSell, price, 20, kDay, 1});
+  ASSERT_TRUE(sale.ok()) << sale.message;
+  ASSERT_EQ(w.held(buyer), 20u);
+  ASSERT_TRUE(w.chain.call(buyer, Surrender{2025, kProduct, 5}).ok());
+  // 10 of the 15 left are offered in a good-till-cancelled sell order over the year close.
+  const std::uint64_t offer = w.place(buyer, kSell, price + 50, 10, kGtc);
+  w.close_day();
+  const std::uint64_t deadline = default_rules(2025).surrender_deadline_ms;
+  w.chain.hold_time_ms(deadline + 1);
+  const Receipt closed = w.chain.call(w.chain.authority(), AuthorityAct{CloseYear{2025}});
+  ASSERT_TRUE(closed.ok()) << closed.message;
+  // The 15 intervention allowances still held are cancelled, the offer of them first.
+  EXPECT_EQ(w.held(buyer), 0u);
+  EXPECT_EQ(w.order_record(offer).status, OrderStatus::kCancelled);
+  EXPECT_EQ(w.locks(buyer).sell_locked_t, 0u);
+  // The book no longer holds the offer: a buy at its price rests.
+  w.open_day(days_from_civil(2026, 6, 2) - kFirstDay);
+  const std::uint64_t bid = w.place(w.t[2], kBuy, price + 50, 10);
+  EXPECT_EQ(w.order_record(bid).status, OrderStatus::kOpen);
+  EXPECT_EQ(w.trades().size(), 2u);
 }
 
 // =================================================================================================
@@ -1371,6 +1511,8 @@ TEST(ContractsExchangeDeals, AuctionUnsoldUnitsAndNoBids) {
   };
   const std::uint64_t partly = create(100);
   const std::uint64_t unsold = create(50);
+  w.fund(w.reserve, 1'000'000);
+  w.refused(w.reserve, PlaceBid{partly, 2'000, 1});  // the seller does not bid on its offer
   EXPECT_EQ(w.locks(w.reserve).sell_locked_t, 150u);
   w.refused(w.reserve, TransferUnits{w.t[1].public_key(), kProduct, 52});  // 201 - 150 free
   ASSERT_TRUE(w.chain.call(w.t[0], PlaceBid{partly, 1'950, 30}).ok());
@@ -1387,7 +1529,7 @@ TEST(ContractsExchangeDeals, AuctionUnsoldUnitsAndNoBids) {
   EXPECT_EQ(b->clearing_price_fen, 0u);
   EXPECT_EQ(w.locks(w.reserve).sell_locked_t, 0u);
   EXPECT_EQ(w.held(w.reserve), 161u);
-  EXPECT_EQ(w.funds(w.reserve).available_fen, 40u * 1'950);
+  EXPECT_EQ(w.funds(w.reserve).available_fen, 1'000'000u + 40u * 1'950);
   EXPECT_EQ(w.funds(w.t[0]), (FundAccount{1'000'000 - 40 * 1'950, 0}));
 }
 
@@ -1424,7 +1566,10 @@ TEST(ContractsExchangeDeals, RestrictedAuctionOnlyForShortCoveredEnterprises) {
   w.refused(compliant, PlaceBid{id, 2'000, 10});
   w.refused(no_obligation, PlaceBid{id, 2'000, 10});
   w.refused(short_one, PlaceBid{id, 2'000, 501});
-  EXPECT_TRUE(w.chain.call(short_one, PlaceBid{id, 2'000, 500}).ok());
+  EXPECT_TRUE(w.chain.call(short_one, PlaceBid{id, 2'000, 400}).ok());
+  // "for at most their shortfall": all its bids together.
+  w.refused(short_one, PlaceBid{id, 2'100, 101});
+  EXPECT_TRUE(w.chain.call(short_one, PlaceBid{id, 2'100, 100}).ok());
 }
 
 
