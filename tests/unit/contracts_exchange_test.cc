@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <set>
@@ -2037,7 +2038,9 @@ class RandomTradingDays {
 
   void run() {
     for (std::size_t d = 0; d < config_.days && !::testing::Test::HasFatalFailure(); ++d) {
-      world_.open_day(static_cast<std::int64_t>(d));
+      const std::int64_t date = kFirstDay + static_cast<std::int64_t>(d);
+      exchange_call(OpenDay{}, beijing_ms(date, 9, 0));
+      world_.chain.set_time_ms(beijing_ms(date, 9, 30));
       model_.open_day();
       for (std::size_t p = 0; p < kProducts; ++p) {
         auto view = queries::market(Ledger(world_.chain_state()), products_[p]);
@@ -2051,13 +2054,14 @@ class RandomTradingDays {
         if (!run_block(n)) return;
         done += n;
       }
-      world_.close_day();
+      exchange_call(CloseDay{}, beijing_ms(date, 15, 30));
       model_.close_day();
       check_close();
     }
   }
 
   const ReferenceMarket& model() const { return model_; }
+  std::size_t restarts() const { return restarts_; }
 
  private:
   struct Pending {
@@ -2173,13 +2177,44 @@ class RandomTradingDays {
     return make_tx(key, nonce, std::move(call));
   }
 
+  // A block on the chain, and the same block on the restarted replica (if there is one yet): a
+  // node that restarts rebuilds its in-memory books from the state, and must reach the same
+  // receipts and state root as one whose books stayed warm.
+  BlockResult execute(const std::vector<SignedTx>& txs) {
+    const BlockResult result = world_.chain.block(txs);
+    if (replica_) {
+      const BlockResult again = replica_->execute_block(world_.chain.height(), world_.chain.time_ms(), txs);
+      EXPECT_EQ(again.receipts, result.receipts) << "height " << world_.chain.height();
+      EXPECT_EQ(again.state_root, result.state_root) << "height " << world_.chain.height();
+    }
+    if (++blocks_ % kRestartEveryBlocks == 0) restart_replica();
+    return result;
+  }
+  void restart_replica() {
+    auto copy = std::make_unique<MemoryStateStore>();
+    for (const auto& [key, value] : dynamic_cast<const MemoryStateStore&>(world_.chain_state()).entries())
+      copy->put(key, value);
+    auto opened = Executor::open(testing::kTestChain,
+                                 GenesisConfig{test_key(0).public_key(), "Hubei DRC", {}, 1},
+                                 std::move(copy));
+    ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+    replica_ = std::make_unique<Executor>(std::move(*opened));
+    EXPECT_EQ(replica_->state_root(), world_.chain.executor().state_root());
+    ++restarts_;
+  }
+  void exchange_call(Call call, std::uint64_t time_ms) {
+    world_.chain.set_time_ms(time_ms);
+    const BlockResult result = execute({make_tx(world_.exchange, world_.chain.next_nonce(world_.exchange), std::move(call))});
+    ASSERT_TRUE(result.receipts.at(0).ok()) << result.receipts.at(0).message;
+  }
+
   bool run_block(std::size_t n) {
     in_block_.clear();
     std::vector<Pending> pending;
     for (std::size_t i = 0; i < n; ++i) pending.push_back(random_act());
     std::vector<SignedTx> txs;
     for (const auto& item : pending) txs.push_back(item.tx);
-    const BlockResult result = world_.chain.block(txs);
+    const BlockResult result = execute(txs);
     for (std::size_t i = 0; i < n; ++i) {
       const Receipt& receipt = result.receipts[i];
       if (receipt.ok() != pending[i].expect_ok) {
@@ -2314,6 +2349,10 @@ class RandomTradingDays {
   std::uint64_t compared_orders_ = 1;
   std::size_t compared_trades_ = 0;
   std::map<std::uint64_t, OrderStatus> last_status_;
+  static constexpr std::size_t kRestartEveryBlocks = 37;
+  std::unique_ptr<Executor> replica_;
+  std::size_t blocks_ = 0;
+  std::size_t restarts_ = 0;
 };
 
 TEST(ContractsExchangeRandomized, TradingDaysMatchTheReferenceModel) {
@@ -2351,6 +2390,7 @@ TEST(ContractsExchangeRandomized, TradingDaysMatchTheReferenceModel) {
     EXPECT_GT(c.refused_cancels, 20u);
     EXPECT_GT(c.refused_orders, 20u);
     EXPECT_GT(c.expired, 10u);
+    EXPECT_GT(days.restarts(), 2u);
   }
   EXPECT_GT(total.gtc_fills_next_day, 0u);
   EXPECT_GT(total.band_hits, 0u);
