@@ -602,6 +602,34 @@ TEST(ContractsExchangeBand, PriceBandHelperAgreesWithTheRule) {
   }
 }
 
+
+TEST(ContractsExchangeBand, NoContinuousTradeOutsideTheDaysBand) {
+  // RULES.md "Trading": orders outside the daily band are rejected; the band is the day's
+  // price limit. A good-till-cancelled order placed inside yesterday's band can be outside
+  // today's; it must not make a trade outside today's band.
+  World w;
+  w.fund(w.t[0], 100'000'000);
+  w.fund(w.t[2], 100'000'000);
+  w.units(w.t[1], 1'000);
+  w.units(w.t[3], 1'000);
+  w.open_day(0);
+  w.place(w.t[1], kSell, 1'800, 100);
+  w.place(w.t[2], kBuy, 1'800, 100);  // the day's only trade: the close is 18.00
+  const std::uint64_t gtc = w.place(w.t[0], kBuy, 2'100, 10, kGtc);
+  w.close_day();
+  ASSERT_EQ(w.product_market().prev_close_fen, 1'800u);
+  w.open_day(1);  // band 16.20 - 19.80: the resting 21.00 bid is above it
+  const Band band = band_of(1'800, 1'000);
+  const Receipt sell = w.order(w.t[3], kSell, band.high, 10);
+  EXPECT_TRUE(sell.ok()) << sell.message;
+  for (const TradeRecord& trade : w.trades()) {
+    if (trade.day_index != 2) continue;
+    EXPECT_GE(trade.price_fen, band.low) << "trade " << trade.id;
+    EXPECT_LE(trade.price_fen, band.high) << "trade " << trade.id << " (against GTC order " << gtc
+                                          << ") is outside today's band";
+  }
+}
+
 // =================================================================================================
 // Continuous trading through the ledger
 // =================================================================================================
