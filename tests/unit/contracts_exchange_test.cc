@@ -903,6 +903,29 @@ TEST(ContractsExchangeMatching, PositionLimitCountsHoldingsAndOpenBuys) {
 }
 
 
+
+TEST(ContractsExchangeMatching, AFeeRaiseWhileBuyOrdersRest) {
+  // The exchange may set new parameters at any time (docs/exchange.md: versioned). A buy that
+  // rests locked L(q) at the fee in force when it was placed; after a fee raise its next fill
+  // must still settle (or be refused cleanly), never take more than the account holds, and
+  // never stop the node.
+  World w;
+  w.fund(w.t[0], 1'000'000);
+  w.units(w.t[1], 100);
+  w.open_day(0);
+  const std::uint64_t buy = w.place(w.t[0], kBuy, 2'000, 100);  // locks 200,000 + 1,000
+  MarketParams raised = w.params();
+  raised.fee_bp = 200;  // 2 %
+  ASSERT_TRUE(w.set_params(raised).ok());
+  const Receipt sell = w.order(w.t[1], kSell, 2'000, 1);
+  EXPECT_TRUE(sell.ok()) << sell.message;
+  const OrderRecord after = w.order_record(buy);
+  EXPECT_EQ(w.funds(w.t[0]).locked_fen, after.locked_fen);
+  EXPECT_EQ(w.funds(w.t[0]).available_fen + w.funds(w.t[0]).locked_fen +
+                w.funds(w.t[1]).available_fen + w.funds(w.exchange).available_fen,
+            1'000'000u);
+}
+
 TEST(ContractsExchangeMatching, MatchStepLimitCancelsTheRemainder) {
   World w;
   const std::uint32_t bp = w.fee_bp();
