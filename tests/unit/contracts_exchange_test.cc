@@ -1450,6 +1450,44 @@ TEST(ContractsExchangeDeals, BlockTradeNeedsTheBuyersSignatureTheMinimumAndTheBl
   EXPECT_EQ(w.product_market().prev_close_fen, 2'000u);  // no continuous trade
 }
 
+
+TEST(ContractsExchangeDeals, BlockTradesCountAgainstThePositionLimit) {
+  MarketParams params;
+  params.position_limit_t = 150'000;
+  World w(params);
+  w.fund(w.t[0], 1'000'000'000);
+  w.units(w.t[1], 300'000);
+  w.units(w.t[0], 30'000);
+  w.open_day(0);
+  w.place(w.t[0], kBuy, 1'900, 10'000);  // 30,000 held + 10,000 open
+  const auto block = [&](std::uint64_t quantity_t) {
+    SignedTx tx = make_tx(w.t[1], w.chain.next_nonce(w.t[1]),
+                          BlockTrade{w.t[0].public_key(), kProduct, quantity_t, 2'000});
+    sign_tx(tx, w.t[0]);
+    return tx;
+  };
+  w.refused_tx(block(110'001));
+  const Receipt ok = w.chain.submit(block(110'000));
+  EXPECT_TRUE(ok.ok()) << ok.message;
+}
+
+TEST(ContractsExchangeFunds, FeesGoToTheExchangeThatLastSetTheParameters) {
+  World w;
+  const core::SecretKey second = test_key(64);
+  ASSERT_TRUE(w.chain.register_participant(second, Role::kExchange, "Second Exchange").ok());
+  w.fund(w.t[0], 1'000'000);
+  w.units(w.t[1], 100);
+  w.open_day(0);
+  w.place(w.t[1], kSell, 2'000, 10);
+  w.place(w.t[0], kBuy, 2'000, 5);
+  const std::uint64_t first_fees = 2 * fee(10'000, w.fee_bp());
+  EXPECT_EQ(w.funds(w.exchange).available_fen, first_fees);
+  ASSERT_TRUE(w.chain.call(second, SetMarketParams{w.params()}).ok());
+  w.place(w.t[0], kBuy, 2'000, 5);
+  EXPECT_EQ(w.funds(w.exchange).available_fen, first_fees);
+  EXPECT_EQ(w.funds(second).available_fen, 2 * fee(10'000, w.fee_bp()));
+}
+
 // =================================================================================================
 // Sealed-bid auctions
 // =================================================================================================
@@ -1772,6 +1810,7 @@ class ReferenceMarket {
   };
   struct Trade {
     std::uint64_t id = 0;
+    TradeKind kind = TradeKind::kContinuous;
     std::size_t product = 0;
     std::size_t buyer = 0;
     std::size_t seller = 0;
@@ -1790,17 +1829,29 @@ class ReferenceMarket {
     std::uint32_t trades = 0;
     bool band_hit = false;
     std::uint64_t close = 0;
+    std::uint64_t other_volume = 0, other_value = 0;
+  };
+  struct Listing {
+    std::uint64_t id = 0;
+    std::size_t product = 0;
+    std::size_t seller = 0;
+    std::uint64_t price = 0;
+    std::uint64_t remaining = 0;
+    ListingStatus status = ListingStatus::kOpen;
   };
   struct Counts {
     std::size_t fills = 0, partial_maker_fills = 0, partial_taker_rests = 0, self_trade_cancels = 0,
                 cancels = 0, cancels_by_exchange = 0, refused_cancels = 0, refused_orders = 0,
-                expired = 0, gtc_fills_next_day = 0, band_hits = 0, step_limited = 0;
+                expired = 0, gtc_fills_next_day = 0, band_hits = 0, step_limited = 0,
+                listings = 0, takes = 0, listing_cancels = 0, refused_listing_acts = 0;
   };
 
   // Accounts 0..traders-1 trade; account `traders` is the exchange (the fee account).
   ReferenceMarket(std::size_t traders, std::size_t products, std::uint32_t fee_bp,
-                  std::uint32_t band_bp, std::uint64_t position_limit)
+                  std::uint32_t band_bp, std::uint64_t position_limit,
+                  std::uint32_t fixed_seller_bp, std::uint32_t fixed_buyer_bp)
       : fee_bp_(fee_bp), band_bp_(band_bp), position_limit_(position_limit),
+        fixed_seller_bp_(fixed_seller_bp), fixed_buyer_bp_(fixed_buyer_bp),
         accounts_(traders + 1), closes_(products), days_(products) {
     for (auto& account : accounts_) account.holdings.resize(products);
   }
@@ -1893,6 +1944,69 @@ class ReferenceMarket {
     if (by == exchange()) ++counts_.cancels_by_exchange;
     return true;
   }
+
+  // Fixed-price transfer: the price is free, the units are locked, a taker takes part or all.
+  bool create_listing(std::size_t seller, std::size_t product, std::uint64_t price, std::uint64_t q) {
+    Holding& h = accounts_[seller].holdings[product];
+    if (price == 0 || q == 0 || h.held - h.sell_locked < q) {
+      ++counts_.refused_listing_acts;
+      return false;
+    }
+    h.sell_locked += q;
+    listings_.push_back(Listing{listings_.size() + 1, product, seller, price, q, ListingStatus::kOpen});
+    ++counts_.listings;
+    return true;
+  }
+  bool take_listing(std::size_t taker, std::uint64_t id, std::uint64_t q) {
+    if (id == 0 || id > listings_.size()) {
+      ++counts_.refused_listing_acts;
+      return false;
+    }
+    Listing& l = listings_[id - 1];
+    Account& buyer = accounts_[taker];
+    Holding& bh = buyer.holdings[l.product];
+    const std::uint64_t value = l.price * q;
+    const std::uint64_t bf = fee(value, fixed_buyer_bp_);
+    const std::uint64_t sf = fee(value, fixed_seller_bp_);
+    if (l.status != ListingStatus::kOpen || taker == l.seller || q == 0 || q > l.remaining ||
+        buyer.available < value + bf ||
+        (position_limit_ != 0 && bh.held + bh.buy_open + q > position_limit_)) {
+      ++counts_.refused_listing_acts;
+      return false;
+    }
+    Account& seller = accounts_[l.seller];
+    Holding& sh = seller.holdings[l.product];
+    sh.sell_locked -= q;
+    sh.held -= q;
+    bh.held += q;
+    buyer.available -= value + bf;
+    seller.available += value - sf;
+    accounts_[exchange()].available += bf + sf;
+    l.remaining -= q;
+    if (l.remaining == 0) l.status = ListingStatus::kSoldOut;
+    days_[l.product].other_volume += q;
+    days_[l.product].other_value += value;
+    trades_.push_back(Trade{next_trade_id_++, TradeKind::kFixedPrice, l.product, taker, l.seller,
+                            l.price, q, bf, sf, 0, l.id, kBuy});
+    ++counts_.takes;
+    return true;
+  }
+  bool cancel_listing(std::size_t by, std::uint64_t id) {
+    if (id == 0 || id > listings_.size()) {
+      ++counts_.refused_listing_acts;
+      return false;
+    }
+    Listing& l = listings_[id - 1];
+    if (l.status != ListingStatus::kOpen || (by != l.seller && by != exchange())) {
+      ++counts_.refused_listing_acts;
+      return false;
+    }
+    accounts_[l.seller].holdings[l.product].sell_locked -= l.remaining;
+    l.status = ListingStatus::kCancelled;
+    ++counts_.listing_cancels;
+    return true;
+  }
+  const std::vector<Listing>& listings() const { return listings_; }
 
   const std::vector<Order>& orders() const { return orders_; }
   const std::vector<std::uint64_t>& resting() const { return resting_; }
@@ -2008,8 +2122,8 @@ class ReferenceMarket {
     seller.holdings[sell.product].sell_locked -= q;
     seller.available += value - sf;
     accounts_[exchange()].available += bf + sf;
-    trades_.push_back(Trade{next_trade_id_++, buy.product, buy.owner, sell.owner, price, q, bf, sf,
-                            buy.id, sell.id, aggressor});
+    trades_.push_back(Trade{next_trade_id_++, TradeKind::kContinuous, buy.product, buy.owner,
+                            sell.owner, price, q, bf, sf, buy.id, sell.id, aggressor});
     Day& d = days_[buy.product];
     if (d.trades == 0) d.open = d.high = d.low = price;
     d.high = std::max(d.high, price);
@@ -2027,6 +2141,9 @@ class ReferenceMarket {
   std::uint32_t fee_bp_;
   std::uint32_t band_bp_;
   std::uint64_t position_limit_;
+  std::uint32_t fixed_seller_bp_;
+  std::uint32_t fixed_buyer_bp_;
+  std::vector<Listing> listings_;  // by id - 1
   std::vector<Account> accounts_;
   std::vector<std::uint64_t> closes_;
   std::vector<Day> days_;
@@ -2067,7 +2184,7 @@ class RandomTradingDays {
       : config_(config),
         rng_(config.seed),
         world_(params_for(config), kTraders),
-        model_(kTraders, kProducts, config.fee_bp, 1'000, config.position_limit_t) {
+        model_(kTraders, kProducts, config.fee_bp, 1'000, config.position_limit_t, 400, 10) {
     products_ = {kProduct, ProductId::allowance(2026)};
     world_.units(world_.reserve, 1, 2026);
     EXPECT_TRUE(world_.chain.call(world_.exchange, ListProduct{products_[1], 3'000}).ok());
@@ -2125,6 +2242,8 @@ class RandomTradingDays {
     MarketParams params;
     params.fee_bp = config.fee_bp;
     params.position_limit_t = config.position_limit_t;
+    params.fixed_seller_fee_bp = 400;
+    params.fixed_buyer_fee_bp = 10;
     return params;
   }
   std::uint64_t uniform(std::uint64_t n) { return rng_() % n; }
@@ -2201,7 +2320,28 @@ class RandomTradingDays {
       side = o.side == kBuy ? kSell : kBuy;
       return order(o.owner, o.product, side, o.price, 1 + uniform(40), kDay, "self-crossing order");
     }
-    if (r < 45) {  // invalid: outside the band or nothing
+    if (r < 50) {  // fixed-price transfer
+      const auto& listings = model_.listings();
+      const std::uint64_t kind = uniform(10);
+      if (kind < 3 || listings.empty()) {
+        const std::uint64_t list_price = 1'000 + uniform(3'000);
+        const std::uint64_t q = chance(10) ? 1'000 + uniform(3'000) : 1 + uniform(60);
+        const bool ok = model_.create_listing(owner, p, list_price, q);
+        return Pending{make(owner, CreateListing{products_[p], list_price, q}), ok, "create listing"};
+      }
+      const std::uint64_t id = chance(3) ? listings.size() + 1 : 1 + uniform(listings.size());
+      if (kind < 8) {
+        const std::uint64_t left = id <= listings.size() ? listings[id - 1].remaining : 1;
+        const std::uint64_t q = chance(15) ? left + 1 : 1 + uniform(std::max<std::uint64_t>(left, 1));
+        const bool ok = model_.take_listing(owner, id, q);
+        return Pending{make(owner, TakeListing{id, q}), ok, "take listing " + std::to_string(id)};
+      }
+      std::size_t by = owner;
+      if (id <= listings.size() && chance(70)) by = chance(80) ? listings[id - 1].seller : model_.exchange();
+      const bool ok = model_.cancel_listing(by, id);
+      return Pending{make(by, CancelListing{id}), ok, "cancel listing " + std::to_string(id)};
+    }
+    if (r < 52) {  // invalid: outside the band or nothing
       const auto& day = model_.day(p);
       switch (uniform(3)) {
         case 0: price = day.band.low - 1; break;
@@ -2336,6 +2476,19 @@ class RandomTradingDays {
       }
     }
     compared_orders_ = model_.next_order_id();
+    if (state.next_listing_id != model_.listings().size() + 1) {
+      ADD_FAILURE() << where << ": next listing id " << state.next_listing_id << ", model "
+                    << model_.listings().size() + 1;
+      return false;
+    }
+    for (const auto& want : model_.listings()) {
+      auto got = read<ListingRecord>(world_.chain, keys::listing(want.id));
+      if (!got || got->status != want.status || got->remaining_t != want.remaining ||
+          got->price_fen != want.price || got->seller != keys_[want.seller].public_key()) {
+        ADD_FAILURE() << where << ": listing " << want.id << " differs from the model";
+        same = false;
+      }
+    }
     if (state.next_trade_id != model_.trades().size() + 1) {
       ADD_FAILURE() << where << ": next trade id " << state.next_trade_id << ", model "
                     << model_.trades().size() + 1;
@@ -2348,12 +2501,13 @@ class RandomTradingDays {
         ADD_FAILURE() << where << ": no trade " << want.id << " of " << products_[want.product].code();
         return false;
       }
-      if (got->kind != TradeKind::kContinuous || got->buyer != keys_[want.buyer].public_key() ||
+      if (got->kind != want.kind || got->buyer != keys_[want.buyer].public_key() ||
           got->seller != keys_[want.seller].public_key() || got->price_fen != want.price ||
           got->quantity_t != want.quantity || got->value_fen != want.price * want.quantity ||
           got->buyer_fee_fen != want.buyer_fee || got->seller_fee_fen != want.seller_fee ||
           got->buy_ref != want.buy_ref || got->sell_ref != want.sell_ref ||
-          got->aggressor != want.aggressor || got->day_index != model_.day_index()) {
+          (want.kind == TradeKind::kContinuous && got->aggressor != want.aggressor) ||
+          got->day_index != model_.day_index()) {
         ADD_FAILURE() << where << ": trade " << want.id << " " << got->quantity_t << " t @ "
                       << got->price_fen << " refs " << got->buy_ref << "/" << got->sell_ref
                       << " fees " << got->buyer_fee_fen << "/" << got->seller_fee_fen << ", model "
@@ -2384,6 +2538,8 @@ class RandomTradingDays {
         EXPECT_EQ(got->low_fen, want.low);
       }
       EXPECT_EQ(got->band_hit != 0, want.band_hit);
+      EXPECT_EQ(got->other_volume_t, want.other_volume);
+      EXPECT_EQ(got->other_value_fen, want.other_value);
       EXPECT_EQ(got->close_fen, want.close);
       EXPECT_EQ(world_.product_market(products_[p]).prev_close_fen, model_.close(p));
     }
@@ -2442,6 +2598,10 @@ TEST(ContractsExchangeRandomized, TradingDaysMatchTheReferenceModel) {
     EXPECT_GT(c.refused_orders, 20u);
     EXPECT_GT(c.expired, 10u);
     EXPECT_GT(days.restarts(), 2u);
+    EXPECT_GT(c.listings, 20u);
+    EXPECT_GT(c.takes, 20u);
+    EXPECT_GT(c.listing_cancels, 5u);
+    EXPECT_GT(c.refused_listing_acts, 10u);
   }
   EXPECT_GT(total.gtc_fills_next_day, 0u);
   EXPECT_GT(total.band_hits, 0u);
