@@ -1664,6 +1664,65 @@ TEST(ContractsExchangeDeals, RestrictedAuctionOnlyForShortCoveredEnterprises) {
 
 
 
+
+TEST(ContractsExchangeQueries, OrdersTradesAndFundsNewestFirst) {
+  World w;
+  w.fund(w.t[0], 1'000'000);
+  w.units(w.t[1], 100);
+  w.open_day(0);
+  const std::uint64_t a = w.place(w.t[1], kSell, 2'000, 10);
+  const std::uint64_t b = w.place(w.t[0], kBuy, 2'000, 3);  // fills 3 of a
+  const std::uint64_t c = w.place(w.t[0], kBuy, 2'000, 3);  // fills 3 more
+  const std::uint64_t d = w.place(w.t[0], kBuy, 1'900, 5);  // rests
+  const Ledger ledger(w.chain_state());
+  auto mine = queries::orders(ledger, w.t[0].public_key(), false, 10);
+  ASSERT_TRUE(mine.is_ok()) << mine.status().to_string();
+  ASSERT_EQ(mine->items.size(), 3u);
+  EXPECT_EQ(mine->items[0].id, d);
+  EXPECT_EQ(mine->items[1].id, c);
+  EXPECT_EQ(mine->items[2].id, b);
+  EXPECT_FALSE(mine->more);
+  auto open = queries::orders(ledger, w.t[0].public_key(), true, 10);
+  ASSERT_TRUE(open.is_ok());
+  ASSERT_EQ(open->items.size(), 1u);
+  EXPECT_EQ(open->items[0].id, d);
+  auto one = queries::orders(ledger, w.t[0].public_key(), false, 1);
+  ASSERT_TRUE(one.is_ok());
+  EXPECT_EQ(one->items.size(), 1u);
+  EXPECT_TRUE(one->more);
+  auto trades = queries::trades(ledger, kProduct, 1);
+  ASSERT_TRUE(trades.is_ok());
+  ASSERT_EQ(trades->items.size(), 1u);
+  EXPECT_TRUE(trades->more);
+  EXPECT_EQ(trades->items[0].buy_ref, c);
+  auto older = queries::trades(ledger, kProduct, 10, trades->items[0].id);
+  ASSERT_TRUE(older.is_ok());
+  ASSERT_EQ(older->items.size(), 1u);
+  EXPECT_EQ(older->items[0].buy_ref, b);
+  EXPECT_EQ(older->items[0].sell_ref, a);
+  auto order = queries::order(ledger, a);
+  ASSERT_TRUE(order.is_ok());
+  EXPECT_EQ(order->remaining_t, 4u);
+  EXPECT_EQ(queries::order(ledger, 999).status().code(), ErrorCode::kNotFound);
+  auto funds = queries::funds(ledger, w.t[0].public_key());
+  ASSERT_TRUE(funds.is_ok());
+  EXPECT_EQ(*funds, w.funds(w.t[0]));
+  auto locks = queries::unit_locks(ledger, w.t[1].public_key(), kProduct);
+  ASSERT_TRUE(locks.is_ok());
+  EXPECT_EQ(locks->sell_locked_t, 4u);
+  auto book = queries::book(ledger, kProduct, 10);
+  ASSERT_TRUE(book.is_ok());
+  ASSERT_EQ(book->bids.size(), 1u);
+  EXPECT_EQ(book->bids[0].price_fen, 1'900u);
+  ASSERT_EQ(book->asks.size(), 1u);
+  EXPECT_EQ(book->asks[0].quantity_t, 4u);
+  auto view = queries::market(ledger, kProduct);
+  ASSERT_TRUE(view.is_ok());
+  EXPECT_EQ(view->market.last_price_fen, 2'000u);
+  ASSERT_TRUE(view->today.has_value());
+  EXPECT_EQ(view->today->volume_t, 6u);
+}
+
 // =================================================================================================
 // The invariants catch corrupted exchange records (the check itself is tested)
 // =================================================================================================
