@@ -13,8 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
@@ -140,9 +140,9 @@ class World {
     must(chain.register_participant(verifier, Role::kVerifier, "Verifier"));
     for (std::size_t i = 0; i < traders; ++i) {
       t.push_back(test_key(static_cast<std::uint32_t>(100 + i)));
-      must(chain.register_participant(
-          t.back(), i % 2 == 0 ? Role::kCoveredEnterprise : Role::kVoluntary,
-          "Trader " + std::to_string(i)));
+      must(chain.register_participant(t.back(),
+                                      i % 2 == 0 ? Role::kCoveredEnterprise : Role::kVoluntary,
+                                      "Trader " + std::to_string(i)));
     }
     if (open_market) {
       must(chain.call(exchange, SetMarketParams{params_}));
@@ -239,7 +239,8 @@ class World {
   }
 
   // Many calls of one sender, `per_block` to a block (consecutive nonces); every one must apply.
-  void batch(const core::SecretKey& who, const std::vector<Call>& calls, std::size_t per_block = 200) {
+  void batch(const core::SecretKey& who, const std::vector<Call>& calls,
+             std::size_t per_block = 200) {
     for (std::size_t i = 0; i < calls.size(); i += per_block) {
       std::vector<SignedTx> txs;
       const std::uint64_t nonce = chain.next_nonce(who);
@@ -264,13 +265,16 @@ class World {
   MarketState market_state() const {
     return read<MarketState>(chain, "mkt/state").value_or(MarketState{});
   }
-  MoneySupply money() const { return read<MoneySupply>(chain, "mkt/money").value_or(MoneySupply{}); }
+  MoneySupply money() const {
+    return read<MoneySupply>(chain, "mkt/money").value_or(MoneySupply{});
+  }
   ProductMarket product_market(const ProductId& product = kProduct) const {
     auto found = read<ProductMarket>(chain, market_key(product));
     EXPECT_TRUE(found.has_value());
     return found.value_or(ProductMarket{});
   }
-  std::optional<DayStats> day_stats(std::uint32_t day_index, const ProductId& product = kProduct) const {
+  std::optional<DayStats> day_stats(std::uint32_t day_index,
+                                    const ProductId& product = kProduct) const {
     return read<DayStats>(chain, day_key(product, day_index));
   }
   std::uint64_t held(const core::SecretKey& who, const ProductId& product = kProduct) {
@@ -317,7 +321,6 @@ void expect_trade(const TradeRecord& trade, TradeKind kind, const core::SecretKe
   EXPECT_EQ(trade.buyer_fee_fen, buyer_fee_fen);
   EXPECT_EQ(trade.seller_fee_fen, seller_fee_fen);
 }
-
 
 // A refused order whose message names the band: both edges in yuan. (docs/exchange.md gives
 // "18.00-22.00 yuan" as an example; the edges are what the rule asks for.)
@@ -437,13 +440,13 @@ TEST(ContractsExchangeCalendar, OrdersOnlyWhileADayIsOpenAndInsideASession) {
     bool accepted;
   };
   const Probe probes[] = {
-      {9, 29, 59, 999, false}, {9, 30, 0, 0, true},    {11, 29, 59, 999, true},
+      {9, 29, 59, 999, false}, {9, 30, 0, 0, true},      {11, 29, 59, 999, true},
       {11, 30, 0, 0, false},   {12, 59, 59, 999, false}, {13, 0, 0, 0, true},
       {14, 59, 59, 999, true}, {15, 0, 0, 0, false},     {23, 59, 59, 999, false},
   };
   for (const Probe& p : probes) {
-    SCOPED_TRACE(std::to_string(p.h) + ":" + std::to_string(p.m) + ":" + std::to_string(p.s) +
-                 "." + std::to_string(p.ms));
+    SCOPED_TRACE(std::to_string(p.h) + ":" + std::to_string(p.m) + ":" + std::to_string(p.s) + "." +
+                 std::to_string(p.ms));
     w.chain.hold_time_ms(beijing_ms(w.day(), p.h, p.m, p.s, p.ms));
     if (p.accepted) {
       const Receipt receipt = w.order(buyer, kBuy, 2'000, 1);
@@ -531,9 +534,11 @@ TEST(ContractsExchangeBand, EdgesOfTenPercentAroundTwentyYuan) {
   // the lower edge, sells at the upper edge first.
   EXPECT_TRUE(w.order(w.t[0], kBuy, 1'800, 1).ok());
   EXPECT_TRUE(w.order(w.t[1], kSell, 2'200, 1).ok());
-  const std::string low = refused_outside_band(w, w.t[0], PlaceOrder{kProduct, kBuy, 1'799, 1, kDay, 0}, "18.00", "22.00");
+  const std::string low = refused_outside_band(
+      w, w.t[0], PlaceOrder{kProduct, kBuy, 1'799, 1, kDay, 0}, "18.00", "22.00");
   EXPECT_NE(low.find("17.99"), std::string::npos) << low;
-  const std::string high = refused_outside_band(w, w.t[1], PlaceOrder{kProduct, kSell, 2'201, 1, kDay, 0}, "18.00", "22.00");
+  const std::string high = refused_outside_band(
+      w, w.t[1], PlaceOrder{kProduct, kSell, 2'201, 1, kDay, 0}, "18.00", "22.00");
   EXPECT_NE(high.find("22.01"), std::string::npos) << high;
   EXPECT_NE(high.find("HBEA-2025"), std::string::npos) << high;
   EXPECT_NE(high.find("20.00"), std::string::npos) << high;  // the previous close
@@ -571,7 +576,8 @@ TEST(ContractsExchangeBand, OddClosesRoundTheEdgesInward) {
                         {2027, 1'999, 1'800, 2'198, "18.00", "21.98"}};
   for (const Case& c : cases) {
     w.units(w.reserve, 1, c.vintage);
-    ASSERT_TRUE(w.chain.call(w.exchange, ListProduct{ProductId::allowance(c.vintage), c.reference}).ok());
+    ASSERT_TRUE(
+        w.chain.call(w.exchange, ListProduct{ProductId::allowance(c.vintage), c.reference}).ok());
     EXPECT_EQ(band_of(c.reference, 1'000).low, c.low);
     EXPECT_EQ(band_of(c.reference, 1'000).high, c.high);
   }
@@ -581,8 +587,10 @@ TEST(ContractsExchangeBand, OddClosesRoundTheEdgesInward) {
     const ProductId product = ProductId::allowance(c.vintage);
     EXPECT_TRUE(w.order(w.t[0], kBuy, c.low, 1, kDay, product).ok());
     EXPECT_TRUE(w.order(w.t[0], kBuy, c.high, 1, kDay, product).ok());
-    refused_outside_band(w, w.t[0], PlaceOrder{product, kBuy, c.low - 1, 1, kDay, 0}, c.low_text, c.high_text);
-    refused_outside_band(w, w.t[0], PlaceOrder{product, kBuy, c.high + 1, 1, kDay, 0}, c.low_text, c.high_text);
+    refused_outside_band(w, w.t[0], PlaceOrder{product, kBuy, c.low - 1, 1, kDay, 0}, c.low_text,
+                         c.high_text);
+    refused_outside_band(w, w.t[0], PlaceOrder{product, kBuy, c.high + 1, 1, kDay, 0}, c.low_text,
+                         c.high_text);
     auto view = queries::market(Ledger(w.chain_state()), product);
     ASSERT_TRUE(view.is_ok()) << view.status().to_string();
     EXPECT_EQ(view->band_low_fen, c.low);
@@ -601,7 +609,6 @@ TEST(ContractsExchangeBand, PriceBandHelperAgreesWithTheRule) {
     ASSERT_EQ(high, want.high) << close << " " << bp;
   }
 }
-
 
 TEST(ContractsExchangeBand, NoContinuousTradeOutsideTheDaysBand) {
   // RULES.md "Trading": orders outside the daily band are rejected; the band is the day's
@@ -625,8 +632,8 @@ TEST(ContractsExchangeBand, NoContinuousTradeOutsideTheDaysBand) {
   for (const TradeRecord& trade : w.trades()) {
     if (trade.day_index != 2) continue;
     EXPECT_GE(trade.price_fen, band.low) << "trade " << trade.id;
-    EXPECT_LE(trade.price_fen, band.high) << "trade " << trade.id << " (against GTC order " << gtc
-                                          << ") is outside today's band";
+    EXPECT_LE(trade.price_fen, band.high)
+        << "trade " << trade.id << " (against GTC order " << gtc << ") is outside today's band";
   }
 }
 
@@ -662,9 +669,12 @@ TEST(ContractsExchangeMatching, PriceTimePriorityMakerPriceFeesAndPriceImproveme
   const std::uint64_t id4 = w.place(buyer, kBuy, 2'010, 25);
   const auto trades = w.trades();
   ASSERT_EQ(trades.size(), 3u);
-  expect_trade(trades[0], TradeKind::kContinuous, buyer, s2, 2'000, 10, fee(20'000, bp), fee(20'000, bp));
-  expect_trade(trades[1], TradeKind::kContinuous, buyer, s3, 2'000, 10, fee(20'000, bp), fee(20'000, bp));
-  expect_trade(trades[2], TradeKind::kContinuous, buyer, s1, 2'010, 5, fee(10'050, bp), fee(10'050, bp));
+  expect_trade(trades[0], TradeKind::kContinuous, buyer, s2, 2'000, 10, fee(20'000, bp),
+               fee(20'000, bp));
+  expect_trade(trades[1], TradeKind::kContinuous, buyer, s3, 2'000, 10, fee(20'000, bp),
+               fee(20'000, bp));
+  expect_trade(trades[2], TradeKind::kContinuous, buyer, s1, 2'010, 5, fee(10'050, bp),
+               fee(10'050, bp));
   EXPECT_EQ(trades[0].sell_ref, id2);
   EXPECT_EQ(trades[1].sell_ref, id3);
   EXPECT_EQ(trades[2].sell_ref, id1);
@@ -677,7 +687,8 @@ TEST(ContractsExchangeMatching, PriceTimePriorityMakerPriceFeesAndPriceImproveme
   EXPECT_LT(trades[1].id, trades[2].id);
   // The buyer paid value + fee per fill; the price improvement (locked at 2,010, paid 2,000
   // for 20 t) and the fee rounding came back to available.
-  const std::uint64_t paid = 20'000 + fee(20'000, bp) + 20'000 + fee(20'000, bp) + 10'050 + fee(10'050, bp);
+  const std::uint64_t paid =
+      20'000 + fee(20'000, bp) + 20'000 + fee(20'000, bp) + 10'050 + fee(10'050, bp);
   EXPECT_GT(lock_for(25, 2'010, bp), paid);
   EXPECT_EQ(w.funds(buyer), (FundAccount{10'000'000 - paid, 0}));
   EXPECT_EQ(w.funds(s1), (FundAccount{10'050 - fee(10'050, bp), 0}));
@@ -723,7 +734,8 @@ TEST(ContractsExchangeMatching, PriceTimePriorityMakerPriceFeesAndPriceImproveme
   const std::uint64_t id6 = w.place(s2, kSell, 1'990, 3);
   const auto after = w.trades();
   ASSERT_EQ(after.size(), 5u);
-  expect_trade(after[4], TradeKind::kContinuous, buyer, s2, 2'015, 3, fee(6'045, bp), fee(6'045, bp));
+  expect_trade(after[4], TradeKind::kContinuous, buyer, s2, 2'015, 3, fee(6'045, bp),
+               fee(6'045, bp));
   EXPECT_EQ(after[4].aggressor, kSell);
   EXPECT_EQ(after[4].buy_ref, id5);
   EXPECT_EQ(after[4].sell_ref, id6);
@@ -742,8 +754,8 @@ TEST(ContractsExchangeMatching, PriceTimePriorityMakerPriceFeesAndPriceImproveme
   EXPECT_EQ(w.locks(buyer).buy_open_t, 0u);
   EXPECT_EQ(w.order_record(id5).status, OrderStatus::kCancelled);
   EXPECT_EQ(w.order_record(id5).end, OrderEnd::kByOwner);
-  w.refused(buyer, CancelOrder{id5});   // no longer open
-  w.refused(buyer, CancelOrder{id4});   // filled
+  w.refused(buyer, CancelOrder{id5});    // no longer open
+  w.refused(buyer, CancelOrder{id4});    // filled
   w.refused(buyer, CancelOrder{9'999});  // never existed
   // The exchange may cancel anyone's order; a sell's unit lock is released.
   const std::uint64_t id7 = w.place(s3, kSell, 2'100, 4);
@@ -796,7 +808,8 @@ TEST(ContractsExchangeMatching, DayOrdersExpireAtTheCloseGoodTillCancelledStay) 
   EXPECT_EQ(w.order_record(day_sell).status, OrderStatus::kExpired);
   EXPECT_EQ(w.order_record(gtc_buy).status, OrderStatus::kOpen);
   EXPECT_EQ(w.order_record(gtc_sell).status, OrderStatus::kOpen);
-  EXPECT_EQ(w.funds(w.t[0]), (FundAccount{1'000'000 - lock_for(5, 1'980, bp), lock_for(5, 1'980, bp)}));
+  EXPECT_EQ(w.funds(w.t[0]),
+            (FundAccount{1'000'000 - lock_for(5, 1'980, bp), lock_for(5, 1'980, bp)}));
   EXPECT_EQ(w.locks(w.t[1]).sell_locked_t, 5u);
   EXPECT_EQ(w.locks(w.t[0]).buy_open_t, 5u);
   // Nothing traded: the close is unchanged, the next day's band is the same.
@@ -832,7 +845,8 @@ TEST(ContractsExchangeMatching, SelfTradePreventionCancelsTheRestingOrder) {
   const std::uint64_t buy = w.place(a, kBuy, 2'005, 15);
   const auto trades = w.trades();
   ASSERT_EQ(trades.size(), 1u);
-  expect_trade(trades[0], TradeKind::kContinuous, a, b, 2'000, 10, fee(20'000, bp), fee(20'000, bp));
+  expect_trade(trades[0], TradeKind::kContinuous, a, b, 2'000, 10, fee(20'000, bp),
+               fee(20'000, bp));
   EXPECT_EQ(trades[0].sell_ref, other);
   for (std::uint64_t id : {own1, own2}) {
     EXPECT_EQ(w.order_record(id).status, OrderStatus::kCancelled);
@@ -841,8 +855,9 @@ TEST(ContractsExchangeMatching, SelfTradePreventionCancelsTheRestingOrder) {
   EXPECT_EQ(w.locks(a).sell_locked_t, 0u);
   EXPECT_EQ(w.order_record(buy).remaining_t, 5u);
   EXPECT_EQ(w.order_record(buy).status, OrderStatus::kOpen);
-  EXPECT_EQ(w.funds(a), (FundAccount{1'000'000 - (20'000 + fee(20'000, bp)) - lock_for(5, 2'005, bp),
-                                     lock_for(5, 2'005, bp)}));
+  EXPECT_EQ(w.funds(a),
+            (FundAccount{1'000'000 - (20'000 + fee(20'000, bp)) - lock_for(5, 2'005, bp),
+                         lock_for(5, 2'005, bp)}));
   EXPECT_EQ(w.held(a), 110u);
   // The other way round: a sell meets the owner's resting buy, which is cancelled with its lock.
   w.place(a, kSell, 2'000, 3);
@@ -902,8 +917,6 @@ TEST(ContractsExchangeMatching, PositionLimitCountsHoldingsAndOpenBuys) {
   EXPECT_TRUE(w.order(w.t[1], kSell, 2'100, 70).ok());
 }
 
-
-
 TEST(ContractsExchangeMatching, AFeeRaiseWhileBuyOrdersRest) {
   // The exchange may set new parameters at any time (docs/exchange.md: versioned). A buy that
   // rests locked L(q) at the fee in force when it was placed; after a fee raise its next fill
@@ -956,8 +969,7 @@ TEST(ContractsExchangeMatching, MatchStepLimitCancelsTheRemainder) {
   EXPECT_EQ(w.order_record(first_ask + 1'000).status, OrderStatus::kOpen);
   // The remainder's lock is released; only the 19.00 bid still locks.
   EXPECT_EQ(w.funds(w.t[0]).locked_fen, lock_for(1, 1'900, bp));
-  EXPECT_EQ(w.funds(w.t[0]).available_fen,
-            before.available_fen - 999 * (2'000 + fee(2'000, bp)));
+  EXPECT_EQ(w.funds(w.t[0]).available_fen, before.available_fen - 999 * (2'000 + fee(2'000, bp)));
   EXPECT_EQ(w.locks(w.t[0]).buy_open_t, 1u);
   EXPECT_EQ(w.held(w.t[0]), 10u + 999u);
 }
@@ -980,7 +992,8 @@ TEST(ContractsExchangeMatching, AFillOfSellerWithScatteredSerials) {
   // A buy of the whole order needs 1,100 ranges in one fill.
   const Receipt big = w.order(w.t[0], kBuy, 2'000, 1'100);
   EXPECT_TRUE(big.ok()) << "a marketable buy of 1,100 t against one resting ask of 1,100 t is "
-                           "refused: " << big.message;
+                           "refused: "
+                        << big.message;
   if (!big.ok()) {
     // Then at least nothing changed, and smaller buys still trade with the ask.
     EXPECT_EQ(w.order_record(ask).remaining_t, 1'100u);
@@ -1146,9 +1159,11 @@ TEST(ContractsExchangeSurveillance, ReserveInterventionUnderAnInstruction) {
   ASSERT_EQ(w.product_market().trigger_raised, 1);
   // Only the authority instructs, only the reserve is instructed.
   w.refused(w.t[0], InstructReserve{w.reserve.public_key(), kProduct, kSell, 30});
-  w.refused(w.chain.authority(), AuthorityAct{InstructReserve{w.t[1].public_key(), kProduct, kSell, 30}});
-  ASSERT_TRUE(w.chain.call(w.chain.authority(),
-                           AuthorityAct{InstructReserve{w.reserve.public_key(), kProduct, kSell, 30}})
+  w.refused(w.chain.authority(),
+            AuthorityAct{InstructReserve{w.t[1].public_key(), kProduct, kSell, 30}});
+  ASSERT_TRUE(w.chain
+                  .call(w.chain.authority(),
+                        AuthorityAct{InstructReserve{w.reserve.public_key(), kProduct, kSell, 30}})
                   .ok());
   auto mandate = read<Mandate>(w.chain, mandate_key(w.reserve.public_key(), kProduct));
   ASSERT_TRUE(mandate.has_value());
@@ -1168,7 +1183,8 @@ TEST(ContractsExchangeSurveillance, ReserveInterventionUnderAnInstruction) {
   EXPECT_EQ(trades.back().intervention, 1);
   EXPECT_EQ(trades.back().seller, w.reserve.public_key());
   EXPECT_EQ(trades.back().quantity_t, 20u);
-  EXPECT_EQ(read<Mandate>(w.chain, mandate_key(w.reserve.public_key(), kProduct))->sell_remaining_t, 10u);
+  EXPECT_EQ(read<Mandate>(w.chain, mandate_key(w.reserve.public_key(), kProduct))->sell_remaining_t,
+            10u);
   // The buyer's intervention allowances are recorded (they cannot be banked).
   auto history = Ledger(w.chain_state()).history(w.t[2].public_key(), kProduct);
   ASSERT_TRUE(history.is_ok());
@@ -1176,15 +1192,16 @@ TEST(ContractsExchangeSurveillance, ReserveInterventionUnderAnInstruction) {
   w.refused(w.reserve, PlaceOrder{kProduct, kSell, price, 11, kDay, 1});
 }
 
-
 TEST(ContractsExchangeSurveillance, TradesBetweenRelatedAccountsRaiseAnAlert) {
   World w;
   w.fund(w.t[0], 1'000'000);
   w.fund(w.t[2], 1'000'000);
   w.units(w.t[1], 100);
-  w.refused(w.t[0], SetRelated{w.t[0].public_key(), w.t[1].public_key(), 1});  // not an authority act
-  ASSERT_TRUE(w.chain.call(w.chain.authority(),
-                           AuthorityAct{SetRelated{w.t[0].public_key(), w.t[1].public_key(), 1}})
+  w.refused(w.t[0],
+            SetRelated{w.t[0].public_key(), w.t[1].public_key(), 1});  // not an authority act
+  ASSERT_TRUE(w.chain
+                  .call(w.chain.authority(),
+                        AuthorityAct{SetRelated{w.t[0].public_key(), w.t[1].public_key(), 1}})
                   .ok());
   w.open_day(0);
   w.place(w.t[1], kSell, 2'000, 10);
@@ -1214,7 +1231,6 @@ TEST(ContractsExchangeSurveillance, TradesBetweenRelatedAccountsRaiseAnAlert) {
   EXPECT_EQ(after->items.size(), 2u);
 }
 
-
 TEST(ContractsExchangeSurveillance, InterventionAllowancesAreCancelledAtYearClose) {
   MarketParams params;
   params.band_hits_trigger = 1;
@@ -1237,8 +1253,9 @@ TEST(ContractsExchangeSurveillance, InterventionAllowancesAreCancelledAtYearClos
   w.place(w.t[2], kBuy, 2'200, 1);  // a band hit: the trigger rises at the close
   w.close_day();
   ASSERT_EQ(w.product_market().trigger_raised, 1);
-  ASSERT_TRUE(w.chain.call(w.chain.authority(),
-                           AuthorityAct{InstructReserve{w.reserve.public_key(), kProduct, kSell, 20}})
+  ASSERT_TRUE(w.chain
+                  .call(w.chain.authority(),
+                        AuthorityAct{InstructReserve{w.reserve.public_key(), kProduct, kSell, 20}})
                   .ok());
   w.open_day(1);
   const std::uint64_t price = w.product_market().prev_close_fen;
@@ -1293,11 +1310,11 @@ TEST(ContractsExchangeDeals, FixedPriceListing) {
   EXPECT_EQ(listing->remaining_t, 100u);
   EXPECT_EQ(listing->status, ListingStatus::kOpen);
   EXPECT_EQ(w.locks(seller).sell_locked_t, 100u);
-  w.refused(seller, TakeListing{id, 1});      // one's own listing
-  w.refused(buyer, TakeListing{id, 101});     // more than listed
+  w.refused(seller, TakeListing{id, 1});   // one's own listing
+  w.refused(buyer, TakeListing{id, 101});  // more than listed
   w.refused(buyer, TakeListing{id, 0});
-  w.refused(buyer, TakeListing{id + 1, 1});   // no such listing
-  w.refused(w.t[2], TakeListing{id, 4});      // 10,000 fen cannot pay 4 x 2,500 + fee
+  w.refused(buyer, TakeListing{id + 1, 1});  // no such listing
+  w.refused(w.t[2], TakeListing{id, 4});     // 10,000 fen cannot pay 4 x 2,500 + fee
   // Take part: the buyer pays value + buyer fee, the seller gets value - 4 %.
   ASSERT_TRUE(w.chain.call(buyer, TakeListing{id, 40}).ok());
   const std::uint64_t v1 = 40 * 2'500;
@@ -1310,7 +1327,8 @@ TEST(ContractsExchangeDeals, FixedPriceListing) {
   EXPECT_EQ(read<ListingRecord>(w.chain, listing_key(id))->remaining_t, 60u);
   auto trades = w.trades();
   ASSERT_EQ(trades.size(), 1u);
-  expect_trade(trades[0], TradeKind::kFixedPrice, buyer, seller, 2'500, 40, fee(v1, bbp), fee(v1, sbp));
+  expect_trade(trades[0], TradeKind::kFixedPrice, buyer, seller, 2'500, 40, fee(v1, bbp),
+               fee(v1, sbp));
   EXPECT_EQ(trades[0].sell_ref, id);
   // The rest: sold out.
   w.refused(buyer, TakeListing{id, 61});
@@ -1399,14 +1417,14 @@ TEST(ContractsExchangeDeals, BlockTradeNeedsTheBuyersSignatureTheMinimumAndTheBl
     return tx;
   };
   // Block band: 2,000 +/- 30 % = [1,400, 2,600].
-  w.refused_tx(block_tx(seller, buyer, 100'000, 2'000, nullptr));   // no co-signature
-  w.refused_tx(block_tx(seller, buyer, 100'000, 2'000, &w.t[2]));   // someone else's
-  w.refused_tx(block_tx(seller, buyer, 99'999, 2'000, &buyer));      // below the minimum
+  w.refused_tx(block_tx(seller, buyer, 100'000, 2'000, nullptr));  // no co-signature
+  w.refused_tx(block_tx(seller, buyer, 100'000, 2'000, &w.t[2]));  // someone else's
+  w.refused_tx(block_tx(seller, buyer, 99'999, 2'000, &buyer));    // below the minimum
   w.refused_tx(block_tx(seller, buyer, 100'000, 2'601, &buyer));
   w.refused_tx(block_tx(seller, buyer, 100'000, 1'399, &buyer));
-  w.refused_tx(block_tx(seller, buyer, 300'001, 2'000, &buyer));     // more than held
-  w.refused_tx(block_tx(seller, w.t[2], 100'000, 2'000, &w.t[2]));   // the buyer cannot pay
-  w.refused_tx(block_tx(seller, seller, 100'000, 2'000, nullptr));   // with oneself
+  w.refused_tx(block_tx(seller, buyer, 300'001, 2'000, &buyer));      // more than held
+  w.refused_tx(block_tx(seller, w.t[2], 100'000, 2'000, &w.t[2]));    // the buyer cannot pay
+  w.refused_tx(block_tx(seller, seller, 100'000, 2'000, nullptr));    // with oneself
   w.refused_tx(block_tx(w.verifier, buyer, 100'000, 2'000, &buyer));  // holds nothing
 
   // At the upper edge of the block band: settles at once, 0.5 % a side.
@@ -1420,7 +1438,8 @@ TEST(ContractsExchangeDeals, BlockTradeNeedsTheBuyersSignatureTheMinimumAndTheBl
   EXPECT_EQ(w.held(seller), 200'000u);
   auto trades = w.trades();
   ASSERT_EQ(trades.size(), 1u);
-  expect_trade(trades[0], TradeKind::kBlock, buyer, seller, 2'600, 100'000, fee(v1, bp), fee(v1, bp));
+  expect_trade(trades[0], TradeKind::kBlock, buyer, seller, 2'600, 100'000, fee(v1, bp),
+               fee(v1, bp));
   // At the lower edge.
   const Receipt low = w.chain.submit(block_tx(seller, buyer, 100'000, 1'400, &buyer));
   ASSERT_TRUE(low.ok()) << low.message;
@@ -1449,7 +1468,6 @@ TEST(ContractsExchangeDeals, BlockTradeNeedsTheBuyersSignatureTheMinimumAndTheBl
   w.close_day();
   EXPECT_EQ(w.product_market().prev_close_fen, 2'000u);  // no continuous trade
 }
-
 
 TEST(ContractsExchangeDeals, BlockTradesCountAgainstThePositionLimit) {
   MarketParams params;
@@ -1510,8 +1528,8 @@ TEST(ContractsExchangeDeals, AuctionUniformPriceTieBreakByArrivalRefunds) {
     if (cosigner != nullptr) sign_tx(tx, *cosigner);
     return tx;
   };
-  w.refused_tx(auction_tx(w.exchange, create, nullptr));        // the seller did not co-sign
-  w.refused_tx(auction_tx(w.t[3], create, &w.reserve));         // not the exchange
+  w.refused_tx(auction_tx(w.exchange, create, nullptr));  // the seller did not co-sign
+  w.refused_tx(auction_tx(w.t[3], create, &w.reserve));   // not the exchange
   CreateAuction too_much = create;
   too_much.quantity_t = 102;  // the reserve holds 101 (1 from the listing set-up)
   w.refused_tx(auction_tx(w.exchange, too_much, &w.reserve));
@@ -1566,7 +1584,8 @@ TEST(ContractsExchangeDeals, AuctionUniformPriceTieBreakByArrivalRefunds) {
   EXPECT_EQ(w.funds(b2), (FundAccount{1'000'000 - 60'000 - fee(60'000, abp), 0}));
   EXPECT_EQ(w.funds(b3), (FundAccount{1'000'000 - 40'000 - fee(40'000, abp), 0}));
   EXPECT_EQ(w.funds(w.reserve), (FundAccount{200'000, 0}));  // no seller fee on auctions
-  EXPECT_EQ(w.funds(w.exchange).available_fen, fee(100'000, abp) + fee(60'000, abp) + fee(40'000, abp));
+  EXPECT_EQ(w.funds(w.exchange).available_fen,
+            fee(100'000, abp) + fee(60'000, abp) + fee(40'000, abp));
   EXPECT_EQ(w.held(b1), 50u);
   EXPECT_EQ(w.held(b2), 30u);
   EXPECT_EQ(w.held(b3), 20u);
@@ -1592,8 +1611,9 @@ TEST(ContractsExchangeDeals, AuctionUnsoldUnitsAndNoBids) {
   w.open_day(0);
   const std::uint64_t close_ms = beijing_ms(w.day(), 10, 0);
   const auto create = [&](std::uint64_t quantity_t) {
-    SignedTx tx = make_tx(w.exchange, w.chain.next_nonce(w.exchange),
-                          CreateAuction{w.reserve.public_key(), kProduct, quantity_t, 1'900, close_ms, 0});
+    SignedTx tx =
+        make_tx(w.exchange, w.chain.next_nonce(w.exchange),
+                CreateAuction{w.reserve.public_key(), kProduct, quantity_t, 1'900, close_ms, 0});
     sign_tx(tx, w.reserve);
     const Receipt receipt = w.chain.submit(tx);
     EXPECT_TRUE(receipt.ok()) << receipt.message;
@@ -1629,7 +1649,8 @@ TEST(ContractsExchangeDeals, RestrictedAuctionOnlyForShortCoveredEnterprises) {
   const auto& compliant = w.t[2];  // covered, obligation 100, 100 surrendered
   const auto& no_obligation = w.t[4];
   const auto& voluntary = w.t[1];
-  for (const auto* who : {&short_one, &compliant, &no_obligation, &voluntary}) w.fund(*who, 10'000'000);
+  for (const auto* who : {&short_one, &compliant, &no_obligation, &voluntary})
+    w.fund(*who, 10'000'000);
   const auto obligation = [&](const core::SecretKey& who, std::uint64_t t) {
     EmissionRecord record;
     record.enterprise = who.public_key();
@@ -1647,8 +1668,9 @@ TEST(ContractsExchangeDeals, RestrictedAuctionOnlyForShortCoveredEnterprises) {
   w.units(w.reserve, 1'000);
   w.open_day(0);
   const std::uint64_t close_ms = beijing_ms(w.day(), 11, 0);
-  SignedTx tx = make_tx(w.exchange, w.chain.next_nonce(w.exchange),
-                        CreateAuction{w.reserve.public_key(), kProduct, 1'000, 1'500, close_ms, 2025});
+  SignedTx tx =
+      make_tx(w.exchange, w.chain.next_nonce(w.exchange),
+              CreateAuction{w.reserve.public_key(), kProduct, 1'000, 1'500, close_ms, 2025});
   sign_tx(tx, w.reserve);
   ASSERT_TRUE(w.chain.submit(tx).ok());
   const std::uint64_t id = w.market_state().next_auction_id - 1;
@@ -1661,9 +1683,6 @@ TEST(ContractsExchangeDeals, RestrictedAuctionOnlyForShortCoveredEnterprises) {
   w.refused(short_one, PlaceBid{id, 2'100, 101});
   EXPECT_TRUE(w.chain.call(short_one, PlaceBid{id, 2'100, 100}).ok());
 }
-
-
-
 
 TEST(ContractsExchangeQueries, OrdersTradesAndFundsNewestFirst) {
   World w;
@@ -1763,11 +1782,12 @@ TEST(ContractsExchangeInvariants, CorruptedRecordsAreReported) {
   w.units(w.reserve, 50);
   w.open_day(0);
   w.place(w.t[1], kSell, 2'000, 10);
-  const std::uint64_t buy = w.place(w.t[0], kBuy, 2'010, 15);   // 10 filled, 5 rest
+  const std::uint64_t buy = w.place(w.t[0], kBuy, 2'010, 15);    // 10 filled, 5 rest
   const std::uint64_t sell = w.place(w.t[1], kSell, 2'050, 20);  // rests
   ASSERT_TRUE(w.chain.call(w.t[1], CreateListing{kProduct, 2'000, 7}).ok());
-  SignedTx tx = make_tx(w.exchange, w.chain.next_nonce(w.exchange),
-                        CreateAuction{w.reserve.public_key(), kProduct, 50, 1'000, beijing_ms(w.day(), 14, 0), 0});
+  SignedTx tx = make_tx(
+      w.exchange, w.chain.next_nonce(w.exchange),
+      CreateAuction{w.reserve.public_key(), kProduct, 50, 1'000, beijing_ms(w.day(), 14, 0), 0});
   sign_tx(tx, w.reserve);
   ASSERT_TRUE(w.chain.submit(tx).ok());
   ASSERT_TRUE(w.chain.call(w.t[2], PlaceBid{1, 1'500, 10}).ok());
@@ -1781,10 +1801,16 @@ TEST(ContractsExchangeInvariants, CorruptedRecordsAreReported) {
                                            [](FundAccount& f) { f.available_fen += 1; }),
                    "deposited - withdrawn");
   expect_violation(check_with<FundAccount>(w, fund_key(w.t[0].public_key()),
-                                           [](FundAccount& f) { f.available_fen -= 1; f.locked_fen += 1; }),
+                                           [](FundAccount& f) {
+                                             f.available_fen -= 1;
+                                             f.locked_fen += 1;
+                                           }),
                    "locked");
   expect_violation(check_with<FundAccount>(w, fund_key(w.t[2].public_key()),
-                                           [](FundAccount& f) { f.available_fen += 1; f.locked_fen -= 1; }),
+                                           [](FundAccount& f) {
+                                             f.available_fen += 1;
+                                             f.locked_fen -= 1;
+                                           }),
                    "bids lock");
   expect_violation(check_with<UnitLocks>(w, ulk_key(w.t[1].public_key(), kProduct),
                                          [](UnitLocks& u) { u.sell_locked_t += 1; }),
@@ -1795,14 +1821,17 @@ TEST(ContractsExchangeInvariants, CorruptedRecordsAreReported) {
   expect_violation(check_with<UnitLocks>(w, ulk_key(w.reserve.public_key(), kProduct),
                                          [](UnitLocks& u) { u.sell_locked_t = 1'000; }),
                    "locked for sale");
-  expect_violation(check_with<OrderRecord>(w, order_key(sell),
-                                           [](OrderRecord& o) { o.remaining_t = o.quantity_t + 1; }),
-                   "exceeds its quantity");
-  expect_violation(check_with<OrderRecord>(w, order_key(sell),
-                                           [](OrderRecord& o) { o.status = OrderStatus::kCancelled; }),
-                   "book marker");
-  expect_violation(check_with<OrderRecord>(w, order_key(buy), [](OrderRecord& o) { o.locked_fen += 1; }),
-                   "locked");
+  expect_violation(
+      check_with<OrderRecord>(w, order_key(sell),
+                              [](OrderRecord& o) { o.remaining_t = o.quantity_t + 1; }),
+      "exceeds its quantity");
+  expect_violation(
+      check_with<OrderRecord>(w, order_key(sell),
+                              [](OrderRecord& o) { o.status = OrderStatus::kCancelled; }),
+      "book marker");
+  expect_violation(
+      check_with<OrderRecord>(w, order_key(buy), [](OrderRecord& o) { o.locked_fen += 1; }),
+      "locked");
   expect_violation(check_without(w, keys::open_order(kProduct, sell)), "book marker");
   expect_violation(check_without(w, keys::owner_order(w.t[1].public_key(), sell)), "oown");
   expect_violation(check_with<DepthLevelRecord>(w, keys::depth_level(kProduct, kBuy, 2'010),
@@ -1812,23 +1841,30 @@ TEST(ContractsExchangeInvariants, CorruptedRecordsAreReported) {
   expect_violation(check_with<TradeRecord>(w, keys::trade(kProduct, trade_id),
                                            [](TradeRecord& t) { t.value_fen += 1; }),
                    "value");
-  expect_violation(check_with<TradeRecord>(w, keys::trade(kProduct, trade_id),
-                                           [](TradeRecord& t) { t.seller_fee_fen = t.value_fen + 1; }),
-                   "fee");
-  expect_violation(check_with<DayStats>(w, day_key(kProduct, 1), [](DayStats& d) { d.volume_t += 1; }),
-                   "continuous trades");
-  expect_violation(check_with<DayStats>(w, day_key(kProduct, 1), [](DayStats& d) { d.high_fen += 1; }),
-                   "open/high/low");
-  expect_violation(check_with<DayStats>(w, day_key(kProduct, 1), [](DayStats& d) { d.band_hit = 1; }),
-                   "band hit");
-  expect_violation(check_with<ListingRecord>(w, listing_key(1), [](ListingRecord& l) { l.remaining_t = 6; }),
-                   "locked for sale");
-  expect_violation(check_with<AuctionRecord>(w, auction_key(1), [](AuctionRecord& a) { a.bids = 2; }),
-                   "bids");
-  expect_violation(check_with<MoneySupply>(w, "mkt/money", [](MoneySupply& m) { m.withdrawn_fen += 1; }),
-                   "deposited - withdrawn");
-  expect_violation(check_with<MarketState>(w, "mkt/state", [](MarketState& m) { m.next_order_id = 2; }),
-                   "next order id");
+  expect_violation(
+      check_with<TradeRecord>(w, keys::trade(kProduct, trade_id),
+                              [](TradeRecord& t) { t.seller_fee_fen = t.value_fen + 1; }),
+      "fee");
+  expect_violation(
+      check_with<DayStats>(w, day_key(kProduct, 1), [](DayStats& d) { d.volume_t += 1; }),
+      "continuous trades");
+  expect_violation(
+      check_with<DayStats>(w, day_key(kProduct, 1), [](DayStats& d) { d.high_fen += 1; }),
+      "open/high/low");
+  expect_violation(
+      check_with<DayStats>(w, day_key(kProduct, 1), [](DayStats& d) { d.band_hit = 1; }),
+      "band hit");
+  expect_violation(
+      check_with<ListingRecord>(w, listing_key(1), [](ListingRecord& l) { l.remaining_t = 6; }),
+      "locked for sale");
+  expect_violation(
+      check_with<AuctionRecord>(w, auction_key(1), [](AuctionRecord& a) { a.bids = 2; }), "bids");
+  expect_violation(
+      check_with<MoneySupply>(w, "mkt/money", [](MoneySupply& m) { m.withdrawn_fen += 1; }),
+      "deposited - withdrawn");
+  expect_violation(
+      check_with<MarketState>(w, "mkt/state", [](MarketState& m) { m.next_order_id = 2; }),
+      "next order id");
 }
 
 // =================================================================================================
@@ -1901,17 +1937,22 @@ class ReferenceMarket {
   struct Counts {
     std::size_t fills = 0, partial_maker_fills = 0, partial_taker_rests = 0, self_trade_cancels = 0,
                 cancels = 0, cancels_by_exchange = 0, refused_cancels = 0, refused_orders = 0,
-                expired = 0, gtc_fills_next_day = 0, band_hits = 0, step_limited = 0,
-                listings = 0, takes = 0, listing_cancels = 0, refused_listing_acts = 0;
+                expired = 0, gtc_fills_next_day = 0, band_hits = 0, step_limited = 0, listings = 0,
+                takes = 0, listing_cancels = 0, refused_listing_acts = 0;
   };
 
   // Accounts 0..traders-1 trade; account `traders` is the exchange (the fee account).
   ReferenceMarket(std::size_t traders, std::size_t products, std::uint32_t fee_bp,
                   std::uint32_t band_bp, std::uint64_t position_limit,
                   std::uint32_t fixed_seller_bp, std::uint32_t fixed_buyer_bp)
-      : fee_bp_(fee_bp), band_bp_(band_bp), position_limit_(position_limit),
-        fixed_seller_bp_(fixed_seller_bp), fixed_buyer_bp_(fixed_buyer_bp),
-        accounts_(traders + 1), closes_(products), days_(products) {
+      : fee_bp_(fee_bp),
+        band_bp_(band_bp),
+        position_limit_(position_limit),
+        fixed_seller_bp_(fixed_seller_bp),
+        fixed_buyer_bp_(fixed_buyer_bp),
+        accounts_(traders + 1),
+        closes_(products),
+        days_(products) {
     for (auto& account : accounts_) account.holdings.resize(products);
   }
   std::size_t exchange() const { return accounts_.size() - 1; }
@@ -2005,14 +2046,16 @@ class ReferenceMarket {
   }
 
   // Fixed-price transfer: the price is free, the units are locked, a taker takes part or all.
-  bool create_listing(std::size_t seller, std::size_t product, std::uint64_t price, std::uint64_t q) {
+  bool create_listing(std::size_t seller, std::size_t product, std::uint64_t price,
+                      std::uint64_t q) {
     Holding& h = accounts_[seller].holdings[product];
     if (price == 0 || q == 0 || h.held - h.sell_locked < q) {
       ++counts_.refused_listing_acts;
       return false;
     }
     h.sell_locked += q;
-    listings_.push_back(Listing{listings_.size() + 1, product, seller, price, q, ListingStatus::kOpen});
+    listings_.push_back(
+        Listing{listings_.size() + 1, product, seller, price, q, ListingStatus::kOpen});
     ++counts_.listings;
     return true;
   }
@@ -2079,9 +2122,7 @@ class ReferenceMarket {
   const Counts& counts() const { return counts_; }
 
  private:
-  void unrest(std::uint64_t id) {
-    resting_.erase(std::find(resting_.begin(), resting_.end(), id));
-  }
+  void unrest(std::uint64_t id) { resting_.erase(std::find(resting_.begin(), resting_.end(), id)); }
   // Releases what an open order still locks (cancel, expiry, self-trade, cancelled remainder).
   void release(Order& o) {
     Account& acct = accounts_[o.owner];
@@ -2206,7 +2247,7 @@ class ReferenceMarket {
   std::vector<Account> accounts_;
   std::vector<std::uint64_t> closes_;
   std::vector<Day> days_;
-  std::vector<Order> orders_;         // by id - 1
+  std::vector<Order> orders_;           // by id - 1
   std::vector<std::uint64_t> resting_;  // in arrival order
   std::vector<Trade> trades_;
   std::map<std::uint64_t, std::uint32_t> placed_day_;
@@ -2216,7 +2257,6 @@ class ReferenceMarket {
   std::uint32_t closed_days_ = 0;
   Counts counts_;
 };
-
 
 struct RandomConfig {
   std::uint32_t seed = 1;
@@ -2386,26 +2426,35 @@ class RandomTradingDays {
         const std::uint64_t list_price = 1'000 + uniform(3'000);
         const std::uint64_t q = chance(10) ? 1'000 + uniform(3'000) : 1 + uniform(60);
         const bool ok = model_.create_listing(owner, p, list_price, q);
-        return Pending{make(owner, CreateListing{products_[p], list_price, q}), ok, "create listing"};
+        return Pending{make(owner, CreateListing{products_[p], list_price, q}), ok,
+                       "create listing"};
       }
       const std::uint64_t id = chance(3) ? listings.size() + 1 : 1 + uniform(listings.size());
       if (kind < 8) {
         const std::uint64_t left = id <= listings.size() ? listings[id - 1].remaining : 1;
-        const std::uint64_t q = chance(15) ? left + 1 : 1 + uniform(std::max<std::uint64_t>(left, 1));
+        const std::uint64_t q =
+            chance(15) ? left + 1 : 1 + uniform(std::max<std::uint64_t>(left, 1));
         const bool ok = model_.take_listing(owner, id, q);
         return Pending{make(owner, TakeListing{id, q}), ok, "take listing " + std::to_string(id)};
       }
       std::size_t by = owner;
-      if (id <= listings.size() && chance(70)) by = chance(80) ? listings[id - 1].seller : model_.exchange();
+      if (id <= listings.size() && chance(70))
+        by = chance(80) ? listings[id - 1].seller : model_.exchange();
       const bool ok = model_.cancel_listing(by, id);
       return Pending{make(by, CancelListing{id}), ok, "cancel listing " + std::to_string(id)};
     }
     if (r < 52) {  // invalid: outside the band or nothing
       const auto& day = model_.day(p);
       switch (uniform(3)) {
-        case 0: price = day.band.low - 1; break;
-        case 1: price = day.band.high + 1; break;
-        default: quantity = 0; break;
+        case 0:
+          price = day.band.low - 1;
+          break;
+        case 1:
+          price = day.band.high + 1;
+          break;
+        default:
+          quantity = 0;
+          break;
       }
       what = "invalid order";
     }
@@ -2433,7 +2482,8 @@ class RandomTradingDays {
   BlockResult execute(const std::vector<SignedTx>& txs) {
     const BlockResult result = world_.chain.block(txs);
     if (replica_) {
-      const BlockResult again = replica_->execute_block(world_.chain.height(), world_.chain.time_ms(), txs);
+      const BlockResult again =
+          replica_->execute_block(world_.chain.height(), world_.chain.time_ms(), txs);
       EXPECT_EQ(again.receipts, result.receipts) << "height " << world_.chain.height();
       EXPECT_EQ(again.state_root, result.state_root) << "height " << world_.chain.height();
     }
@@ -2442,7 +2492,8 @@ class RandomTradingDays {
   }
   void restart_replica() {
     auto copy = std::make_unique<MemoryStateStore>();
-    for (const auto& [key, value] : dynamic_cast<const MemoryStateStore&>(world_.chain_state()).entries())
+    for (const auto& [key, value] :
+         dynamic_cast<const MemoryStateStore&>(world_.chain_state()).entries())
       copy->put(key, value);
     auto opened = Executor::open(testing::kTestChain,
                                  GenesisConfig{test_key(0).public_key(), "Hubei DRC", {}, 1},
@@ -2454,7 +2505,8 @@ class RandomTradingDays {
   }
   void exchange_call(Call call, std::uint64_t time_ms) {
     world_.chain.set_time_ms(time_ms);
-    const BlockResult result = execute({make_tx(world_.exchange, world_.chain.next_nonce(world_.exchange), std::move(call))});
+    const BlockResult result = execute(
+        {make_tx(world_.exchange, world_.chain.next_nonce(world_.exchange), std::move(call))});
     ASSERT_TRUE(result.receipts.at(0).ok()) << result.receipts.at(0).message;
   }
 
@@ -2496,10 +2548,12 @@ class RandomTradingDays {
         const UnitLocks locks = world_.locks(keys_[i], products_[p]);
         const auto& h = want.holdings[p];
         const std::uint64_t held = world_.held(keys_[i], products_[p]);
-        if (held != h.held || locks.sell_locked_t != h.sell_locked || locks.buy_open_t != h.buy_open) {
-          ADD_FAILURE() << where << ": account " << i << " " << products_[p].code() << " held/locked/open "
-                        << held << "/" << locks.sell_locked_t << "/" << locks.buy_open_t << ", model "
-                        << h.held << "/" << h.sell_locked << "/" << h.buy_open;
+        if (held != h.held || locks.sell_locked_t != h.sell_locked ||
+            locks.buy_open_t != h.buy_open) {
+          ADD_FAILURE() << where << ": account " << i << " " << products_[p].code()
+                        << " held/locked/open " << held << "/" << locks.sell_locked_t << "/"
+                        << locks.buy_open_t << ", model " << h.held << "/" << h.sell_locked << "/"
+                        << h.buy_open;
           same = false;
         }
       }
@@ -2519,10 +2573,10 @@ class RandomTradingDays {
       last = want.status;
       const OrderRecord got = world_.order_record(want.id);
       const bool open = want.status == OrderStatus::kOpen;
-      if (got.status != want.status || got.end != want.end || got.owner != keys_[want.owner].public_key() ||
-          got.product != products_[want.product] || got.side != want.side || got.price_fen != want.price ||
-          got.quantity_t != want.quantity || got.tif != want.tif ||
-          got.filled_value_fen != want.filled_value ||
+      if (got.status != want.status || got.end != want.end ||
+          got.owner != keys_[want.owner].public_key() || got.product != products_[want.product] ||
+          got.side != want.side || got.price_fen != want.price || got.quantity_t != want.quantity ||
+          got.tif != want.tif || got.filled_value_fen != want.filled_value ||
           (open && (got.remaining_t != want.remaining || got.locked_fen != want.locked)) ||
           (want.status == OrderStatus::kFilled && got.remaining_t != 0)) {
         ADD_FAILURE() << where << ": order " << want.id << " status/end/remaining/locked/filled "
@@ -2557,7 +2611,8 @@ class RandomTradingDays {
       const auto& want = model_.trades()[compared_trades_];
       auto got = read<TradeRecord>(world_.chain, keys::trade(products_[want.product], want.id));
       if (!got) {
-        ADD_FAILURE() << where << ": no trade " << want.id << " of " << products_[want.product].code();
+        ADD_FAILURE() << where << ": no trade " << want.id << " of "
+                      << products_[want.product].code();
         return false;
       }
       if (got->kind != want.kind || got->buyer != keys_[want.buyer].public_key() ||
@@ -2624,7 +2679,7 @@ class RandomTradingDays {
 TEST(ContractsExchangeRandomized, TradingDaysMatchTheReferenceModel) {
   const RandomConfig configs[] = {
       {11, 50, 0, 1'500, 2},
-      {12, 37, 0, 1'500, 2},     // odd fee: rounding on every fill
+      {12, 37, 0, 1'500, 2},      // odd fee: rounding on every fill
       {13, 50, 4'000, 1'500, 2},  // position limit reached now and then
   };
   ReferenceMarket::Counts total;
@@ -2664,13 +2719,13 @@ TEST(ContractsExchangeRandomized, TradingDaysMatchTheReferenceModel) {
   }
   EXPECT_GT(total.gtc_fills_next_day, 0u);
   EXPECT_GT(total.band_hits, 0u);
-  std::printf("random trading days: %zu fills (%zu partial makers, %zu partial takers resting), "
-              "%zu self-trade cancels, %zu cancels (%zu by the exchange), %zu refused cancels, "
-              "%zu refused orders, %zu expired, %zu GTC fills on a later day, %zu band-hit days\n",
-              total.fills, total.partial_maker_fills, total.partial_taker_rests,
-              total.self_trade_cancels, total.cancels, total.cancels_by_exchange,
-              total.refused_cancels, total.refused_orders, total.expired, total.gtc_fills_next_day,
-              total.band_hits);
+  std::printf(
+      "random trading days: %zu fills (%zu partial makers, %zu partial takers resting), "
+      "%zu self-trade cancels, %zu cancels (%zu by the exchange), %zu refused cancels, "
+      "%zu refused orders, %zu expired, %zu GTC fills on a later day, %zu band-hit days\n",
+      total.fills, total.partial_maker_fills, total.partial_taker_rests, total.self_trade_cancels,
+      total.cancels, total.cancels_by_exchange, total.refused_cancels, total.refused_orders,
+      total.expired, total.gtc_fills_next_day, total.band_hits);
 }
 
 }  // namespace
