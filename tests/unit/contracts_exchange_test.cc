@@ -8,8 +8,19 @@
 // the close is the VWAP rounded half up), never copied from the code's output. Every refused
 // act is checked to change nothing but the sender's nonce and the ledger clock.
 //
-// Last: seeded random trading days checked after every block against a reference model
-// written here (a list of resting orders scanned linearly), independent of OrderBook.
+// Groups: funds (bank only, references once, withdrawals of available funds); the calendar
+// (parameters first, one day per Beijing date, sessions [start, end), halts); the band (edges,
+// rounding, no trade outside the day's band); matching through the ledger (price-time
+// priority, maker price, fees, price improvement, partial fills, cancels, expiry, self-trade,
+// frozen accounts and roles, position limit, the match-step bound, scattered serials, a fee
+// change while orders rest); the close and surveillance (VWAP, band-hit window, trigger,
+// reserve instructions, related accounts, intervention allowances at year close); listings,
+// block trades and auctions; the read side; corrupted records caught by check_invariants.
+//
+// Last: seeded random trading days (two products, orders, cancels and fixed-price listings
+// from 20 accounts, in blocks of 25) checked after every block against a reference model
+// written here (a list of resting orders scanned linearly), independent of OrderBook, and
+// replayed on a replica restarted from a copy of the state (books rebuilt from state).
 #include <gtest/gtest.h>
 
 #include <algorithm>
