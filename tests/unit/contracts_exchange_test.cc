@@ -511,6 +511,19 @@ TEST(ContractsExchangeCalendar, OneTradingDayPerBeijingDate) {
   EXPECT_EQ(w.market_state().day_date, 20250603u);
 }
 
+
+TEST(ContractsExchangeCalendar, ADayLeftOpenDoesNotTradeOnTheNextDate) {
+  // One trading day per Beijing-time date: the day opened on 2 June is 2 June's. If the
+  // exchange does not close it, orders on 3 June are not orders of 2 June's day (its band, its
+  // statistics, its day orders' expiry).
+  World w;
+  w.fund(w.t[0], 1'000'000);
+  w.open_day(0);
+  EXPECT_TRUE(w.order(w.t[0], kBuy, 2'000, 1).ok());
+  w.chain.hold_time_ms(beijing_ms(w.day() + 1, 10, 0));
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 2'000, 1, kDay, 0});
+}
+
 TEST(ContractsExchangeCalendar, HaltAndResume) {
   World w;
   w.fund(w.t[0], 1'000'000);
