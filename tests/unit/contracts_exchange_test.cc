@@ -511,7 +511,6 @@ TEST(ContractsExchangeCalendar, OneTradingDayPerBeijingDate) {
   EXPECT_EQ(w.market_state().day_date, 20250603u);
 }
 
-
 TEST(ContractsExchangeCalendar, ADayLeftOpenDoesNotTradeOnTheNextDate) {
   // One trading day per Beijing-time date: the day opened on 2 June is 2 June's. If the
   // exchange does not close it, orders on 3 June are not orders of 2 June's day (its band, its
@@ -1626,6 +1625,30 @@ TEST(ContractsExchangeDeals, AuctionUniformPriceTieBreakByArrivalRefunds) {
   }
   w.refused(w.exchange, ClearAuction{id});  // once
   w.refused(b2, PlaceBid{id, 2'500, 1});
+}
+
+TEST(ContractsExchangeDeals, AnAuctionFeeRaiseBeforeTheClearing) {
+  // The bidder locked L(q) at the auction fee in force when it bid (0) and has nothing else.
+  // A later fee raise must not make the clearing impossible (the offer and every bid would stay
+  // locked for good).
+  World w;
+  w.fund(w.t[0], 100 * 2'000);
+  w.units(w.reserve, 100);
+  w.open_day(0);
+  const std::uint64_t close_ms = beijing_ms(w.day(), 10, 0);
+  SignedTx tx = make_tx(w.exchange, w.chain.next_nonce(w.exchange),
+                        CreateAuction{w.reserve.public_key(), kProduct, 100, 1'000, close_ms, 0});
+  sign_tx(tx, w.reserve);
+  ASSERT_TRUE(w.chain.submit(tx).ok());
+  const std::uint64_t id = w.market_state().next_auction_id - 1;
+  ASSERT_TRUE(w.chain.call(w.t[0], PlaceBid{id, 2'000, 100}).ok());
+  EXPECT_EQ(w.funds(w.t[0]), (FundAccount{0, 200'000}));
+  MarketParams raised = w.params();
+  raised.auction_fee_bp = 100;
+  ASSERT_TRUE(w.set_params(raised).ok());
+  w.chain.hold_time_ms(close_ms + 1);
+  const Receipt cleared = w.chain.call(w.exchange, ClearAuction{id});
+  EXPECT_TRUE(cleared.ok()) << cleared.message;
 }
 
 TEST(ContractsExchangeDeals, AuctionUnsoldUnitsAndNoBids) {
