@@ -199,6 +199,12 @@ Status check_trading_open(const MarketParamsRecord& params, const MarketState& s
     return Status::error(ErrorCode::kConflict,
                          "no trading day is open (the exchange opens it)");
   }
+  if (beijing_date(time_ms) != state.day_date) {
+    return Status::error(ErrorCode::kConflict,
+                         "the open trading day is " + std::to_string(state.day_date) +
+                             ", not today's date (" + beijing_time(time_ms) +
+                             "); the exchange must close it and open today's");
+  }
   const std::uint32_t minute = beijing_minute(time_ms);
   for (const TradingSession& session : params.params.sessions) {
     if (minute >= session.start_min && minute < session.end_min) return Status::ok();
@@ -373,7 +379,7 @@ Result<TradeRecord> settle(Ledger& ledger, const Context& ctx, const MarketParam
     CARBON_RETURN_IF_ERROR(unlock_units(ledger, spec.seller, spec.product, spec.quantity_t));
   }
   CARBON_RETURN_IF_ERROR(
-      ledger.transfer(ctx, spec.seller, spec.buyer, spec.product, spec.quantity_t));
+      ledger.transfer_chunked(ctx, spec.seller, spec.buyer, spec.product, spec.quantity_t));
   // Payment: value + buyer fee out of the buyer's available funds; value - seller fee to the
   // seller; both fees to the exchange. The legs net to zero.
   auto paid = core::checked_add(trade.value_fen, trade.buyer_fee_fen);
@@ -383,7 +389,7 @@ Result<TradeRecord> settle(Ledger& ledger, const Context& ctx, const MarketParam
   CARBON_RETURN_IF_ERROR(
       credit(ledger, params.fee_account, trade.buyer_fee_fen + trade.seller_fee_fen));
 
-  if (spec.intervention && spec.product.kind == ProductKind::kAllowance) {
+  if (spec.intervention_sale && spec.product.kind == ProductKind::kAllowance) {
     // RULES.md: allowances sold in an intervention cannot be banked; year close cancels them.
     auto history = ledger.history(spec.buyer, spec.product);
     if (!history) return history.status();
@@ -651,6 +657,55 @@ Status close_order(Ledger& ledger, OrderRecord& order, OrderStatus status, Order
   return Status::ok();
 }
 
+// After a close: good-till-cancelled orders that would cross the next day's band (bids above
+// its top, asks below its bottom) are cancelled, so that no trade happens outside the band
+// (RULES.md). Bids below or asks above the band stay: they cannot trade at an in-band price.
+// The depth records tell cheaply whether there is any; only then are the open orders read
+// (at most kMaxRestingOrders).
+Status cancel_outside_band(Ledger& ledger, OrderBook& book, const MarketParams& params,
+                           const ProductMarket& market) {
+  const auto [low, high] = queries::price_band(market.prev_close_fen, params.band_bp);
+  const auto first_level = [&](Side side) -> Result<std::optional<std::uint64_t>> {
+    const auto entries = ledger.scan(keys::depth_prefix(market.product, side), "", 1);
+    if (entries.empty()) return std::optional<std::uint64_t>{};
+    auto level = core::codec::decode<DepthLevelRecord>(entries.front().second);
+    if (!level) return Status::error(ErrorCode::kInternal, "corrupt record at " + entries.front().first);
+    return std::optional<std::uint64_t>(level->price_fen);
+  };
+  auto best_bid = first_level(Side::kBuy);
+  if (!best_bid) return best_bid.status();
+  auto best_ask = first_level(Side::kSell);
+  if (!best_ask) return best_ask.status();
+  if (!(*best_bid && **best_bid > high) && !(*best_ask && **best_ask < low)) return Status::ok();
+
+  std::vector<std::uint64_t> outside;
+  const std::string prefix = keys::open_orders_prefix(market.product);
+  std::string start;
+  for (std::size_t pages = 0; pages <= kMaxRestingOrders / kScanPageSize + 1; ++pages) {
+    const auto entries = ledger.scan(prefix, start, kScanPageSize);
+    for (const StateEntry& entry : entries) {
+      auto order = ledger.get<OrderRecord>("ord/" + entry.first.substr(prefix.size()));
+      if (!order) return order.status();
+      if (!*order) return Status::error(ErrorCode::kInternal, "open-order index without an order");
+      const OrderRecord& o = **order;
+      if ((o.side == Side::kBuy && o.price_fen > high) || (o.side == Side::kSell && o.price_fen < low)) {
+        outside.push_back(o.id);
+      }
+    }
+    if (entries.size() < kScanPageSize) break;
+    start = key_successor(entries.back().first);
+  }
+  for (std::uint64_t id : outside) {
+    auto order = ledger.get<OrderRecord>(keys::order(id));
+    if (!order) return order.status();
+    if (!*order) return Status::error(ErrorCode::kInternal, "open order vanished");
+    auto removed = book.cancel(id, (*order)->owner);
+    if (!removed) return removed.status();
+    CARBON_RETURN_IF_ERROR(close_order(ledger, **order, OrderStatus::kCancelled, OrderEnd::kOutsideBand));
+  }
+  return Status::ok();
+}
+
 // The books of this call: the executor's, or a private set built from the state.
 struct BooksAccess {
   explicit BooksAccess(const Context& ctx) : books(ctx.books ? ctx.books : &own) {}
@@ -786,6 +841,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const CloseDay& /*call*/) 
     }
     market.trigger_raised = raise ? 1 : 0;
     put_product_market(ledger, market);
+    CARBON_RETURN_IF_ERROR(cancel_outside_band(ledger, **book, params->params, market));
   }
   state->day_open = 0;
   put_market_state(ledger, *state);
@@ -856,12 +912,12 @@ Status apply_call(Ledger& ledger, const Context& ctx, const PlaceOrder& call) {
   order.placed_height = ctx.height;
   order.placed_ms = ctx.time_ms;
   order.day_index = state->day_index;
-  const std::uint32_t fee_bp = params->params.fee_bp;
+  order.fee_bp = params->params.fee_bp;
 
   if (call.side == Side::kBuy) {
     CARBON_RETURN_IF_ERROR(
         check_position_limit(ledger, params->params, trader.key, call.product, call.quantity_t));
-    auto lock = buy_lock_fen(call.quantity_t, call.price_fen, fee_bp);
+    auto lock = buy_lock_fen(call.quantity_t, call.price_fen, order.fee_bp);
     if (!lock) return lock.status();
     CARBON_RETURN_IF_ERROR(lock_funds(ledger, trader.key, *lock, "the buy order with its fee"));
     order.locked_fen = *lock;
@@ -906,7 +962,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const PlaceOrder& call) {
 
     // The buy order's lock shrinks to what its remainder needs; the release pays this fill
     // (at most the fill at the buy's limit with its fee) and any price improvement returns.
-    auto new_lock = buy_lock_fen(buy.remaining_t - fill.quantity_t, buy.price_fen, fee_bp);
+    auto new_lock = buy_lock_fen(buy.remaining_t - fill.quantity_t, buy.price_fen, buy.fee_bp);
     if (!new_lock) return new_lock.status();
     CARBON_ASSERT(*new_lock <= buy.locked_fen);
     CARBON_RETURN_IF_ERROR(unlock_funds(ledger, buy.owner, buy.locked_fen - *new_lock));
@@ -923,12 +979,13 @@ Status apply_call(Ledger& ledger, const Context& ctx, const PlaceOrder& call) {
     spec.seller = sell.owner;
     spec.price_fen = fill.price_fen;
     spec.quantity_t = fill.quantity_t;
-    spec.buyer_fee_bp = fee_bp;
-    spec.seller_fee_bp = fee_bp;
+    spec.buyer_fee_bp = buy.fee_bp;
+    spec.seller_fee_bp = sell.fee_bp;
     spec.buy_ref = buy.id;
     spec.sell_ref = sell.id;
     spec.aggressor = call.side;
-    spec.intervention = sell.intervention;
+    spec.intervention = static_cast<std::uint8_t>(sell.intervention | buy.intervention);
+    spec.intervention_sale = sell.intervention != 0;
     spec.units_locked = true;
     auto trade = settle(ledger, ctx, *params, *state, *market, spec);
     if (!trade) return trade.status();

@@ -304,12 +304,22 @@ Status apply_call(Ledger& ledger, const Context& ctx, const PlaceBid& call) {
     }
     auto position = compliance_position(ledger, auction->restricted_year, ctx.sender.key);
     if (!position) return position.status();
-    if (position->shortfall_t == 0 || call.quantity_t > position->shortfall_t) {
+    // Its earlier bids in this auction count too (at most kMaxBidsPerAuction to read).
+    std::uint64_t bid_before_t = 0;
+    for (const StateEntry& entry :
+         ledger.scan(keys::bids_prefix(auction->id), "", kMaxBidsPerAuction)) {
+      auto earlier = core::codec::decode<BidRecord>(entry.second);
+      if (!earlier) return Status::error(ErrorCode::kInternal, "corrupt bid at " + entry.first);
+      if (earlier->bidder == ctx.sender.key) bid_before_t += earlier->quantity_t;
+    }
+    if (position->shortfall_t == 0 ||
+        static_cast<unsigned __int128>(bid_before_t) + call.quantity_t > position->shortfall_t) {
       return Status::error(ErrorCode::kOutOfBounds,
                            "auction " + std::to_string(auction->id) +
                                " is open only to cover a shortfall: yours for " +
                                std::to_string(auction->restricted_year) + " is " +
-                               tonnes(position->shortfall_t) + ", bid is for " +
+                               tonnes(position->shortfall_t) + ", you already bid for " +
+                               tonnes(bid_before_t) + ", this bid is for " +
                                tonnes(call.quantity_t));
     }
   }
@@ -319,6 +329,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const PlaceBid& call) {
   if (!lock) return lock.status();
   CARBON_RETURN_IF_ERROR(lock_funds(ledger, ctx.sender.key, *lock, "the bid with its fee"));
   BidRecord bid;
+  bid.fee_bp = params->params.auction_fee_bp;
   bid.auction_id = auction->id;
   bid.seq = ++auction->bids;
   bid.bidder = ctx.sender.key;
@@ -392,7 +403,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const ClearAuction& call) 
       spec.seller = auction->seller;
       spec.price_fen = clearing_price;
       spec.quantity_t = bid.filled_t;
-      spec.buyer_fee_bp = params->params.auction_fee_bp;
+      spec.buyer_fee_bp = bid.fee_bp;
       spec.seller_fee_bp = 0;
       spec.buy_ref = auction->id;
       spec.sell_ref = auction->id;

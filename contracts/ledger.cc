@@ -466,6 +466,13 @@ Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicK
   if (!recipient) return recipient.status();
   auto taken = take(from, product, quantity_t);
   if (!taken) return taken.status();
+  ranges_moved_ += taken->size();
+  if (ranges_moved_ > kMaxRangesMovedPerTx) {
+    return Status::error(ErrorCode::kOutOfBounds,
+                         "this transaction would move more than " +
+                             std::to_string(kMaxRangesMovedPerTx) +
+                             " serial ranges of units; trade a smaller quantity");
+  }
   CARBON_RETURN_IF_ERROR(give(to, product, *taken));
   // Keyed by block, transaction and leg: in time order, and with no counter to read and write
   // on every transfer.
@@ -479,6 +486,34 @@ Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicK
   if (!sender_history) return sender_history.status();
   sender_history->sent_t += quantity_t;
   put_history(from, product, *sender_history);
+  return Status::ok();
+}
+
+Status Ledger::transfer_chunked(const Context& ctx, const PublicKey& from, const PublicKey& to,
+                                const ProductId& product, std::uint64_t quantity_t) {
+  std::uint64_t remaining = quantity_t;
+  for (std::size_t chunk = 0; remaining > 0; ++chunk) {
+    if (chunk == kMaxRetireChunks) {
+      return Status::error(ErrorCode::kOutOfBounds,
+                           "the seller's " + product.code() + " are split into too many serial "
+                           "ranges to deliver " + tonnes(quantity_t) + " at once");
+    }
+    // The lowest ranges, as take() consumes them: how much one transfer can carry.
+    auto ranges = holdings(from, product, 0, kMaxRangesPerTransfer);
+    if (!ranges) return ranges.status();
+    std::uint64_t chunk_t = 0;
+    for (const SerialRange& range : *ranges) {
+      chunk_t += range.size();  // bounded by the product's issued total
+      if (chunk_t >= remaining) break;
+    }
+    chunk_t = std::min(chunk_t, remaining);
+    if (chunk_t == 0) {
+      return Status::error(ErrorCode::kConflict, "not enough units: " + tonnes(remaining) + " of " +
+                                                     product.code() + " missing");
+    }
+    CARBON_RETURN_IF_ERROR(transfer(ctx, from, to, product, chunk_t));
+    remaining -= chunk_t;
+  }
   return Status::ok();
 }
 

@@ -158,9 +158,14 @@ class Ledger {
   // kMaxRetireChunks of them.
   Status retire_quantity(const Context& ctx, const PublicKey& owner, const ProductId& product,
                          std::uint64_t quantity_t, RetirementKind kind, std::uint16_t year);
-  // take + give + one move record per range + the sender's history.
+  // take + give + one move record per range + the sender's history. Fails when the
+  // transaction has moved more than kMaxRangesMovedPerTx ranges in all.
   Status transfer(const Context& ctx, const PublicKey& from, const PublicKey& to,
                   const ProductId& product, std::uint64_t quantity_t);
+  // transfer() in chunks of at most kMaxRangesPerTransfer ranges (at most kMaxRetireChunks
+  // of them), for trades: a seller's scattered serials must not block a sale the book made.
+  Status transfer_chunked(const Context& ctx, const PublicKey& from, const PublicKey& to,
+                          const ProductId& product, std::uint64_t quantity_t);
 
   Result<HolderHistory> history(const PublicKey& owner, const ProductId& product) const;
   void put_history(const PublicKey& owner, const ProductId& product, const HolderHistory& history);
@@ -186,6 +191,7 @@ class Ledger {
   // Legs of the move records written so far by this transaction (one Ledger serves one call):
   // a trade settles many transfers in one transaction, each needs its own key.
   std::uint32_t next_move_leg_ = 0;
+  std::size_t ranges_moved_ = 0;  // by this transaction, against kMaxRangesMovedPerTx
 };
 
 // Writes the genesis state: chain meta, the officers' accounts (role authority; the first is

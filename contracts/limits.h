@@ -25,8 +25,12 @@ inline constexpr std::uint64_t kMaxQuantityPerTx = 1'000'000'000'000ULL;
 // Most serial ranges a single transfer may consume from the sender's holdings; a transfer
 // needing more fails with a message telling the holder to transfer in smaller parts.
 inline constexpr std::size_t kMaxRangesPerTransfer = 1024;
-// Chunks of kMaxRangesPerTransfer ranges one withdrawal or cancellation may retire.
+// Chunks of kMaxRangesPerTransfer ranges one withdrawal or cancellation may retire, or one
+// trade may deliver.
 inline constexpr std::size_t kMaxRetireChunks = 16;
+// Serial ranges one transaction may move in all (an order filled against many makers whose
+// holdings are scattered): bounds the work and the move records of one transaction.
+inline constexpr std::size_t kMaxRangesMovedPerTx = 16'384;
 // The mempool accepts nonces at most this far ahead of the sender's next expected nonce.
 inline constexpr std::uint64_t kMaxNonceGap = 1024;
 // Page size for full-state scans (rebuilding the Merkle tree, invariant checks).

@@ -100,7 +100,8 @@ struct TradeSpec {
   std::uint64_t buy_ref = 0;
   std::uint64_t sell_ref = 0;
   Side aggressor = Side::kBuy;
-  std::uint8_t intervention = 0;
+  std::uint8_t intervention = 0;  // either side is an intervention order (flags the trade)
+  bool intervention_sale = false;  // the seller is the reserve intervening: never banked
   bool units_locked = false;
 };
 

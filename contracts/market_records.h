@@ -156,8 +156,9 @@ enum class OrderEnd : std::uint8_t {
   kBookFull = 5,        // remainder cancelled: the book holds its maximum of resting orders
   kDayClose = 6,        // a day order at the close
   kRetired = 7,         // the authority retired the units it offered (withdrawal, year close)
+  kOutsideBand = 8,     // a GTC order priced outside the next day's band, at the close
 };
-inline constexpr OrderEnd kMaxOrderEnd = OrderEnd::kRetired;
+inline constexpr OrderEnd kMaxOrderEnd = OrderEnd::kOutsideBand;
 std::string_view order_end_name(OrderEnd end);
 
 struct OrderRecord {
@@ -177,6 +178,9 @@ struct OrderRecord {
   Height placed_height = 0;
   std::uint64_t placed_ms = 0;
   std::uint32_t day_index = 0;
+  // The fee rate in force when the order was placed: its lock was computed with it, and its
+  // fills pay it, whatever the exchange sets later (a raise must not break a lock).
+  std::uint32_t fee_bp = 0;
   template <class A>
   void serialize(A& archive) {
     archive(id, owner, product);
@@ -186,7 +190,7 @@ struct OrderRecord {
     flag_field(archive, intervention);
     enum_field<A, OrderStatus, kMaxOrderStatus>(archive, status);
     enum_field<A, OrderEnd, kMaxOrderEnd>(archive, end);
-    archive(locked_fen, filled_value_fen, placed_height, placed_ms, day_index);
+    archive(locked_fen, filled_value_fen, placed_height, placed_ms, day_index, fee_bp);
   }
 };
 
@@ -329,9 +333,10 @@ struct BidRecord {
   std::uint64_t locked_fen = 0;  // until the clearing
   std::uint64_t filled_t = 0;    // set at the clearing
   Height height = 0;
+  std::uint32_t fee_bp = 0;      // the auction fee rate when the bid was placed (its lock's)
   template <class A>
   void serialize(A& archive) {
-    archive(auction_id, seq, bidder, price_fen, quantity_t, locked_fen, filled_t, height);
+    archive(auction_id, seq, bidder, price_fen, quantity_t, locked_fen, filled_t, height, fee_bp);
   }
 };
 
