@@ -272,15 +272,23 @@ Status unlock_units(Ledger& ledger, const PublicKey& owner, const ProductId& pro
   return Status::ok();
 }
 
+namespace {
+Status require_available(const FundAccount& fund, std::uint64_t amount_fen,
+                         std::string_view for_what) {
+  if (fund.available_fen < amount_fen) {
+    return Status::error(ErrorCode::kConflict,
+                         "not enough funds: " + yuan(fund.available_fen) + " available, " +
+                             yuan(amount_fen) + " needed for " + std::string(for_what));
+  }
+  return Status::ok();
+}
+}  // namespace
+
 Status lock_funds(Ledger& ledger, const PublicKey& owner, std::uint64_t amount_fen,
                   std::string_view for_what) {
   auto fund = load_fund(ledger, owner);
   if (!fund) return fund.status();
-  if (fund->available_fen < amount_fen) {
-    return Status::error(ErrorCode::kConflict,
-                         "not enough funds: " + yuan(fund->available_fen) + " available, " +
-                             yuan(amount_fen) + " needed for " + std::string(for_what));
-  }
+  CARBON_RETURN_IF_ERROR(require_available(*fund, amount_fen, for_what));
   fund->available_fen -= amount_fen;
   fund->locked_fen += amount_fen;  // the sum stays the account's total
   put_fund(ledger, owner, *fund);
@@ -316,11 +324,7 @@ Status debit(Ledger& ledger, const PublicKey& owner, std::uint64_t amount_fen,
              std::string_view for_what) {
   auto fund = load_fund(ledger, owner);
   if (!fund) return fund.status();
-  if (fund->available_fen < amount_fen) {
-    return Status::error(ErrorCode::kConflict,
-                         "not enough funds: " + yuan(fund->available_fen) + " available, " +
-                             yuan(amount_fen) + " needed for " + std::string(for_what));
-  }
+  CARBON_RETURN_IF_ERROR(require_available(*fund, amount_fen, for_what));
   fund->available_fen -= amount_fen;
   put_fund(ledger, owner, *fund);
   return Status::ok();
@@ -863,19 +867,33 @@ Status apply_call(Ledger& ledger, const Context& ctx, const HaltProduct& call) {
 
 // ---- continuous trading ---------------------------------------------------------------------
 
+Result<TradingSnapshot> open_for_trading(const Ledger& ledger, const Context& ctx,
+                                         const ProductId& product) {
+  TradingSnapshot snapshot;
+  auto params = load_market_params(ledger);
+  if (!params) return params.status();
+  snapshot.params = std::move(*params);
+  auto state = load_market_state(ledger);
+  if (!state) return state.status();
+  snapshot.state = *state;
+  auto market = load_listed(ledger, product);
+  if (!market) return market.status();
+  snapshot.market = std::move(*market);
+  CARBON_RETURN_IF_ERROR(check_trading_open(snapshot.params, snapshot.state, ctx.time_ms));
+  CARBON_RETURN_IF_ERROR(check_not_halted(snapshot.market));
+  return snapshot;
+}
+
 Status apply_call(Ledger& ledger, const Context& ctx, const PlaceOrder& call) {
   const Account& trader = ctx.sender;
   CARBON_RETURN_IF_ERROR(check_trader(trader, call.product, call.intervention != 0));
   CARBON_RETURN_IF_ERROR(check_quantity(call.quantity_t));
   CARBON_RETURN_IF_ERROR(check_price(call.price_fen));
-  auto params = load_market_params(ledger);
-  if (!params) return params.status();
-  auto state = load_market_state(ledger);
-  if (!state) return state.status();
-  auto market = load_listed(ledger, call.product);
-  if (!market) return market.status();
-  CARBON_RETURN_IF_ERROR(check_trading_open(*params, *state, ctx.time_ms));
-  CARBON_RETURN_IF_ERROR(check_not_halted(*market));
+  auto snapshot = open_for_trading(ledger, ctx, call.product);
+  if (!snapshot) return snapshot.status();
+  MarketParamsRecord* params = &snapshot->params;
+  MarketState* state = &snapshot->state;
+  ProductMarket* market = &snapshot->market;
   const auto [band_low, band_high] = queries::price_band(market->prev_close_fen, params->params.band_bp);
   if (call.price_fen < band_low || call.price_fen > band_high) {
     return Status::error(ErrorCode::kOutOfBounds,

@@ -67,14 +67,9 @@ Status apply_call(Ledger& ledger, const Context& ctx, const CreateListing& call)
   CARBON_RETURN_IF_ERROR(check_trader(ctx.sender, call.product, false));
   CARBON_RETURN_IF_ERROR(check_quantity(call.quantity_t));
   CARBON_RETURN_IF_ERROR(check_price_range(call.price_fen));
-  auto params = load_market_params(ledger);
-  if (!params) return params.status();
-  auto state = load_market_state(ledger);
-  if (!state) return state.status();
-  auto market = load_listed(ledger, call.product);
-  if (!market) return market.status();
-  CARBON_RETURN_IF_ERROR(check_trading_open(*params, *state, ctx.time_ms));
-  CARBON_RETURN_IF_ERROR(check_not_halted(*market));
+  auto snapshot = open_for_trading(ledger, ctx, call.product);
+  if (!snapshot) return snapshot.status();
+  MarketState* state = &snapshot->state;
   auto value = core::checked_mul(call.quantity_t, call.price_fen);
   if (!value) return Status::error(ErrorCode::kOutOfBounds, "listing value is too large");
   CARBON_RETURN_IF_ERROR(lock_units(ledger, ctx.sender.key, call.product, call.quantity_t));
@@ -116,14 +111,11 @@ Status apply_call(Ledger& ledger, const Context& ctx, const TakeListing& call) {
     return Status::error(ErrorCode::kConflict,
                          "the seller " + seller->name + " is frozen and cannot trade");
   }
-  auto params = load_market_params(ledger);
-  if (!params) return params.status();
-  auto state = load_market_state(ledger);
-  if (!state) return state.status();
-  auto market = load_listed(ledger, listing->product);
-  if (!market) return market.status();
-  CARBON_RETURN_IF_ERROR(check_trading_open(*params, *state, ctx.time_ms));
-  CARBON_RETURN_IF_ERROR(check_not_halted(*market));
+  auto snapshot = open_for_trading(ledger, ctx, listing->product);
+  if (!snapshot) return snapshot.status();
+  MarketParamsRecord* params = &snapshot->params;
+  MarketState* state = &snapshot->state;
+  ProductMarket* market = &snapshot->market;
   CARBON_RETURN_IF_ERROR(check_position_limit(ledger, params->params, ctx.sender.key,
                                               listing->product, call.quantity_t));
   TradeSpec spec;
@@ -178,14 +170,11 @@ Status apply_call(Ledger& ledger, const Context& ctx, const BlockTrade& call) {
   CARBON_RETURN_IF_ERROR(check_trader(*buyer, call.product, false));
   CARBON_RETURN_IF_ERROR(check_quantity(call.quantity_t));
   CARBON_RETURN_IF_ERROR(check_price_range(call.price_fen));
-  auto params = load_market_params(ledger);
-  if (!params) return params.status();
-  auto state = load_market_state(ledger);
-  if (!state) return state.status();
-  auto market = load_listed(ledger, call.product);
-  if (!market) return market.status();
-  CARBON_RETURN_IF_ERROR(check_trading_open(*params, *state, ctx.time_ms));
-  CARBON_RETURN_IF_ERROR(check_not_halted(*market));
+  auto snapshot = open_for_trading(ledger, ctx, call.product);
+  if (!snapshot) return snapshot.status();
+  MarketParamsRecord* params = &snapshot->params;
+  MarketState* state = &snapshot->state;
+  ProductMarket* market = &snapshot->market;
   if (call.quantity_t < params->params.block_min_t) {
     return Status::error(ErrorCode::kOutOfBounds,
                          "a block trade is at least " + tonnes(params->params.block_min_t) +

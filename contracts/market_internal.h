@@ -72,6 +72,15 @@ Status check_trader(const Account& account, const ProductId& product, bool inter
 Status check_trading_open(const MarketParamsRecord& params, const MarketState& state,
                           std::uint64_t time_ms);
 Status check_not_halted(const ProductMarket& market);
+// What every way of trading a product reads first: the parameters, the market state and the
+// product's market record, with the trading day open now and the product not halted.
+struct TradingSnapshot {
+  MarketParamsRecord params;
+  MarketState state;
+  ProductMarket market;
+};
+Result<TradingSnapshot> open_for_trading(const Ledger& ledger, const Context& ctx,
+                                         const ProductId& product);
 // Position limit: holdings + open buys + add_t <= limit (when the limit is set).
 Status check_position_limit(const Ledger& ledger, const MarketParams& params,
                             const PublicKey& owner, const ProductId& product, std::uint64_t add_t);
