@@ -1,6 +1,8 @@
 #include "node/registry_json.h"
 
 #include <string>
+
+#include "node/market_json.h"
 #include <type_traits>
 
 namespace carbon::node::render {
@@ -122,6 +124,8 @@ json act_json(const c::AuthorityAct& act) {
           out["verification_hash"] = body.verification_hash.to_hex();
         } else if constexpr (std::is_same_v<T, c::CloseYear>) {
           out["year"] = body.year;
+        } else if constexpr (requires { call_fields(out, body); }) {
+          call_fields(out, body);  // the market's acts (node/market_json.h)
         } else {
           static_assert(sizeof(T) == 0, "render every authority act");
         }
@@ -172,6 +176,8 @@ json call_json(const c::Call& call) {
           out["year"] = body.year;
           out["product"] = body.product.code();
           out["quantity_t"] = body.quantity_t;
+        } else if constexpr (requires { call_fields(out, body); }) {
+          call_fields(out, body);  // the exchange's calls (node/market_json.h)
         } else {
           static_assert(sizeof(T) == 0, "render every call");
         }
