@@ -25,7 +25,6 @@
 namespace carbon::contracts {
 
 inline constexpr std::uint32_t kMaxFactorPpm = 10'000'000;  // market-adjustment factor <= 10.0
-inline constexpr std::uint32_t kBasisPoints = 10'000;       // 100%
 
 // The allocation in whole tonnes by inputs.method, with `production_units` as the production
 // (the base production for the initial allocation, the verified production for the final one).

@@ -29,6 +29,9 @@ using core::Signature;
 using core::Status;
 using Height = std::uint64_t;
 
+// 100% in basis points (shares, fees and bands are in bp).
+inline constexpr std::uint32_t kBasisPoints = 10'000;
+
 // An enum carried as one byte; values above kMax are refused when decoding.
 template <class Archive, class E, E kMax>
 void enum_field(Archive& archive, E& value) {

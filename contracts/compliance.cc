@@ -413,6 +413,23 @@ Result<std::uint64_t> cancel_at_close(Ledger& ledger, const Context& ctx, const 
       cancelled_t = untraded_t;
     }
   }
+  // Allowances of the year bought from the reserve's intervention sales cannot be banked
+  // (RULES.md "Trading", surveillance): what is left of them after surrenders is cancelled.
+  // They are counted as the holder's last units (its own issuance and other purchases are
+  // surrendered first), so at most what it still holds.
+  {
+    const ProductId product = ProductId::allowance(year);
+    auto history = ledger.history(enterprise, product);
+    if (!history) return history.status();
+    auto held = ledger.balance(enterprise, product);
+    if (!held) return held.status();
+    const std::uint64_t intervention_t = std::min(*held, history->intervention_t);
+    if (intervention_t > 0) {
+      CARBON_RETURN_IF_ERROR(ledger.retire_quantity(ctx, enterprise, product, intervention_t,
+                                                    RetirementKind::kCancelledNoBanking, year));
+      cancelled_t += intervention_t;
+    }
+  }
   return cancelled_t;
 }
 

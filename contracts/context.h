@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "contracts/ledger.h"
+#include "contracts/market_books.h"
 
 namespace carbon::contracts {
 
@@ -18,6 +19,9 @@ struct Context {
   Account sender;
   std::vector<PublicKey> signers;  // signing keys, the sender's among them
   std::uint32_t tx_index = 0;      // position of the transaction in its block
+  // The executor's in-memory order books (contracts/market_books.h); null when the caller has
+  // none, and the exchange then builds the books it needs from the state for this call.
+  MarketBooks* books = nullptr;
 };
 
 }  // namespace carbon::contracts

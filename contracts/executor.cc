@@ -166,7 +166,7 @@ Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, std::uin
   // The nonce is consumed whether or not the call succeeds (see the header).
   sender.nonce = signed_tx.tx.nonce;
   StateOverlay overlay(*store_);
-  Context ctx{height, timestamp_ms, sender, {}, tx_index};
+  Context ctx{height, timestamp_ms, sender, {}, tx_index, books_.get()};
   for (const auto& signature : signed_tx.signatures) ctx.signers.push_back(signature.signer);
   Status status = apply_call(overlay, ctx, signed_tx.tx.call);
   if (status) {
@@ -184,6 +184,10 @@ Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, std::uin
   if (!status) {
     overlay.discard();
     Ledger(overlay).put_account(sender);
+    // The books the call touched may hold its discarded effects: rebuilt from state on use.
+    books_->forget_touched();
+  } else {
+    books_->keep_touched();
   }
   commit(overlay);
   clock_due_ = true;

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "contracts/ledger.h"
+#include "contracts/market_books.h"
 #include "contracts/merkle.h"
 #include "contracts/state_store.h"
 #include "contracts/types.h"
@@ -133,6 +134,9 @@ class Executor {
   // reach the state root; and it spares an ordered insert of a long key for every write.
   std::unordered_map<std::string, std::optional<Bytes>> tree_pending_;
   SignatureCheck signature_check_;
+  // The exchange's order books, an in-memory index over the open orders in the state
+  // (contracts/market_books.h). Held by pointer so the executor stays movable.
+  std::unique_ptr<MarketBooks> books_ = std::make_unique<MarketBooks>();
   Height last_height_ = 0;
   bool clock_due_ = false;  // a transaction of the block being executed applied
 };

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "contracts/ledger_internal.h"
+#include "contracts/market_internal.h"
 #include "core/checked_math.h"
 
 namespace carbon::contracts {
@@ -53,6 +54,17 @@ CivilDate civil_from_ms(std::uint64_t ms) {
   return date;
 }
 }  // namespace
+
+std::uint32_t beijing_date(std::uint64_t time_ms) {
+  constexpr std::uint64_t kEightHoursMs = 8ULL * 3'600'000ULL;
+  const CivilDate date = civil_from_ms(time_ms + kEightHoursMs);
+  return static_cast<std::uint32_t>(date.year * 10'000 + date.month * 100 + date.day);
+}
+
+std::uint32_t beijing_minute(std::uint64_t time_ms) {
+  constexpr std::uint64_t kEightHoursMs = 8ULL * 3'600'000ULL;
+  return static_cast<std::uint32_t>((time_ms + kEightHoursMs) % kMsPerDay / 60'000);
+}
 
 std::string beijing_time(std::uint64_t time_ms) {
   constexpr std::uint64_t kEightHoursMs = 8ULL * 3'600'000ULL;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "contracts/ledger_internal.h"
+#include "contracts/market_internal.h"
 #include "core/checked_math.h"
 #include "core/codec.h"
 
@@ -322,7 +323,21 @@ Result<std::vector<SerialRange>> Ledger::take(const PublicKey& owner, const Prod
   CARBON_RETURN_IF_ERROR(check_quantity(quantity_t));
   auto held = balance(owner, product);
   if (!held) return held.status();
-  if (*held < quantity_t) {
+  auto locks = get<UnitLocks>(keys::unit_locks(owner, product));
+  if (!locks) return locks.status();
+  const std::uint64_t locked_t = *locks ? (*locks)->sell_locked_t : 0;
+  if (locked_t > *held) {
+    return Status::error(ErrorCode::kInternal, "units locked for sale exceed the balance of " +
+                                                   product.code());
+  }
+  if (*held - locked_t < quantity_t) {
+    if (locked_t > 0) {
+      return Status::error(ErrorCode::kConflict,
+                           "not enough units: holds " + tonnes(*held) + " of " + product.code() +
+                               ", of which " + tonnes(locked_t) +
+                               " are locked in open sell orders, listings or auctions; needs " +
+                               tonnes(quantity_t));
+    }
     return Status::error(ErrorCode::kConflict, "not enough units: holds " + tonnes(*held) + " of " +
                                                    product.code() + ", needs " +
                                                    tonnes(quantity_t));
@@ -446,9 +461,9 @@ Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicK
   // Keyed by block, transaction and leg: in time order, and with no counter to read and write
   // on every transfer.
   CARBON_ASSERT(taken->size() <= kMaxRangesPerTransfer);
-  for (std::size_t leg = 0; leg < taken->size(); ++leg) {
-    put(keys::move(product, ctx.height, ctx.tx_index, static_cast<std::uint32_t>(leg)),
-        MoveRecord{(*taken)[leg], from, to, ctx.height, ctx.time_ms});
+  for (const SerialRange& range : *taken) {
+    put(keys::move(product, ctx.height, ctx.tx_index, next_move_leg_++),
+        MoveRecord{range, from, to, ctx.height, ctx.time_ms});
   }
   // Only what the rules need: the "never traded" rule at year close counts what a holder sent.
   auto sender_history = history(from, product);

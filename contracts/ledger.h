@@ -141,7 +141,9 @@ class Ledger {
                             std::uint64_t quantity_t, IssuanceKind kind,
                             const Hash256& reference);
   // Removes quantity_t units of product from owner's holdings, lowest serials first, and
-  // returns the ranges taken. Fails with a clear message when the owner holds less.
+  // returns the ranges taken. Fails with a clear message when the owner holds less than
+  // quantity_t beyond what is locked for sale on the exchange (UnitLocks::sell_locked_t; the
+  // exchange releases a lock before it delivers the units).
   Result<std::vector<SerialRange>> take(const PublicKey& owner, const ProductId& product,
                                         std::uint64_t quantity_t);
   // Adds ranges (taken from someone) to owner's holdings and balance.
@@ -181,6 +183,9 @@ class Ledger {
   StateStore& writer();
   const StateStore& reader_;
   StateStore* writer_;
+  // Legs of the move records written so far by this transaction (one Ledger serves one call):
+  // a trade settles many transfers in one transaction, each needs its own key.
+  std::uint32_t next_move_leg_ = 0;
 };
 
 // Writes the genesis state: chain meta, the officers' accounts (role authority; the first is

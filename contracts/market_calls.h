@@ -39,7 +39,7 @@ std::string_view tif_name(TimeInForce tif);
 
 inline constexpr std::size_t kMaxTradingSessions = 4;
 inline constexpr std::uint32_t kMinutesPerDay = 24 * 60;
-inline constexpr std::uint32_t kBasisPoints = 10'000;
+
 
 // One trading session of the day, [start_min, end_min) in minutes after 00:00 Beijing time.
 struct TradingSession {

@@ -12,16 +12,17 @@
 //   ulk/<key>/<product>                 UnitLocks           units locked for sale, open buys
 //   ord/<id:016x>                       OrderRecord         every order, open or done
 //   obk/<product>/<id:016x>             (empty)             open orders of a product
-//   oown/<key>/<id:016x>                (empty)             a participant's orders
+//   oown/<key>/<~id:016x>               (empty)             a participant's orders, newest first
 //   lvl/<product>/b/<~price:016x>       DepthLevel          aggregated bids, best first
 //   lvl/<product>/s/<price:016x>        DepthLevel          aggregated asks, best first
-//   trd/<product>/<id:016x>             TradeRecord         every trade of every kind
-//   mday/<product>/<day:08x>            DayStats            per trading day: OHLCV, VWAP
+//   trd/<product>/<~id:016x>            TradeRecord         every trade of every kind, newest first
+//   mday/<product>/<~day:08x>           DayStats            per trading day: OHLCV, VWAP, newest first
 //   lst/<id:016x>                       ListingRecord       fixed-price listings
 //   auc/<id:016x>                       AuctionRecord       sealed-bid auctions
 //   bid/<auction:016x>/<seq:08x>        BidRecord           the bids of an auction
 //   rel/<key>/<key>                     (empty)             related accounts (both ways)
-//   alrt/<id:016x>                      AlertRecord         surveillance alerts
+//   alrt/<~id:016x>                     AlertRecord         surveillance alerts, newest first
+//   (~x: the bitwise complement, so that the store's forward scan lists the newest first)
 //   stab/<product>                      StabilisationTrigger raised trigger and mandates
 //   mand/<key>/<product>                Mandate             reserve instruction remaining
 //

@@ -4,6 +4,7 @@
 #include <array>
 #include <optional>
 
+#include "contracts/market_records.h"
 #include "contracts/records.h"
 #include "core/codec.h"
 
@@ -106,6 +107,36 @@ std::string_view call_name(const Call& call) {
       "block_trade", "create_auction", "place_bid", "clear_auction"};
   static_assert(kNames.size() == std::variant_size_v<Call>);
   return kNames[call.index()];
+}
+
+std::string_view side_name(Side side) { return side == Side::kBuy ? "buy" : "sell"; }
+std::string_view tif_name(TimeInForce tif) { return tif == TimeInForce::kDay ? "day" : "gtc"; }
+std::string_view order_status_name(OrderStatus status) {
+  static constexpr std::array<std::string_view, 4> kNames = {"open", "filled", "cancelled", "expired"};
+  return kNames.at(static_cast<std::size_t>(status));
+}
+std::string_view order_end_name(OrderEnd end) {
+  static constexpr std::array<std::string_view, 7> kNames = {
+      "", "by_owner", "by_exchange", "self_trade", "step_limit", "book_full", "day_close"};
+  return kNames.at(static_cast<std::size_t>(end));
+}
+std::string_view trade_kind_name(TradeKind kind) {
+  static constexpr std::array<std::string_view, 4> kNames = {"continuous", "fixed_price", "block",
+                                                             "auction"};
+  return kNames.at(static_cast<std::size_t>(kind));
+}
+std::string_view listing_status_name(ListingStatus status) {
+  static constexpr std::array<std::string_view, 3> kNames = {"open", "sold_out", "cancelled"};
+  return kNames.at(static_cast<std::size_t>(status));
+}
+std::string_view auction_status_name(AuctionStatus status) {
+  static constexpr std::array<std::string_view, 2> kNames = {"open", "cleared"};
+  return kNames.at(static_cast<std::size_t>(status));
+}
+std::string_view alert_kind_name(AlertKind kind) {
+  static constexpr std::array<std::string_view, 2> kNames = {"related_trade",
+                                                             "stabilisation_trigger"};
+  return kNames.at(static_cast<std::size_t>(kind));
 }
 
 std::string_view act_name(const AuthorityAct& act) {

@@ -1,9 +1,9 @@
 #include "node/registry_json.h"
 
 #include <string>
+#include <type_traits>
 
 #include "node/market_json.h"
-#include <type_traits>
 
 namespace carbon::node::render {
 

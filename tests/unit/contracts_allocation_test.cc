@@ -471,7 +471,8 @@ struct DirectLedger {
     auto authority = ledger.account(pk(kAuthority));
     EXPECT_TRUE(authority.is_ok() && authority->has_value());
     ctx = Context{1, 1'700'000'000'000ULL,
-                  authority.is_ok() && authority->has_value() ? **authority : Account{}, {}, 0};
+                  authority.is_ok() && authority->has_value() ? **authority : Account{}, {}, 0,
+                  nullptr};
     EXPECT_TRUE(apply_act(ledger, ctx,
                           RegisterParticipant{pk(kSteel), "Wuhan Steel", Role::kCoveredEnterprise}));
     EXPECT_TRUE(apply_act(ledger, ctx, SetCap{kYear, 10'000, 800, 0}));

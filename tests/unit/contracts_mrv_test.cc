@@ -336,7 +336,7 @@ TEST(ContractsMrv, ClosedYearRefusesEveryStep) {
       apply_act(ledger, by_authority, ApproveEmissions{pk(kSteel), kYear}),
       apply_act(ledger, by_authority, AssignVerifier{pk(kSteel), kYear, pk(kVerifier)}),
       apply_act(ledger,
-                Context{3, report_deadline() + 1, **authority, {}, 0},
+                Context{3, report_deadline() + 1, **authority, {}, 0, nullptr},
                 EstimateEmissions{pk(kSteel), kYear, 5}),
   };
   for (const Status& status : results) {
