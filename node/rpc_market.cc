@@ -188,12 +188,18 @@ std::optional<Answer> NodeApp::rpc_market(const std::string& target) const {
     if (!record) return from_status(record.status());
     contracts::StabilisationTrigger shown;
     shown.product = *product;
-    if (*trigger) shown = **trigger;
-    json out = render::stabilisation_json(shown);
     const std::uint32_t window = std::min<std::uint32_t>(record->params.band_window_days, 64);
     const std::uint64_t mask = window >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << window) - 1;
+    const auto hits = static_cast<std::uint32_t>(std::popcount(view->market.band_hit_days & mask));
+    if (*trigger) {
+      shown = **trigger;
+    } else {  // never raised: the count as it stands
+      shown.band_hits = hits;
+      shown.window_days = record->params.band_window_days;
+    }
+    json out = render::stabilisation_json(shown);
     out["recorded"] = trigger->has_value();
-    out["band_hits_in_window"] = std::popcount(view->market.band_hit_days & mask);
+    out["band_hits_in_window"] = hits;
     out["band_window_days"] = record->params.band_window_days;
     out["band_hits_trigger"] = record->params.band_hits_trigger;
     out["days_closed"] = view->market.days_closed;

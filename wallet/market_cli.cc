@@ -529,8 +529,7 @@ struct MarketCommands::State {
     std::printf("%-14s %10s %21s %10s  %s  %s\n", "product", "prev close", "band", "last", kDayHeader, "day");
     for (const auto& v : views) {
       const json& d = v["today"].is_null() ? v.value("last_day", json::object()) : v["today"];
-      std::string day = v["today"].is_null() ? (d.empty() ? "-" : date_text(u64(d, "date")) + " closed")
-                                             : date_text(u64(d, "date"));
+      std::string day = d.empty() ? "-" : date_text(u64(d, "date")) + (d.value("closed", false) ? " closed" : "");
       if (v.value("halted", false)) day += " HALTED";
       if (v.value("trigger_raised", false)) day += " TRIGGER";
       std::printf("%-14s %10s %10s-%-10s %10s  %s  %s\n", v.value("product", "").c_str(),
@@ -565,7 +564,8 @@ struct MarketCommands::State {
       return 0;
     }
     const json& d = v["today"];
-    std::cout << "  today (day " << u64(d, "day_index") << ", " << date_text(u64(d, "date")) << ")"
+    std::cout << (d.value("closed", false) ? "  last trading day (day " : "  today (day ") << u64(d, "day_index") << ", "
+              << date_text(u64(d, "date")) << (d.value("closed", false) ? ", closed)" : ")")
               << (d.value("band_hit", false) ? " BAND HIT" : "") << "\n  " << kDayHeader << "\n  " << day_row(d) << "\n"
               << "  other trades (fixed-price, block, auction): " << grouped(u64(d, "other_volume_t")) << " t, "
               << yuan_grouped(u64(d, "other_value_fen")) << " yuan" << std::endl;
@@ -680,10 +680,10 @@ struct MarketCommands::State {
     std::string line = "order " + std::to_string(u64(o, "id")) + ": " + o.value("side", "") + " " +
                        grouped(u64(o, "quantity_t")) + " t " + o.value("product", "") + " at " +
                        yuan_grouped(u64(o, "price_fen")) + " yuan (" +
-                       (o.value("tif", "") == "good_till_cancelled" ? std::string("GTC") : o.value("tif", "")) +
+                       (o.value("tif", "") == "gtc" ? std::string("GTC") : o.value("tif", "")) +
                        (o.value("intervention", false) ? ", intervention" : "") + "): " + o.value("status", "");
-    const std::string end = o.value("end", "none");
-    if (end != "none") line += " (" + end + ")";
+    const std::string end = o.value("end", "");
+    if (!end.empty() && end != "none") line += " (" + end + ")";
     line += ", filled " + grouped(u64(o, "filled_t")) + " t for " + yuan_grouped(u64(o, "filled_value_fen")) + " yuan";
     if (o.value("status", "") == "open") {
       line += ", " + grouped(u64(o, "remaining_t")) + " t resting";
@@ -706,7 +706,8 @@ struct MarketCommands::State {
       const std::string sender = record.value("sender", "");
       const std::uint64_t height = u64(record, "height");
       json order;
-      for (const auto& o : get("/orders/" + sender + "?limit=100")["orders"]) {
+      const json orders_doc = get("/orders/" + sender + "?limit=100");  // kept alive for the loop
+      for (const auto& o : orders_doc["orders"]) {
         if (u64(o, "placed_height") == height && o.value("product", "") == call.product.code() &&
             o.value("side", "") == side_text_name && u64(o, "price_fen") == call.price_fen &&
             u64(o, "quantity_t") == call.quantity_t) {
@@ -717,7 +718,8 @@ struct MarketCommands::State {
       json fills = json::array();
       if (!order.is_null()) {
         const char* ref = side == c::Side::kBuy ? "buy_ref" : "sell_ref";
-        for (const auto& t : get("/trades/" + call.product.code() + "?limit=1000")["trades"]) {
+        const json trades_doc = get("/trades/" + call.product.code() + "?limit=1000");  // kept alive for the loop
+        for (const auto& t : trades_doc["trades"]) {
           if (u64(t, "height") == height && u64(t, ref) == u64(order, "id")) fills.push_back(t);
         }
       }
@@ -792,7 +794,8 @@ struct MarketCommands::State {
     c::CreateListing call{product_id(), price(), quantity_arg()};
     return follow(send(options, from, call), [&](const json& record) {
       json listing;
-      for (const auto& l : get("/listings?open=1&limit=" + std::to_string(kMaxListLimit))["listings"]) {
+      const json listings_doc = get("/listings?open=1&limit=" + std::to_string(kMaxListLimit));  // kept alive for the loop
+      for (const auto& l : listings_doc["listings"]) {
         if (u64(l, "created_height") == u64(record, "height") && l.value("seller", "") == record.value("sender", "") &&
             l.value("product", "") == call.product.code() && u64(l, "quantity_t") == call.quantity_t) {
           listing = l;
@@ -840,7 +843,8 @@ struct MarketCommands::State {
     }
     return follow(send(options, from, call, {cosigner}), [&](const json& record) {
       json trade;
-      for (const auto& t : get("/trades/" + call.product.code() + "?limit=100")["trades"]) {
+      const json trades_doc = get("/trades/" + call.product.code() + "?limit=100");  // kept alive for the loop
+      for (const auto& t : trades_doc["trades"]) {
         if (u64(t, "height") == u64(record, "height") && t.value("kind", "") == "block" &&
             t.value("seller", "") == record.value("sender", "") && t.value("buyer", "") == call.buyer.to_hex()) {
           trade = t;
@@ -899,7 +903,8 @@ struct MarketCommands::State {
     }
     return follow(send(options, from, call, {cosigner}), [&](const json& record) {
       json auction;
-      for (const auto& a : get("/auctions?limit=" + std::to_string(kMaxListLimit))["auctions"]) {
+      const json auctions_doc = get("/auctions?limit=" + std::to_string(kMaxListLimit));  // kept alive for the loop
+      for (const auto& a : auctions_doc["auctions"]) {
         if (u64(a, "created_height") == u64(record, "height") && a.value("seller", "") == call.seller.to_hex() &&
             u64(a, "quantity_t") == call.quantity_t) {
           auction = a;
