@@ -676,18 +676,28 @@ struct MarketCommands::State {
 
   // ---- orders -------------------------------------------------------------------------------
 
+  // "order 3: buy 2,500 t HBEA-2025 at 20.50 yuan (day): open, filled 1,000 t for 20,200.00
+  // yuan, 1,500 t resting (30,903.75 yuan locked)".
   static std::string order_line(const json& o) {
+    const std::string status = o.value("status", "");
+    const std::string end = o.value("end", "");
     std::string line = "order " + std::to_string(u64(o, "id")) + ": " + o.value("side", "") + " " +
                        grouped(u64(o, "quantity_t")) + " t " + o.value("product", "") + " at " +
                        yuan_grouped(u64(o, "price_fen")) + " yuan (" +
                        (o.value("tif", "") == "gtc" ? std::string("GTC") : o.value("tif", "")) +
-                       (o.value("intervention", false) ? ", intervention" : "") + "): " + o.value("status", "");
-    const std::string end = o.value("end", "");
+                       (o.value("intervention", false) ? ", intervention" : "") + "): " + status;
     if (!end.empty() && end != "none") line += " (" + end + ")";
-    line += ", filled " + grouped(u64(o, "filled_t")) + " t for " + yuan_grouped(u64(o, "filled_value_fen")) + " yuan";
-    if (o.value("status", "") == "open") {
+    const std::uint64_t filled = u64(o, "filled_t");
+    if (filled == 0) {
+      line += status == "open" ? ", nothing filled yet" : ", nothing filled";
+    } else {
+      line += ", filled " + grouped(filled) + " t for " + yuan_grouped(u64(o, "filled_value_fen")) + " yuan";
+    }
+    if (status == "open") {
       line += ", " + grouped(u64(o, "remaining_t")) + " t resting";
-      if (u64(o, "locked_fen") != 0) line += ", " + yuan_grouped(u64(o, "locked_fen")) + " yuan locked";
+      if (u64(o, "locked_fen") != 0) line += " (" + yuan_grouped(u64(o, "locked_fen")) + " yuan locked)";
+    } else if (status != "filled" && u64(o, "remaining_t") != 0) {
+      line += ", " + grouped(u64(o, "remaining_t")) + " t not filled";
     }
     return line;
   }
@@ -785,9 +795,10 @@ struct MarketCommands::State {
   // ---- listings -----------------------------------------------------------------------------
 
   std::string listing_line(const json& l) {
-    return "listing " + std::to_string(u64(l, "id")) + ": " + who(l.value("seller", "")) + " sells " +
-           grouped(u64(l, "remaining_t")) + " of " + grouped(u64(l, "quantity_t")) + " t " + l.value("product", "") +
-           " at " + yuan_grouped(u64(l, "price_fen")) + " yuan: " + l.value("status", "");
+    return "listing " + std::to_string(u64(l, "id")) + ": " + who(l.value("seller", "")) + " offers " +
+           grouped(u64(l, "quantity_t")) + " t " + l.value("product", "") + " at " + yuan_grouped(u64(l, "price_fen")) +
+           " yuan: " + l.value("status", "") + ", " + grouped(u64(l, "quantity_t") - u64(l, "remaining_t")) +
+           " t sold, " + grouped(u64(l, "remaining_t")) + " t " + (l.value("status", "") == "open" ? "left" : "unsold");
   }
 
   int create_listing() {
