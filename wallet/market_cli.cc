@@ -11,6 +11,7 @@
 #include "contracts/calls.h"
 #include "contracts/market_calls.h"
 #include "core/hash.h"
+#include "wallet/amounts.h"
 
 namespace carbon::wallet::cli {
 
@@ -18,17 +19,10 @@ namespace c = carbon::contracts;
 
 namespace {
 
-constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint32_t kMaxListLimit = 1000;
 constexpr std::uint64_t kBeijingOffsetSeconds = 8 * 3600;
 
 std::uint64_t u64(const json& doc, const char* field) { return doc.value(field, std::uint64_t{0}); }
-
-// "10.00 %" for 1000 bp.
-std::string percent_text(std::uint64_t bp) {
-  const std::uint64_t rest = bp % 100;
-  return std::to_string(bp / 100) + (rest < 10 ? ".0" : ".") + std::to_string(rest) + " %";
-}
 
 std::string beijing_time(std::uint64_t ms) {
   if (ms == 0) return "-";
@@ -49,40 +43,8 @@ std::string date_text(std::uint64_t yyyymmdd) {
   return text;
 }
 
-std::string clock_text(std::uint32_t minutes) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%02u:%02u", minutes / 60, minutes % 60);
-  return text;
-}
-
 // A price or "-" for none (0).
 std::string price_or_dash(std::uint64_t fen) { return fen == 0 ? "-" : yuan_grouped(fen); }
-
-// "09:30-11:30,13:00-15:00" -> sessions; nullopt if malformed.
-std::optional<std::vector<c::TradingSession>> parse_sessions(const std::string& text) {
-  std::vector<c::TradingSession> sessions;
-  const auto minute_of = [](const std::string& hhmm) -> std::optional<std::uint32_t> {
-    if (hhmm.size() != 5 || hhmm[2] != ':') return std::nullopt;
-    for (std::size_t i : {0u, 1u, 3u, 4u}) {
-      if (hhmm[i] < '0' || hhmm[i] > '9') return std::nullopt;
-    }
-    const auto hours = static_cast<std::uint32_t>((hhmm[0] - '0') * 10 + (hhmm[1] - '0'));
-    const auto minutes = static_cast<std::uint32_t>((hhmm[3] - '0') * 10 + (hhmm[4] - '0'));
-    if (minutes > 59 || hours * 60 + minutes > c::kMinutesPerDay) return std::nullopt;
-    return hours * 60 + minutes;
-  };
-  std::stringstream list(text);
-  for (std::string item; std::getline(list, item, ',');) {
-    const std::size_t dash = item.find('-');
-    if (dash == std::string::npos) return std::nullopt;
-    auto start = minute_of(item.substr(0, dash));
-    auto end = minute_of(item.substr(dash + 1));
-    if (!start || !end) return std::nullopt;
-    sessions.push_back({*start, *end});
-  }
-  if (sessions.empty()) return std::nullopt;
-  return sessions;
-}
 
 c::MarketParams params_from_json(const json& p) {
   c::MarketParams out;
@@ -118,44 +80,6 @@ std::string sessions_text(const json& sessions) {
 }
 
 }  // namespace
-
-std::optional<std::uint64_t> parse_fixed2(const std::string& text) {
-  const std::size_t dot = text.find('.');
-  const std::string whole = text.substr(0, dot);
-  const std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);
-  if (whole.empty() || (dot != std::string::npos && (fraction.empty() || fraction.size() > 2))) return std::nullopt;
-  for (char ch : whole + fraction) {
-    if (ch < '0' || ch > '9') return std::nullopt;
-  }
-  std::uint64_t units = 0;
-  for (char ch : whole) {
-    const auto digit = static_cast<std::uint64_t>(ch - '0');
-    if (units > (kMaxU64 - digit) / 10) return std::nullopt;
-    units = units * 10 + digit;
-  }
-  std::uint64_t cents = 0;
-  if (!fraction.empty()) {
-    cents = static_cast<std::uint64_t>(fraction[0] - '0') * 10;
-    if (fraction.size() == 2) cents += static_cast<std::uint64_t>(fraction[1] - '0');
-  }
-  if (units > (kMaxU64 - cents) / 100) return std::nullopt;
-  return units * 100 + cents;
-}
-
-std::string grouped(std::uint64_t value) {
-  const std::string digits = std::to_string(value);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-std::string yuan_grouped(std::uint64_t fen) {
-  const std::uint64_t rest = fen % 100;
-  return grouped(fen / 100) + (rest < 10 ? ".0" : ".") + std::to_string(rest);
-}
 
 // ---- the commands ---------------------------------------------------------------------------
 
@@ -420,7 +344,8 @@ struct MarketCommands::State {
     if (!sessions.empty()) {
       auto parsed = parse_sessions(sessions);
       if (!parsed) usage_error("--sessions is a list like 09:30-11:30,13:00-15:00 (Beijing time), not '" + sessions + "'");
-      params.sessions = *parsed;
+      params.sessions.clear();
+      for (const auto& [start, end] : *parsed) params.sessions.push_back({start, end});
     }
     if (auto valid = c::validate_market_params(params); !valid.is_ok()) usage_error(valid.message());
     return follow(send(options, from, c::SetMarketParams{params}), [&](const json& record) {

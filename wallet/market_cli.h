@@ -20,14 +20,6 @@
 
 namespace carbon::wallet::cli {
 
-// "1000.5" -> 100050 fen; nullopt for anything else than digits with at most two decimals, or
-// an amount beyond 2^64 - 1 fen.
-std::optional<std::uint64_t> parse_fixed2(const std::string& text);
-// 123456789 -> "1,234,567.89"
-std::string yuan_grouped(std::uint64_t fen);
-// 1234567 -> "1,234,567"
-std::string grouped(std::uint64_t value);
-
 class MarketCommands {
  public:
   // Adds the exchange's subcommands to `app`; `options` are read when a command runs.
