@@ -76,7 +76,8 @@ json money_supply_json(const c::MoneySupply& m) {
   put_money(out, "withdrawn", m.withdrawn_fen);
   // Deposits minus withdrawals: what all fund accounts hold together (never negative: a
   // withdrawal debits funds that a deposit brought in).
-  put_money(out, "outstanding", m.deposited_fen >= m.withdrawn_fen ? m.deposited_fen - m.withdrawn_fen : 0);
+  put_money(out, "outstanding",
+            m.deposited_fen >= m.withdrawn_fen ? m.deposited_fen - m.withdrawn_fen : 0);
   return out;
 }
 
@@ -88,7 +89,8 @@ json funds_json(const core::PublicKey& owner, const c::FundAccount& f) {
   return out;
 }
 
-json unit_locks_json(const core::PublicKey& owner, const c::ProductId& product, const c::UnitLocks& l) {
+json unit_locks_json(const core::PublicKey& owner, const c::ProductId& product,
+                     const c::UnitLocks& l) {
   return {{"owner", owner.to_hex()},
           {"product", product.code()},
           {"sell_locked_t", l.sell_locked_t},
@@ -229,12 +231,8 @@ json auction_json(const c::AuctionRecord& a) {
 }
 
 json bid_json(const c::BidRecord& b) {
-  json out = {{"auction_id", b.auction_id},
-              {"seq", b.seq},
-              {"bidder", b.bidder.to_hex()},
-              {"quantity_t", b.quantity_t},
-              {"filled_t", b.filled_t},
-              {"height", b.height}};
+  json out = {{"auction_id", b.auction_id}, {"seq", b.seq},           {"bidder", b.bidder.to_hex()},
+              {"quantity_t", b.quantity_t}, {"filled_t", b.filled_t}, {"height", b.height}};
   put_money(out, "price", b.price_fen);
   put_money(out, "locked", b.locked_fen);
   return out;
@@ -266,15 +264,12 @@ json alert_json(const c::AlertRecord& a) {
 }
 
 json stabilisation_json(const c::StabilisationTrigger& s) {
-  return {{"product", s.product.code()},
-          {"raised", s.raised != 0},
-          {"band_hits", s.band_hits},
-          {"window_days", s.window_days},
-          {"raised_day", s.raised_day},
-          {"raised_ms", s.raised_ms}};
+  return {{"product", s.product.code()},  {"raised", s.raised != 0},    {"band_hits", s.band_hits},
+          {"window_days", s.window_days}, {"raised_day", s.raised_day}, {"raised_ms", s.raised_ms}};
 }
 
-json mandate_json(const core::PublicKey& reserve, const c::ProductId& product, const c::Mandate& m) {
+json mandate_json(const core::PublicKey& reserve, const c::ProductId& product,
+                  const c::Mandate& m) {
   return {{"reserve", reserve.to_hex()},
           {"product", product.code()},
           {"sell_remaining_t", m.sell_remaining_t},
@@ -293,7 +288,9 @@ void call_fields(json& out, const c::Withdraw& call) {
   put_money(out, "amount", call.amount_fen);
   out["bank_ref"] = call.bank_ref.to_hex();
 }
-void call_fields(json& out, const c::SetMarketParams& call) { out["params"] = market_params_json(call.params); }
+void call_fields(json& out, const c::SetMarketParams& call) {
+  out["params"] = market_params_json(call.params);
+}
 void call_fields(json& out, const c::ListProduct& call) {
   out["product"] = call.product.code();
   put_money(out, "reference_price", call.reference_price_fen);

@@ -48,9 +48,9 @@ constexpr std::uint64_t kMsPerMinute = 60'000;
 constexpr std::uint64_t kBeijingOffsetMin = 8 * 60;
 
 const std::set<std::string>& market_roots() {
-  static const std::set<std::string> kRoots = {"market",   "book",    "trades",   "order",  "orders",
-                                               "funds",    "money",   "listings", "listing", "auctions",
-                                               "auction",  "alerts",  "stabilisation", "mandate", "locks"};
+  static const std::set<std::string> kRoots = {
+      "market",  "book",     "trades",  "order",  "orders",        "funds",   "money", "listings",
+      "listing", "auctions", "auction", "alerts", "stabilisation", "mandate", "locks"};
   return kRoots;
 }
 
@@ -64,15 +64,17 @@ json list_json(const q::Page<T>& page, F render) {
 core::Result<contracts::ProductId> parse_product(const std::string& text) {
   auto product = contracts::ProductId::from_code(text);
   if (!product) {
-    return core::Status::error(core::ErrorCode::kInvalidArgument,
-                               "a product is HBEA-<vintage> or CCER-<project>-<vintage>, not '" + text + "'");
+    return core::Status::error(
+        core::ErrorCode::kInvalidArgument,
+        "a product is HBEA-<vintage> or CCER-<project>-<vintage>, not '" + text + "'");
   }
   return *product;
 }
 
 // Whether a block time falls inside one of the trading sessions (Beijing time, UTC+8).
 bool in_session(const contracts::MarketParams& params, std::uint64_t time_ms) {
-  const auto minute = static_cast<std::uint32_t>((time_ms / kMsPerMinute + kBeijingOffsetMin) % contracts::kMinutesPerDay);
+  const auto minute = static_cast<std::uint32_t>((time_ms / kMsPerMinute + kBeijingOffsetMin) %
+                                                 contracts::kMinutesPerDay);
   for (const auto& session : params.sessions) {
     if (minute >= session.start_min && minute < session.end_min) return true;
   }
@@ -104,12 +106,14 @@ std::optional<Answer> NodeApp::rpc_market(const std::string& target) const {
     allowed = {"limit", "before"};
   } else if (root == "orders" || root == "listings") {
     allowed = {"limit", "open"};
-  } else if (root == "auctions" || root == "alerts" || (root == "market" && n >= 2 && (parts[1] == "products" || n == 3))) {
+  } else if (root == "auctions" || root == "alerts" ||
+             (root == "market" && n >= 2 && (parts[1] == "products" || n == 3))) {
     allowed = {"limit"};
   }
   auto params = rpcq::parse_query(query, allowed);
   if (!params) return from_status(params.status());
-  auto limit_value = rpcq::number_param(*params, "limit", 1, q::kMaxQueryLimit, q::kDefaultQueryLimit);
+  auto limit_value =
+      rpcq::number_param(*params, "limit", 1, q::kMaxQueryLimit, q::kDefaultQueryLimit);
   if (!limit_value) return from_status(limit_value.status());
   const auto limit = static_cast<std::size_t>(*limit_value);
 
@@ -135,15 +139,18 @@ std::optional<Answer> NodeApp::rpc_market(const std::string& target) const {
       // next block's time is not known, so this is as of the last block.
       out["last_block_ms"] = clock->time_ms;
       out["in_session_at_last_block"] = in_session(record->params, clock->time_ms);
-      out["trading_at_last_block"] = market_state->day_open != 0 && in_session(record->params, clock->time_ms);
+      out["trading_at_last_block"] =
+          market_state->day_open != 0 && in_session(record->params, clock->time_ms);
       return ok(out, height);
     }
     if (n == 2 && parts[1] == "products") {
       auto page = q::listed_products(ledger, limit);
       if (!page) return from_status(page.status());
-      return ok({{"products", list_json(*page, render::product_market_json)}, {"more", page->more}}, height);
+      return ok({{"products", list_json(*page, render::product_market_json)}, {"more", page->more}},
+                height);
     }
-    if (n > 3 || (n == 3 && parts[2] != "days")) return usage("/market, /market/products, /market/{product} or /market/{product}/days");
+    if (n > 3 || (n == 3 && parts[2] != "days"))
+      return usage("/market, /market/products, /market/{product} or /market/{product}/days");
     auto product = parse_product(parts[1]);
     if (!product) return from_status(product.status());
     if (n == 2) {
@@ -153,7 +160,9 @@ std::optional<Answer> NodeApp::rpc_market(const std::string& target) const {
     }
     auto page = q::days(ledger, *product, limit);
     if (!page) return from_status(page.status());
-    return ok({{"product", product->code()}, {"days", list_json(*page, render::day_stats_json)}, {"more", page->more}},
+    return ok({{"product", product->code()},
+               {"days", list_json(*page, render::day_stats_json)},
+               {"more", page->more}},
               height);
   }
   if (root == "book" || root == "trades" || root == "stabilisation") {
@@ -176,7 +185,9 @@ std::optional<Answer> NodeApp::rpc_market(const std::string& target) const {
       }
       auto page = q::trades(ledger, *product, limit, before);
       if (!page) return from_status(page.status());
-      return ok({{"product", product->code()}, {"trades", list_json(*page, render::trade_json)}, {"more", page->more}},
+      return ok({{"product", product->code()},
+                 {"trades", list_json(*page, render::trade_json)},
+                 {"more", page->more}},
                 height);
     }
     // stabilisation: the trigger (if ever raised) and the band-hit count it is computed from.
@@ -254,7 +265,9 @@ std::optional<Answer> NodeApp::rpc_market(const std::string& target) const {
     if (!open_only) return from_status(open_only.status());
     auto page = q::listings(ledger, *open_only, limit);
     if (!page) return from_status(page.status());
-    return ok({{"open_only", *open_only}, {"listings", list_json(*page, render::listing_json)}, {"more", page->more}},
+    return ok({{"open_only", *open_only},
+               {"listings", list_json(*page, render::listing_json)},
+               {"more", page->more}},
               height);
   }
   if (root == "auctions") {
@@ -270,7 +283,8 @@ std::optional<Answer> NodeApp::rpc_market(const std::string& target) const {
     return ok({{"alerts", list_json(*page, render::alert_json)}, {"more", page->more}}, height);
   }
   // mandate, locks: /{key}/{product}
-  if (n != 3) return usage("/" + root + (root == "mandate" ? "/{reserve}/{product}" : "/{owner}/{product}"));
+  if (n != 3)
+    return usage("/" + root + (root == "mandate" ? "/{reserve}/{product}" : "/{owner}/{product}"));
   auto key = parse_address(parts[1]);
   if (!key) return from_status(key.status());
   auto product = parse_product(parts[2]);

@@ -27,13 +27,20 @@ using Answer = std::pair<unsigned, std::string>;
 inline Answer error_answer(unsigned status, const std::string& code, const std::string& message) {
   return {status, json{{"error", {{"code", code}, {"message", message}}}}.dump()};
 }
-inline Answer bad_request(const std::string& message) { return error_answer(400, "bad_request", message); }
-inline Answer not_found(const std::string& message) { return error_answer(404, "not_found", message); }
+inline Answer bad_request(const std::string& message) {
+  return error_answer(400, "bad_request", message);
+}
+inline Answer not_found(const std::string& message) {
+  return error_answer(404, "not_found", message);
+}
 inline Answer from_status(const core::Status& status) {
   switch (status.code()) {
-    case core::ErrorCode::kNotFound: return not_found(status.message());
-    case core::ErrorCode::kInvalidArgument: return bad_request(status.message());
-    default: return error_answer(500, "internal", status.message());
+    case core::ErrorCode::kNotFound:
+      return not_found(status.message());
+    case core::ErrorCode::kInvalidArgument:
+      return bad_request(status.message());
+    default:
+      return error_answer(500, "internal", status.message());
   }
 }
 // The answer with the height it is about.
@@ -75,8 +82,8 @@ inline core::Result<core::PublicKey> parse_address(const std::string& text) {
 }
 
 // The query string as name -> value; only `allowed` names, each at most once.
-inline core::Result<std::map<std::string, std::string>> parse_query(const std::string& query,
-                                                                   const std::set<std::string>& allowed) {
+inline core::Result<std::map<std::string, std::string>> parse_query(
+    const std::string& query, const std::set<std::string>& allowed) {
   std::map<std::string, std::string> out;
   if (query.empty()) return out;
   const auto known = [&] {
@@ -88,17 +95,21 @@ inline core::Result<std::map<std::string, std::string>> parse_query(const std::s
   std::size_t at = 0;
   while (at <= query.size()) {
     const std::size_t amp = query.find('&', at);
-    const std::string item = query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
+    const std::string item =
+        query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
     const std::size_t eq = item.find('=');
     const std::string name = item.substr(0, eq);
     if (!allowed.contains(name)) {
-      return core::Status::error(core::ErrorCode::kInvalidArgument, "unknown query parameter '" + name + "': " + known());
+      return core::Status::error(core::ErrorCode::kInvalidArgument,
+                                 "unknown query parameter '" + name + "': " + known());
     }
     if (eq == std::string::npos) {
-      return core::Status::error(core::ErrorCode::kInvalidArgument, "query parameter '" + name + "' needs a value (" + name + "=...)");
+      return core::Status::error(core::ErrorCode::kInvalidArgument,
+                                 "query parameter '" + name + "' needs a value (" + name + "=...)");
     }
     if (!out.emplace(name, item.substr(eq + 1)).second) {
-      return core::Status::error(core::ErrorCode::kInvalidArgument, "query parameter '" + name + "' is given twice");
+      return core::Status::error(core::ErrorCode::kInvalidArgument,
+                                 "query parameter '" + name + "' is given twice");
     }
     if (amp == std::string::npos) break;
     at = amp + 1;
@@ -107,27 +118,29 @@ inline core::Result<std::map<std::string, std::string>> parse_query(const std::s
 }
 
 // A number parameter in [low, high], or `fallback` when absent.
-inline core::Result<std::uint64_t> number_param(const std::map<std::string, std::string>& params, const std::string& name,
-                                                std::uint64_t low, std::uint64_t high, std::uint64_t fallback) {
+inline core::Result<std::uint64_t> number_param(const std::map<std::string, std::string>& params,
+                                                const std::string& name, std::uint64_t low,
+                                                std::uint64_t high, std::uint64_t fallback) {
   auto it = params.find(name);
   if (it == params.end()) return fallback;
   auto value = parse_number<std::uint64_t>(it->second);
   if (!value || *value < low || *value > high) {
     return core::Status::error(core::ErrorCode::kInvalidArgument,
-                               name + " must be a number in " + std::to_string(low) + ".." + std::to_string(high) +
-                                   ", not '" + it->second + "'");
+                               name + " must be a number in " + std::to_string(low) + ".." +
+                                   std::to_string(high) + ", not '" + it->second + "'");
   }
   return *value;
 }
 
 // A flag parameter: 1/true or 0/false; `fallback` when absent.
-inline core::Result<bool> flag_param(const std::map<std::string, std::string>& params, const std::string& name,
-                                     bool fallback) {
+inline core::Result<bool> flag_param(const std::map<std::string, std::string>& params,
+                                     const std::string& name, bool fallback) {
   auto it = params.find(name);
   if (it == params.end()) return fallback;
   if (it->second == "1" || it->second == "true") return true;
   if (it->second == "0" || it->second == "false") return false;
-  return core::Status::error(core::ErrorCode::kInvalidArgument, name + " must be 1 or 0, not '" + it->second + "'");
+  return core::Status::error(core::ErrorCode::kInvalidArgument,
+                             name + " must be 1 or 0, not '" + it->second + "'");
 }
 
 }  // namespace carbon::node::rpcq

@@ -15,7 +15,8 @@ std::optional<std::uint64_t> parse_fixed2(const std::string& text) {
   const std::size_t dot = text.find('.');
   const std::string whole = text.substr(0, dot);
   const std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);
-  if (whole.empty() || (dot != std::string::npos && (fraction.empty() || fraction.size() > 2))) return std::nullopt;
+  if (whole.empty() || (dot != std::string::npos && (fraction.empty() || fraction.size() > 2)))
+    return std::nullopt;
   for (char ch : whole + fraction) {
     if (ch < '0' || ch > '9') return std::nullopt;
   }
@@ -54,7 +55,8 @@ std::string percent_text(std::uint64_t bp) {
   return std::to_string(bp / 100) + (rest < 10 ? ".0" : ".") + std::to_string(rest) + " %";
 }
 
-std::optional<std::vector<std::pair<std::uint32_t, std::uint32_t>>> parse_sessions(const std::string& text) {
+std::optional<std::vector<std::pair<std::uint32_t, std::uint32_t>>> parse_sessions(
+    const std::string& text) {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> sessions;
   const auto minute_of = [](const std::string& hhmm) -> std::optional<std::uint32_t> {
     if (hhmm.size() != 5 || hhmm[2] != ':') return std::nullopt;

@@ -25,7 +25,8 @@ std::string yuan_grouped(std::uint64_t fen);
 std::string percent_text(std::uint64_t bp);
 // "HH:MM-HH:MM[,HH:MM-HH:MM...]" -> [start, end) minutes after midnight (24:00 = 1440 allowed);
 // nullopt if malformed. Order and overlap are the contracts' check (validate_market_params).
-std::optional<std::vector<std::pair<std::uint32_t, std::uint32_t>>> parse_sessions(const std::string& text);
+std::optional<std::vector<std::pair<std::uint32_t, std::uint32_t>>> parse_sessions(
+    const std::string& text);
 // 570 -> "09:30"
 std::string clock_text(std::uint32_t minutes);
 

@@ -28,7 +28,8 @@ void fail(const Options& options, int exit_code, const std::string& message) {
 
 std::filesystem::path keystore_dir(const Options& options) {
   if (!options.keystore.empty()) return options.keystore;
-  if (const char* dir = std::getenv("CARBON_WALLET_DIR"); dir != nullptr && *dir != '\0') return dir;
+  if (const char* dir = std::getenv("CARBON_WALLET_DIR"); dir != nullptr && *dir != '\0')
+    return dir;
   const char* home = std::getenv("HOME");
   return std::filesystem::path(home != nullptr ? home : ".") / ".carbon-wallet";
 }
@@ -40,14 +41,17 @@ std::filesystem::path key_path(const Options& options, const std::string& name) 
 bool valid_key_name(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+      return false;
   }
   return name.front() != '.';
 }
 
 std::string read_passphrase(const Options& options, const std::string& prompt) {
   if (const char* env = std::getenv("CARBON_WALLET_PASSPHRASE"); env != nullptr) return env;
-  if (!isatty(STDIN_FILENO)) fail(options, kExitKeystore, "no passphrase: set CARBON_WALLET_PASSPHRASE or run in a terminal");
+  if (!isatty(STDIN_FILENO))
+    fail(options, kExitKeystore,
+         "no passphrase: set CARBON_WALLET_PASSPHRASE or run in a terminal");
   std::cerr << prompt << std::flush;
   termios old_mode{};
   tcgetattr(STDIN_FILENO, &old_mode);
@@ -65,8 +69,9 @@ core::SecretKey open_key(const Options& options, const std::string& name) {
   if (!valid_key_name(name)) fail(options, kExitUsage, "bad key name '" + name + "'");
   const auto path = key_path(options, name);
   if (!std::filesystem::exists(path)) {
-    fail(options, kExitKeystore, "no key named '" + name + "' in " + keystore_dir(options).string() +
-                                     " (create it with: carbon-wallet keygen --name " + name + ")");
+    fail(options, kExitKeystore,
+         "no key named '" + name + "' in " + keystore_dir(options).string() +
+             " (create it with: carbon-wallet keygen --name " + name + ")");
   }
   auto key = wallet::open_keystore(path, read_passphrase(options, "passphrase for " + name + ": "));
   if (!key) fail(options, kExitKeystore, key.status().message());
@@ -82,7 +87,8 @@ core::PublicKey resolve_address(const Options& options, const std::string& text)
     if (!info) fail(options, kExitKeystore, info.status().message());
     return info->public_key;
   }
-  fail(options, kExitUsage, "'" + text + "' is neither a 64-hex-character address nor a key in the keystore");
+  fail(options, kExitUsage,
+       "'" + text + "' is neither a 64-hex-character address nor a key in the keystore");
 }
 
 bool is_key_name(const Options& options, const std::string& text) {
@@ -107,14 +113,17 @@ wallet::NodeClient client(const Options& options) {
   return *parsed;
 }
 
-json call_node(const Options& options, const std::string& method, const std::string& target, const std::string& body) {
+json call_node(const Options& options, const std::string& method, const std::string& target,
+               const std::string& body) {
   auto node = client(options);
   auto reply = method == "POST" ? node.post(target, body) : node.get(target);
   if (!reply) fail(options, kExitUnreachable, reply.status().message());
   json doc = json::parse(reply->body, nullptr, false);
-  if (doc.is_discarded()) fail(options, kExitFailed, "the node answered something that is not JSON");
+  if (doc.is_discarded())
+    fail(options, kExitFailed, "the node answered something that is not JSON");
   if (reply->status >= 400) {
-    std::string message = doc.contains("error") ? doc["error"].value("message", reply->body) : reply->body;
+    std::string message =
+        doc.contains("error") ? doc["error"].value("message", reply->body) : reply->body;
     fail(options, kExitFailed, message);
   }
   return doc;
@@ -128,7 +137,8 @@ contracts::Role parse_role(const Options& options, std::string text) {
   }
   std::string known;
   for (std::uint8_t i = 0; i <= static_cast<std::uint8_t>(contracts::kMaxRole); ++i) {
-    known += (known.empty() ? "" : ", ") + std::string(contracts::role_name(static_cast<contracts::Role>(i)));
+    known += (known.empty() ? "" : ", ") +
+             std::string(contracts::role_name(static_cast<contracts::Role>(i)));
   }
   fail(options, kExitUsage, "unknown role '" + text + "'; roles: " + known);
 }
@@ -136,7 +146,10 @@ contracts::Role parse_role(const Options& options, std::string text) {
 contracts::ProductId parse_product(const Options& options, const std::string& text) {
   auto product = contracts::ProductId::from_code(text);
   if (!product) {
-    fail(options, kExitUsage, "unknown product '" + text + "' (allowances are HBEA-<vintage>, e.g. HBEA-2025; CCERs are CCER-<project id>-<vintage>)");
+    fail(options, kExitUsage,
+         "unknown product '" + text +
+             "' (allowances are HBEA-<vintage>, e.g. HBEA-2025; CCERs are CCER-<project "
+             "id>-<vintage>)");
   }
   return *product;
 }
@@ -150,8 +163,8 @@ void print_receipt(const Options& options, const json& record) {
   if (receipt.value("ok", false)) {
     std::cout << "committed at height " << record.value("height", 0) << ": ok" << std::endl;
   } else {
-    std::cout << "committed at height " << record.value("height", 0) << ": FAILED (" << receipt.value("code", "")
-              << "): " << receipt.value("message", "") << std::endl;
+    std::cout << "committed at height " << record.value("height", 0) << ": FAILED ("
+              << receipt.value("code", "") << "): " << receipt.value("message", "") << std::endl;
   }
 }
 
@@ -166,7 +179,9 @@ std::optional<core::PublicKey> linked_account(const Options& options, const std:
   std::string hex = *text;
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == ' ')) hex.pop_back();
   auto key = core::PublicKey::from_hex(hex);
-  if (!key) fail(options, kExitKeystore, account_link_path(options, name).string() + " does not hold an address");
+  if (!key)
+    fail(options, kExitKeystore,
+         account_link_path(options, name).string() + " does not hold an address");
   return *key;
 }
 
@@ -189,7 +204,8 @@ std::string send(const Options& options, const std::string& signer_name, contrac
   const core::SecretKey key = open_key(options, signer_name);
   std::vector<core::SecretKey> cosigners;
   for (const auto& name : cosigner_names) {
-    if (name == signer_name) fail(options, kExitUsage, "'" + name + "' cannot co-sign its own transaction");
+    if (name == signer_name)
+      fail(options, kExitUsage, "'" + name + "' cannot co-sign its own transaction");
     cosigners.push_back(open_key(options, name));
   }
   // The account this key signs for: its own address, or the one it was rotated into.
@@ -199,11 +215,13 @@ std::string send(const Options& options, const std::string& signer_name, contrac
   auto account_reply = node.get("/account/" + sender.to_hex());
   if (!account_reply) fail(options, kExitUnreachable, account_reply.status().message());
   if (account_reply->status == 404) {
-    fail(options, kExitFailed, "unknown account: " + signer_name + " (" + sender.to_hex() +
-                                   ") is not a registered participant on " + status.value("chain_id", "this chain"));
+    fail(options, kExitFailed,
+         "unknown account: " + signer_name + " (" + sender.to_hex() +
+             ") is not a registered participant on " + status.value("chain_id", "this chain"));
   }
   json account = json::parse(account_reply->body, nullptr, false);
-  if (account.is_discarded() || account_reply->status != 200) fail(options, kExitFailed, "cannot read the account");
+  if (account.is_discarded() || account_reply->status != 200)
+    fail(options, kExitFailed, "cannot read the account");
 
   contracts::SignedTx signed_tx;
   signed_tx.tx.chain_id = status.value("chain_id", "");
@@ -241,11 +259,12 @@ std::string proposal_line(const json& p) {
   const std::string state = p.value("state", "");
   const std::size_t have = p.value("approvals", json::array()).size();
   std::string line = "proposal " + std::to_string(p.value("id", 0)) + " ";
-  if (state == "executed") return line + "executed: " + act + " (" + std::to_string(have) + " of " +
-                                  std::to_string(p.value("threshold", 1)) + " approvals, height " +
-                                  std::to_string(p.value("executed_height", 0)) + ")";
-  return line + (state == "open" ? "created" : state) + ": " + act + " (" + std::to_string(have) + " of " +
-         std::to_string(p.value("threshold", 1)) + " approvals)";
+  if (state == "executed")
+    return line + "executed: " + act + " (" + std::to_string(have) + " of " +
+           std::to_string(p.value("threshold", 1)) + " approvals, height " +
+           std::to_string(p.value("executed_height", 0)) + ")";
+  return line + (state == "open" ? "created" : state) + ": " + act + " (" + std::to_string(have) +
+         " of " + std::to_string(p.value("threshold", 1)) + " approvals)";
 }
 
 // An authority act: proposed by --from (an officer). Without --wait the proposal's id is not
@@ -256,7 +275,8 @@ int propose(const Options& options, const std::string& signer_name, contracts::A
   const std::string id = send(options, signer_name, contracts::Propose{std::move(act)});
   if (!options.wait) {
     if (options.json_output) {
-      std::cout << json{{"tx_id", id}, {"status", "pending"}, {"act", act_name}}.dump() << std::endl;
+      std::cout << json{{"tx_id", id}, {"status", "pending"}, {"act", act_name}}.dump()
+                << std::endl;
     } else {
       std::cout << "submitted proposal of " << act_name << " in " << id
                 << " (use --wait to see its id and approvals)" << std::endl;
@@ -275,9 +295,12 @@ int propose(const Options& options, const std::string& signer_name, contracts::A
         p.value("proposer", "") == record.value("sender", "") &&
         p.value("act", json::object()).value("act", "") == act_name) {
       if (options.json_output) {
-        std::cout << json{{"tx_id", id}, {"height", record.value("height", 0)}, {"proposal", p}}.dump() << std::endl;
+        std::cout
+            << json{{"tx_id", id}, {"height", record.value("height", 0)}, {"proposal", p}}.dump()
+            << std::endl;
       } else {
-        std::cout << proposal_line(p) << "; committed at height " << record.value("height", 0) << std::endl;
+        std::cout << proposal_line(p) << "; committed at height " << record.value("height", 0)
+                  << std::endl;
       }
       return 0;
     }
@@ -290,7 +313,9 @@ int propose(const Options& options, const std::string& signer_name, contracts::A
 // to the wallet's clock ("+90s", "+5m", "+2h", "+1d").
 std::uint64_t parse_time_ms(const Options& options, const std::string& text) {
   const auto bad = [&] {
-    fail(options, kExitUsage, "bad time '" + text + "': give ISO-8601 UTC (2026-02-28T15:59:59Z), epoch ms, or +90s/+5m/+2h/+1d");
+    fail(options, kExitUsage,
+         "bad time '" + text +
+             "': give ISO-8601 UTC (2026-02-28T15:59:59Z), epoch ms, or +90s/+5m/+2h/+1d");
   };
   if (text.empty()) bad();
   if (text[0] == '+') {
@@ -299,25 +324,38 @@ std::uint64_t parse_time_ms(const Options& options, const std::string& text) {
     if (end == text.c_str() + 1 || std::string(end).size() != 1) bad();
     std::uint64_t unit_ms = 0;
     switch (*end) {
-      case 's': unit_ms = 1000; break;
-      case 'm': unit_ms = 60'000; break;
-      case 'h': unit_ms = 3'600'000; break;
-      case 'd': unit_ms = contracts::kMsPerDay; break;
-      default: bad();
+      case 's':
+        unit_ms = 1000;
+        break;
+      case 'm':
+        unit_ms = 60'000;
+        break;
+      case 'h':
+        unit_ms = 3'600'000;
+        break;
+      case 'd':
+        unit_ms = contracts::kMsPerDay;
+        break;
+      default:
+        bad();
     }
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch()).count();
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     return static_cast<std::uint64_t>(now) + amount * unit_ms;
   }
-  if (text.find_first_not_of("0123456789") == std::string::npos) return std::strtoull(text.c_str(), nullptr, 10);
+  if (text.find_first_not_of("0123456789") == std::string::npos)
+    return std::strtoull(text.c_str(), nullptr, 10);
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   char zulu = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &year, &month, &day, &hour, &minute, &second, &zulu) != 7 ||
-      zulu != 'Z' || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 ||
-      year < 1970) {
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &year, &month, &day, &hour, &minute,
+                  &second, &zulu) != 7 ||
+      zulu != 'Z' || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+      second > 60 || year < 1970) {
     bad();
   }
-  return contracts::utc_ms_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) +
+  return contracts::utc_ms_from_civil(year, static_cast<unsigned>(month),
+                                      static_cast<unsigned>(day)) +
          static_cast<std::uint64_t>(((hour * 60) + minute) * 60 + second) * 1000;
 }
 
@@ -332,8 +370,9 @@ std::string format_time_ms(std::uint64_t ms) {
 
 std::uint16_t check_year(const Options& options, std::uint32_t year, const std::string& flag) {
   if (year < contracts::kMinVintageYear || year > contracts::kMaxVintageYear) {
-    fail(options, kExitUsage, flag + " must be a year in " + std::to_string(contracts::kMinVintageYear) + ".." +
-                                  std::to_string(contracts::kMaxVintageYear));
+    fail(options, kExitUsage,
+         flag + " must be a year in " + std::to_string(contracts::kMinVintageYear) + ".." +
+             std::to_string(contracts::kMaxVintageYear));
   }
   return static_cast<std::uint16_t>(year);
 }

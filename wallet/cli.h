@@ -89,7 +89,8 @@ int propose(const Options& options, const std::string& signer_name, contracts::A
 // to the wallet's clock ("+90s", "+5m", "+2h", "+1d").
 std::uint64_t parse_time_ms(const Options& options, const std::string& text);
 std::string format_time_ms(std::uint64_t ms);
-std::uint16_t check_year(const Options& options, std::uint32_t year, const std::string& flag = "--year");
+std::uint16_t check_year(const Options& options, std::uint32_t year,
+                         const std::string& flag = "--year");
 core::Hash256 parse_hash(const Options& options, const std::string& text, const std::string& flag);
 // Prints a query's JSON (with --json) or nothing; returns whether the caller should print text.
 bool print_json(const Options& options, const json& doc);

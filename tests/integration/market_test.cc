@@ -24,7 +24,8 @@ class MarketTest : public ClusterTest {
  protected:
   // Signs `call` with key's next nonce (and the co-signers' signatures), submits it to node
   // (nonce % 4), waits for the commit and returns the receipt.
-  json run(const core::SecretKey& key, contracts::Call call, const std::vector<const core::SecretKey*>& cosigners = {}) {
+  json run(const core::SecretKey& key, contracts::Call call,
+           const std::vector<const core::SecretKey*>& cosigners = {}) {
     std::uint64_t& nonce = nonces_[key.public_key()];
     ++nonce;
     const std::size_t node = nonce % 4;
@@ -50,11 +51,14 @@ class MarketTest : public ClusterTest {
         30s));
     return receipt;
   }
-  void ok(const core::SecretKey& key, contracts::Call call, const std::vector<const core::SecretKey*>& cosigners = {}) {
+  void ok(const core::SecretKey& key, contracts::Call call,
+          const std::vector<const core::SecretKey*>& cosigners = {}) {
     const json receipt = run(key, std::move(call), cosigners);
     ASSERT_TRUE(receipt.value("ok", false)) << receipt.dump();
   }
-  void act(contracts::AuthorityAct act) { ok(cluster_->authority(), contracts::Propose{std::move(act)}); }
+  void act(contracts::AuthorityAct act) {
+    ok(cluster_->authority(), contracts::Propose{std::move(act)});
+  }
   json get_ok(std::size_t node, const std::string& target) {
     auto [code, doc] = cluster_->get(node, target);
     EXPECT_EQ(code, 200u) << target << " -> " << doc.dump();
@@ -107,9 +111,9 @@ TEST_F(MarketTest, TradingSessionSettlesAlikeOnEveryNodeAndConservesMoneyAndUnit
 
   ok(seller, order(Side::kSell, 2'050, 1'000));
   ok(seller, order(Side::kSell, 2'100, 2'000, TimeInForce::kGoodTillCancelled));
-  ok(buyer, order(Side::kBuy, 2'100, 1'500));   // 1,000 t at 20.50, 500 t at 21.00
-  ok(buyer2, order(Side::kBuy, 2'100, 300));    // 300 t at 21.00; 1,200 t of the GTC sell rest
-  ok(buyer2, order(Side::kBuy, 1'900, 400));    // rests as a bid
+  ok(buyer, order(Side::kBuy, 2'100, 1'500));  // 1,000 t at 20.50, 500 t at 21.00
+  ok(buyer2, order(Side::kBuy, 2'100, 300));   // 300 t at 21.00; 1,200 t of the GTC sell rest
+  ok(buyer2, order(Side::kBuy, 1'900, 400));   // rests as a bid
   // Outside the band: refused with the band in the message.
   const json outside = run(buyer, order(Side::kBuy, 2'201, 10));
   EXPECT_FALSE(outside.value("ok", true));
@@ -131,18 +135,22 @@ TEST_F(MarketTest, TradingSessionSettlesAlikeOnEveryNodeAndConservesMoneyAndUnit
       },
       30s));
 
-  const std::vector<core::PublicKey> accounts = {exchange.public_key(), bank.public_key(), seller.public_key(),
-                                                 buyer.public_key(), buyer2.public_key()};
+  const std::vector<core::PublicKey> accounts = {exchange.public_key(), bank.public_key(),
+                                                 seller.public_key(), buyer.public_key(),
+                                                 buyer2.public_key()};
   std::set<std::string> roots, trade_lists, books, fund_lists, holding_lists;
   for (std::size_t i = 0; i < 4; ++i) {
     roots.insert(root_at(i, last));
     const json trades = get_ok(i, "/trades/" + code + "?limit=100");
-    ASSERT_EQ(trades["trades"].size(), 4u) << trades.dump();  // three continuous fills and the block
+    ASSERT_EQ(trades["trades"].size(), 4u)
+        << trades.dump();  // three continuous fills and the block
     std::uint64_t fees = 0, volume = 0;
     for (const auto& t : trades["trades"]) {
-      fees += t.value("buyer_fee_fen", std::uint64_t{0}) + t.value("seller_fee_fen", std::uint64_t{0});
+      fees +=
+          t.value("buyer_fee_fen", std::uint64_t{0}) + t.value("seller_fee_fen", std::uint64_t{0});
       volume += t.value("quantity_t", std::uint64_t{0});
-      EXPECT_EQ(t.value("value_fen", std::uint64_t{0}), t.value("price_fen", std::uint64_t{0}) * t.value("quantity_t", std::uint64_t{0}));
+      EXPECT_EQ(t.value("value_fen", std::uint64_t{0}),
+                t.value("price_fen", std::uint64_t{0}) * t.value("quantity_t", std::uint64_t{0}));
     }
     EXPECT_EQ(volume, 1'000u + 500u + 300u + 6'000u);
     EXPECT_EQ(trades["trades"][0].value("kind", ""), "block");
@@ -181,7 +189,8 @@ TEST_F(MarketTest, TradingSessionSettlesAlikeOnEveryNodeAndConservesMoneyAndUnit
     std::string holdings_text;
     for (const auto& key : {seller.public_key(), buyer.public_key(), buyer2.public_key()}) {
       json h = get_ok(i, "/holdings/" + key.to_hex());
-      for (const auto& product : h["holdings"]) units += product.value("quantity_t", std::uint64_t{0});
+      for (const auto& product : h["holdings"])
+        units += product.value("quantity_t", std::uint64_t{0});
       h.erase("height");
       holdings_text += h.dump();
     }

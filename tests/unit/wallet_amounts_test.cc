@@ -1,26 +1,42 @@
 // The wallet's exact amount parsing and printing (wallet/amounts.h): yuan to fen without
 // floating point, thousands separators, percentages, trading sessions.
-#include "wallet/amounts.h"
-
 #include <gtest/gtest.h>
 
 #include <limits>
+
+#include "wallet/amounts.h"
 
 namespace carbon::wallet {
 namespace {
 
 TEST(WalletAmounts, ParsesYuanWithAtMostTwoDecimalsExactly) {
   const std::vector<std::pair<std::string, std::optional<std::uint64_t>>> cases = {
-      {"0", 0},           {"20", 2000},           {"20.5", 2050},          {"20.05", 2005},
-      {"0.01", 1},        {"1000000.00", 100000000}, {"007.10", 710},       {"19.99", 1999},
+      {"0", 0},
+      {"20", 2000},
+      {"20.5", 2050},
+      {"20.05", 2005},
+      {"0.01", 1},
+      {"1000000.00", 100000000},
+      {"007.10", 710},
+      {"19.99", 1999},
       // 2^64 - 1 fen is 184467440737095516.15 yuan: the largest that fits.
       {"184467440737095516.15", std::numeric_limits<std::uint64_t>::max()},
-      {"184467440737095516.16", std::nullopt},  {"99999999999999999999", std::nullopt},
-      {"", std::nullopt},  {".5", std::nullopt},    {"5.", std::nullopt},     {"1.234", std::nullopt},
-      {"-1", std::nullopt}, {"+1", std::nullopt},  {"1,000", std::nullopt},  {"1e3", std::nullopt},
-      {" 1", std::nullopt}, {"1.2.3", std::nullopt}, {"0x10", std::nullopt},
+      {"184467440737095516.16", std::nullopt},
+      {"99999999999999999999", std::nullopt},
+      {"", std::nullopt},
+      {".5", std::nullopt},
+      {"5.", std::nullopt},
+      {"1.234", std::nullopt},
+      {"-1", std::nullopt},
+      {"+1", std::nullopt},
+      {"1,000", std::nullopt},
+      {"1e3", std::nullopt},
+      {" 1", std::nullopt},
+      {"1.2.3", std::nullopt},
+      {"0x10", std::nullopt},
   };
-  for (const auto& [text, expected] : cases) EXPECT_EQ(parse_fixed2(text), expected) << "'" << text << "'";
+  for (const auto& [text, expected] : cases)
+    EXPECT_EQ(parse_fixed2(text), expected) << "'" << text << "'";
 }
 
 TEST(WalletAmounts, PrintsWithThousandsSeparators) {
@@ -49,8 +65,8 @@ TEST(WalletAmounts, ParsesTradingSessions) {
   using Sessions = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
   EXPECT_EQ(parse_sessions("09:30-11:30,13:00-15:00"), (Sessions{{570, 690}, {780, 900}}));
   EXPECT_EQ(parse_sessions("00:00-24:00"), (Sessions{{0, 1440}}));
-  for (const char* bad : {"", "9:30-11:30", "09:30", "09:30-11:60", "24:01-24:02", "09:30-11:30,", "09:30-11:30;13:00-15:00",
-                          "ab:cd-ef:gh", "09:30 - 11:30"}) {
+  for (const char* bad : {"", "9:30-11:30", "09:30", "09:30-11:60", "24:01-24:02", "09:30-11:30,",
+                          "09:30-11:30;13:00-15:00", "ab:cd-ef:gh", "09:30 - 11:30"}) {
     EXPECT_FALSE(parse_sessions(bad).has_value()) << bad;
   }
   EXPECT_EQ(clock_text(570), "09:30");
