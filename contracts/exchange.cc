@@ -1006,6 +1006,60 @@ Status apply_call(Ledger& ledger, const Context& ctx, const CancelOrder& call) {
                      order.owner == ctx.sender.key ? OrderEnd::kByOwner : OrderEnd::kByExchange);
 }
 
+Status release_sell_offers(Ledger& ledger, const Context& ctx, const PublicKey& owner,
+                           const ProductId& product) {
+  // The owner's orders (newest first) and every listing, each read once, bounded.
+  constexpr std::size_t kMaxScanned = 100'000;
+  BooksAccess access(ctx);
+  std::vector<std::uint64_t> order_ids;
+  const std::string prefix = keys::owner_orders_prefix(owner);
+  std::string start;
+  for (std::size_t scanned = 0; scanned < kMaxScanned;) {
+    const auto entries = ledger.scan(prefix, start, kScanPageSize);
+    for (const StateEntry& entry : entries) {
+      std::uint64_t complement = 0;
+      for (char c : std::string_view(entry.first).substr(prefix.size())) {
+        complement = complement * 16 + static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
+      }
+      order_ids.push_back(~complement);
+    }
+    scanned += entries.size();
+    if (entries.size() < kScanPageSize) break;
+    start = key_successor(entries.back().first);
+  }
+  for (std::uint64_t id : order_ids) {
+    auto stored = ledger.get<OrderRecord>(keys::order(id));
+    if (!stored) return stored.status();
+    if (!*stored) return Status::error(ErrorCode::kInternal, "owner index names a missing order");
+    OrderRecord& order = **stored;
+    if (order.status != OrderStatus::kOpen || order.side != Side::kSell || order.product != product)
+      continue;
+    auto book = access.books->book(ledger, product);
+    if (!book) return book.status();
+    auto removed = (*book)->cancel(order.id, order.owner);
+    if (!removed) return removed.status();
+    CARBON_RETURN_IF_ERROR(close_order(ledger, order, OrderStatus::kCancelled, OrderEnd::kRetired));
+  }
+  start.clear();
+  for (std::size_t scanned = 0; scanned < kMaxScanned;) {
+    const auto entries = ledger.scan("lst/", start, kScanPageSize);
+    for (const StateEntry& entry : entries) {
+      auto listing = core::codec::decode<ListingRecord>(entry.second);
+      if (!listing) return Status::error(ErrorCode::kInternal, "corrupt record at " + entry.first);
+      if (listing->status != ListingStatus::kOpen || listing->seller != owner ||
+          listing->product != product)
+        continue;
+      CARBON_RETURN_IF_ERROR(unlock_units(ledger, owner, product, listing->remaining_t));
+      listing->status = ListingStatus::kCancelled;
+      ledger.put(entry.first, *listing);
+    }
+    scanned += entries.size();
+    if (entries.size() < kScanPageSize) break;
+    start = key_successor(entries.back().first);
+  }
+  return Status::ok();
+}
+
 // ---- the books ------------------------------------------------------------------------------
 
 Result<OrderBook*> MarketBooks::book(const Ledger& ledger, const ProductId& product) {

@@ -421,6 +421,15 @@ Status Ledger::retire(const Context& ctx, const PublicKey& owner, const ProductI
 Status Ledger::retire_quantity(const Context& ctx, const PublicKey& owner,
                                const ProductId& product, std::uint64_t quantity_t,
                                RetirementKind kind, std::uint16_t year) {
+  // Units the authority retires (withdrawals, cancellations at close) may be offered for sale
+  // on the exchange; the offers go first (the units will no longer exist).
+  auto held = balance(owner, product);
+  if (!held) return held.status();
+  auto locks = get<UnitLocks>(keys::unit_locks(owner, product));
+  if (!locks) return locks.status();
+  if (*locks && (*locks)->sell_locked_t > 0 && *held - (*locks)->sell_locked_t < quantity_t) {
+    CARBON_RETURN_IF_ERROR(release_sell_offers(*this, ctx, owner, product));
+  }
   std::uint64_t remaining = quantity_t;
   for (std::size_t chunk = 0; remaining > 0; ++chunk) {
     if (chunk == kMaxRetireChunks) {

@@ -115,6 +115,11 @@ void put_product_market(Ledger& ledger, const ProductMarket& market);
 // A new alert with the next id of `state`.
 void raise_alert(Ledger& ledger, const Context& ctx, MarketState& state, AlertRecord alert);
 
+// Cancels every open sell order and listing of owner in product (the authority is about to
+// retire units they offer); their unit locks are released. Auctions are not touched.
+Status release_sell_offers(Ledger& ledger, const Context& ctx, const PublicKey& owner,
+                           const ProductId& product);
+
 // ---- module entry points (exchange.cc, exchange_deals.cc) ----
 Status apply_call(Ledger& ledger, const Context& ctx, const Deposit& call);
 Status apply_call(Ledger& ledger, const Context& ctx, const Withdraw& call);

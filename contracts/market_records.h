@@ -155,8 +155,9 @@ enum class OrderEnd : std::uint8_t {
   kStepLimit = 4,       // remainder cancelled: too many matches in one transaction
   kBookFull = 5,        // remainder cancelled: the book holds its maximum of resting orders
   kDayClose = 6,        // a day order at the close
+  kRetired = 7,         // the authority retired the units it offered (withdrawal, year close)
 };
-inline constexpr OrderEnd kMaxOrderEnd = OrderEnd::kDayClose;
+inline constexpr OrderEnd kMaxOrderEnd = OrderEnd::kRetired;
 std::string_view order_end_name(OrderEnd end);
 
 struct OrderRecord {

@@ -4,7 +4,10 @@
 // second and microseconds per transfer; asserts nothing. The node's share of a 4-validator
 // run is this cost times four (every validator executes every block).
 //
-//   executor_bench [--senders S] [--blocks B] [--block-txs T]
+//   executor_bench [--senders S] [--blocks B] [--block-txs T] [--orders]
+// --orders: limit orders on the exchange instead of transfers (one product, alternating buys
+// and sells over 20 price levels of which 6 cross, 1-10 t), each matched and settled
+// (delivery versus payment) in the transaction that places it.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -42,8 +45,14 @@ int main(int argc, char** argv) {
   std::size_t senders = 200;
   std::size_t blocks = 20;
   std::size_t block_txs = 2000;
+  bool orders = false;
+  for (int i = 1; i < argc; ++i) orders = orders || std::string(argv[i]) == "--orders";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
+    if (flag == "--orders") {
+      --i;
+      continue;
+    }
     const auto value = static_cast<std::size_t>(std::strtoull(argv[i + 1], nullptr, 10));
     if (flag == "--senders") senders = value;
     if (flag == "--blocks") blocks = value;
@@ -74,6 +83,22 @@ int main(int argc, char** argv) {
       setup.push_back(signed_call(chain, authority, ++authority_nonce,
                                   Propose{IssueAllowances{keys[s].public_key(), 2025, 1'000'000'000}}));
     }
+    const core::SecretKey exchange = key_for(1'000'000);
+    const core::SecretKey bank = key_for(1'000'001);
+    setup.push_back(signed_call(chain, authority, ++authority_nonce,
+                                Propose{RegisterParticipant{exchange.public_key(), "exchange", Role::kExchange}}));
+    setup.push_back(signed_call(chain, authority, ++authority_nonce,
+                                Propose{RegisterParticipant{bank.public_key(), "bank", Role::kSettlementBank}}));
+    MarketParams params;
+    params.sessions = {{0, kMinutesPerDay}};
+    setup.push_back(signed_call(chain, exchange, 1, SetMarketParams{params}));
+    setup.push_back(signed_call(chain, exchange, 2, ListProduct{ProductId::allowance(2025), 2'000}));
+    setup.push_back(signed_call(chain, exchange, 3, OpenDay{}));
+    for (std::size_t s = 0; s < senders; ++s) {
+      core::Hash256 bank_ref;
+      bank_ref.bytes = keys[s].public_key().bytes;
+      setup.push_back(signed_call(chain, bank, s + 1, Deposit{keys[s].public_key(), 1'000'000'000'000ULL, bank_ref}));
+    }
     const BlockResult result = executor.execute_block(++height, time_ms += 1000, setup);
     for (const auto& receipt : result.receipts) {
       if (!receipt.ok()) {
@@ -90,8 +115,18 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < block_txs; ++i, ++next) {
       const std::size_t from = next % senders;
       const std::size_t to = (next * 7 + 1) % senders == from ? (from + 1) % senders : (next * 7 + 1) % senders;
-      block.push_back(signed_call(chain, keys[from], ++nonces[from],
-                                  TransferUnits{keys[to].public_key(), ProductId::allowance(2025), 1 + next % 50}));
+      if (orders) {
+        const std::size_t n = next * 104729;
+        PlaceOrder order;
+        order.product = ProductId::allowance(2025);
+        order.side = next % 2 == 0 ? Side::kBuy : Side::kSell;
+        order.price_fen = 1'990 + (order.side == Side::kBuy ? n % 13 : 7 + n % 13);
+        order.quantity_t = 1 + n % 10;
+        block.push_back(signed_call(chain, keys[from], ++nonces[from], order));
+      } else {
+        block.push_back(signed_call(chain, keys[from], ++nonces[from],
+                                    TransferUnits{keys[to].public_key(), ProductId::allowance(2025), 1 + next % 50}));
+      }
     }
   }
 
@@ -103,9 +138,10 @@ int main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double total = static_cast<double>(blocks * block_txs);
-  std::printf("executor: %zu blocks of %zu transfers from %zu senders (%zu failed)\n", blocks, block_txs, senders,
+  const char* what = orders ? "limit orders" : "transfers";
+  std::printf("executor: %zu blocks of %zu %s from %zu senders (%zu failed)\n", blocks, block_txs, what, senders,
               failed);
-  std::printf("  %.0f transfers/s on one core, %.1f us per transfer (Merkle root included)\n", total / seconds,
+  std::printf("  %.0f %s/s on one core, %.1f us per transaction (Merkle root included)\n", total / seconds, what,
               seconds * 1e6 / total);
   return failed == 0 ? 0 : 1;
 }

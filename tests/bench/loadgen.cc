@@ -8,9 +8,14 @@
 //      latency (commit = first seen in a committed block on node 0, polled every 5 ms);
 // and prints every node's peak RSS (VmHWM). A program that prints figures, not a test.
 //
-//   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T] [--ordering-only]
+//   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T] [--ordering-only | --orders]
 // --ordering-only: the nodes order opaque 100-byte items with no signatures and no execution
 // (node config bench_ordering_only), which measures consensus and the node around it alone.
+// --orders: instead of transfers, every transaction is a signed limit order on the exchange
+// (one product, trading day open all day, every sender funded by the settlement bank):
+// alternating buys and sells over 20 price levels of which 6 cross, 1-10 t each, so a large
+// share of orders match and settle (delivery versus payment) in the transaction that places
+// them. Afterwards a sample of receipts and the product's trade count are printed.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -105,12 +110,14 @@ int main(int argc, char** argv) {
   if (!core::init_crypto()) return 1;
   std::size_t total = 20'000, senders = 200, rate = 3'000, seconds = 5;
   bool ordering_only = false;
+  bool orders = false;
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--ordering-only") ordering_only = true;
+    if (std::string(argv[i]) == "--orders") orders = true;
   }
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--ordering-only") {
+    if (flag == "--ordering-only" || flag == "--orders") {
       --i;
       continue;
     }
@@ -133,7 +140,8 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("loadgen: 4 validators up (%u cores on this machine)%s\n", std::thread::hardware_concurrency(),
-              ordering_only ? ", ordering only: unsigned items, no execution" : "");
+              ordering_only ? ", ordering only: unsigned items, no execution"
+                            : (orders ? ", signed limit orders on the exchange" : ", signed transfers"));
 
   const std::size_t latency_txs = rate * seconds;
   const std::size_t per_sender = (total + latency_txs) / senders + 1;
@@ -170,17 +178,53 @@ int main(int argc, char** argv) {
     issue.quantity_t = 1'000'000;
     setup.push_back({"", cluster.sign(cluster.authority(), ++nonce, contracts::Propose{issue})});
   }
+  const core::SecretKey exchange = core::generate_secret_key();
+  const core::SecretKey bank = core::generate_secret_key();
+  const contracts::ProductId product = contracts::ProductId::allowance(2025);
+  if (orders) {
+    setup.push_back({"", cluster.sign(cluster.authority(), ++nonce,
+                                      contracts::Propose{contracts::RegisterParticipant{
+                                          exchange.public_key(), "exchange", contracts::Role::kExchange}})});
+    setup.push_back({"", cluster.sign(cluster.authority(), ++nonce,
+                                      contracts::Propose{contracts::RegisterParticipant{
+                                          bank.public_key(), "bank", contracts::Role::kSettlementBank}})});
+  }
+  const auto wait_nonce = [&](const core::SecretKey& key, std::uint64_t want) {
+    return testing::Cluster::wait_until(
+        [&] {
+          auto [code, account] = cluster.get(0, "/account/" + key.public_key().to_hex());
+          return code == 200 && account.value("nonce", std::uint64_t{0}) == want;
+        },
+        std::chrono::seconds(120));
+  };
   for (std::size_t from = 0; from < setup.size(); from += 500) {
     submit_batch(cluster, 0, setup, from, std::min(setup.size(), from + 500));
   }
-  if (!testing::Cluster::wait_until(
-          [&] {
-            auto [code, account] = cluster.get(0, "/account/" + cluster.authority().public_key().to_hex());
-            return code == 200 && account.value("nonce", std::uint64_t{0}) == nonce;
-          },
-          std::chrono::seconds(120))) {
+  if (!wait_nonce(cluster.authority(), nonce)) {
     std::fprintf(stderr, "loadgen: setup did not commit\n");
     return 1;
+  }
+  if (orders) {
+    // The exchange opens an all-day market; the bank funds every sender.
+    std::vector<Signed> market;
+    contracts::MarketParams params;
+    params.sessions = {{0, contracts::kMinutesPerDay}};
+    market.push_back({"", cluster.sign(exchange, 1, contracts::SetMarketParams{params})});
+    market.push_back({"", cluster.sign(exchange, 2, contracts::ListProduct{product, 2'000})});
+    market.push_back({"", cluster.sign(exchange, 3, contracts::OpenDay{})});
+    for (std::size_t s = 0; s < senders; ++s) {
+      core::Hash256 bank_ref = core::sha3_256(core::Bytes(keys[s].public_key().bytes.begin(),
+                                                          keys[s].public_key().bytes.end()));
+      market.push_back({"", cluster.sign(bank, s + 1,
+                                         contracts::Deposit{keys[s].public_key(), 1'000'000'000'000ULL, bank_ref})});
+    }
+    for (std::size_t from = 0; from < market.size(); from += 500) {
+      submit_batch(cluster, 0, market, from, std::min(market.size(), from + 500));
+    }
+    if (!wait_nonce(bank, senders) || !wait_nonce(exchange, 3)) {
+      std::fprintf(stderr, "loadgen: market setup did not commit\n");
+      return 1;
+    }
   }
 
   // Pre-sign every transfer: sender s, nonces 1.., 1 t to the next sender.
@@ -192,11 +236,25 @@ int main(int argc, char** argv) {
       tx.tx.sender = keys[s].public_key();
       tx.tx.nonce = k;
       tx.tx.expiry_height = 50'000;
-      contracts::TransferUnits transfer;
-      transfer.to = keys[(s + 1) % senders].public_key();
-      transfer.product = contracts::ProductId::allowance(2025);
-      transfer.quantity_t = 1;
-      tx.tx.call = transfer;
+      if (orders) {
+        // Buys at levels 0-12, sells at levels 7-19 (20 levels, 6 where they cross), by a
+        // deterministic pattern over sender and nonce.
+        const std::size_t n = s * 7919 + k * 104729;
+        contracts::PlaceOrder order;
+        order.product = product;
+        order.side = (s + k) % 2 == 0 ? contracts::Side::kBuy : contracts::Side::kSell;
+        const std::uint64_t level = order.side == contracts::Side::kBuy ? n % 13 : 7 + n % 13;
+        order.price_fen = 1'990 + level;
+        order.quantity_t = 1 + n % 10;
+        order.tif = contracts::TimeInForce::kDay;
+        tx.tx.call = order;
+      } else {
+        contracts::TransferUnits transfer;
+        transfer.to = keys[(s + 1) % senders].public_key();
+        transfer.product = product;
+        transfer.quantity_t = 1;
+        tx.tx.call = transfer;
+      }
       contracts::sign_tx(tx, keys[s]);
       by_sender[s].push_back({contracts::tx_id(tx).to_hex(), core::to_hex(contracts::encode_signed_tx(tx))});
     }
@@ -298,6 +356,31 @@ int main(int argc, char** argv) {
   std::printf("latency at %zu tx/s offered for %zu s: %zu of %zu committed, p50 %.0f ms, p99 %.0f ms (%.1f s)\n", rate,
               seconds, latencies_ms.size(), submitted.size(), percentile(0.50), percentile(0.99), paced_seconds);
   if (refused > 0) std::printf("refused by the nodes: %zu (see the first reason above)\n", refused.load());
+  if (orders) {
+    // How the committed orders fared: receipts of a sample, and the trades they made.
+    std::size_t sampled = 0, ok = 0;
+    std::string first_error;
+    for (std::size_t node = 0; node < 4 && sampled < 200; ++node) {
+      for (std::size_t i = 0; i < saturation[node].size() && sampled < 200; i += 97) {
+        auto [code, doc] = cluster.get(0, "/tx/" + saturation[node][i].id);
+        if (code != 200) continue;
+        ++sampled;
+        const auto& receipt = doc.contains("receipt") ? doc["receipt"] : doc;
+        if (receipt.value("ok", false) || receipt.value("code", std::string()) == "ok") {
+          ++ok;
+        } else if (first_error.empty()) {
+          first_error = receipt.dump();
+        }
+      }
+    }
+    std::printf("orders: %zu of %zu sampled receipts ok%s%s\n", ok, sampled,
+                first_error.empty() ? "" : "; first failure: ", first_error.c_str());
+    auto [code, trades] = cluster.get(0, "/trades/" + contracts::ProductId::allowance(2025).code() + "?limit=1");
+    if (code == 200 && trades.contains("trades") && !trades["trades"].empty()) {
+      std::printf("trades settled: %llu (the last trade id)\n",
+                  static_cast<unsigned long long>(trades["trades"][0].value("id", std::uint64_t{0})));
+    }
+  }
   for (std::size_t i = 0; i < 4; ++i) {
     std::printf("node%zu peak RSS: %.1f MiB\n", i, static_cast<double>(peak_rss_kib(cluster.pid(i))) / 1024.0);
   }

@@ -5,6 +5,7 @@
 // harness checks the ledger invariants after every block).
 #include <gtest/gtest.h>
 
+#include "contracts/context.h"
 #include "contracts/market_queries.h"
 #include "contracts_harness.h"
 
@@ -160,6 +161,60 @@ TEST_F(TradingDay, AuctionClearsAtOneUniformPrice) {
   EXPECT_EQ(chain_.balance(paper_, kVintage), 400u);
   EXPECT_EQ(funds(reserve).available_fen, 1'000u * 1'600u);
   EXPECT_EQ(funds(paper_).locked_fen, 0u);
+}
+
+// Withdrawals and cancellations at year close retire units the holder may have offered for
+// sale: the offers are cancelled first, the locks released, and the retirement goes through.
+TEST(TradingDayDirect, RetiringOfferedUnitsCancelsTheOffersFirst) {
+  MemoryStateStore store;
+  const core::SecretKey authority = test_key(0), exchange = test_key(10), steel = test_key(12);
+  write_genesis(store, kTestChain, {authority.public_key()}, 1, "DRC");
+  Ledger ledger(store);
+  const auto as = [&](const core::SecretKey& key) {
+    auto account = ledger.account(key.public_key());
+    EXPECT_TRUE(account.is_ok() && account->has_value());
+    Context ctx;
+    ctx.height = 1;
+    ctx.time_ms = kMorningMs;
+    ctx.sender = **account;
+    ctx.signers = {key.public_key()};
+    return ctx;
+  };
+  const auto act = [&](AuthorityAct a) {
+    const Status status = apply_call(store, as(authority), Call{Propose{std::move(a)}});
+    ASSERT_TRUE(status.is_ok()) << status.to_string();
+  };
+  act(RegisterParticipant{exchange.public_key(), "Exchange", Role::kExchange});
+  act(RegisterParticipant{steel.public_key(), "Steel", Role::kCoveredEnterprise});
+  act(IssueAllowances{steel.public_key(), kVintage, 1'000});
+  for (const Call& call : {Call{SetMarketParams{MarketParams{}}}, Call{ListProduct{kProduct, 2'000}},
+                           Call{OpenDay{}}}) {
+    ASSERT_TRUE(apply_call(store, as(exchange), call).is_ok());
+  }
+  ASSERT_TRUE(apply_call(store, as(steel),
+                         Call{PlaceOrder{kProduct, Side::kSell, 2'100, 600, TimeInForce::kGoodTillCancelled, 0}})
+                  .is_ok());
+  ASSERT_TRUE(apply_call(store, as(steel), Call{CreateListing{kProduct, 1'900, 300}}).is_ok());
+  // 900 of 1,000 are offered; retiring 500 needs the offers gone.
+  const Status retired = ledger.retire_quantity(as(authority), steel.public_key(), kProduct, 500,
+                                                RetirementKind::kWithdrawn, kVintage);
+  ASSERT_TRUE(retired.is_ok()) << retired.to_string();
+  auto order = queries::order(ledger, 1);
+  ASSERT_TRUE(order.is_ok());
+  EXPECT_EQ(order->status, OrderStatus::kCancelled);
+  EXPECT_EQ(order->end, OrderEnd::kRetired);
+  auto listing = queries::listing(ledger, 1);
+  ASSERT_TRUE(listing.is_ok());
+  EXPECT_EQ(listing->status, ListingStatus::kCancelled);
+  auto locks = queries::unit_locks(ledger, steel.public_key(), kProduct);
+  ASSERT_TRUE(locks.is_ok());
+  EXPECT_EQ(locks->sell_locked_t, 0u);
+  EXPECT_EQ(*ledger.balance(steel.public_key(), kProduct), 500u);
+  auto depth = queries::book(ledger, kProduct, 10);
+  ASSERT_TRUE(depth.is_ok());
+  EXPECT_TRUE(depth->asks.empty());
+  const Status invariants = check_invariants(store);
+  EXPECT_TRUE(invariants.is_ok()) << invariants.to_string();
 }
 
 }  // namespace
