@@ -1165,7 +1165,7 @@ MarketCommands::MarketCommands(CLI::App& app, const Options& options)
   s.listing_show = listing->add_subcommand("show", "one listing");
   add_id(s.listing_show, "listing id");
   listing->require_subcommand(1);
-  s.listings = app.add_subcommand("listings", "fixed-price listings");
+  s.listings = app.add_subcommand("listings", "list the fixed-price listings");
   s.listings->add_flag("--open", s.open_only, "only open listings");
   add_limit(s.listings);
 
@@ -1209,7 +1209,7 @@ MarketCommands::MarketCommands(CLI::App& app, const Options& options)
   s.auction_show = auction->add_subcommand("show", "one auction (bids once cleared)");
   add_id(s.auction_show, "auction id");
   auction->require_subcommand(1);
-  s.auctions = app.add_subcommand("auctions", "sealed-bid auctions");
+  s.auctions = app.add_subcommand("auctions", "list the sealed-bid auctions");
   add_limit(s.auctions);
 
   // surveillance and the market's authority acts
