@@ -84,6 +84,13 @@ class NodeApp final : public Application {
   // not one of these paths.
   std::optional<std::pair<unsigned, std::string>> rpc_registry(const std::string& target) const;
   static bool is_registry_path(const std::string& path);
+  // The exchange's read-only queries (node/rpc_market.cc): GET /market, /market/products,
+  // /market/{product}, /market/{product}/days, /book/{product}, /trades/{product},
+  // /order/{id}, /orders/{owner}, /funds/{owner}, /money, /listings, /listing/{id},
+  // /auctions, /auction/{id}, /alerts, /stabilisation/{product}, /mandate/{reserve}/{product},
+  // /locks/{owner}/{product}. nullopt: not one of these paths.
+  std::optional<std::pair<unsigned, std::string>> rpc_market(const std::string& target) const;
+  static bool is_market_path(const std::string& path);
 
   consensus::Height executed_height() const { return executed_height_.load(); }
 

@@ -73,6 +73,7 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   if (request.method == "GET" && starts("/block/")) return reply(app.rpc_block(path.substr(7)));
   if (request.method == "GET") {
     if (auto answer = app.rpc_registry(request.target)) return reply(std::move(*answer));
+    if (auto answer = app.rpc_market(request.target)) return reply(std::move(*answer));
   }
   if (request.method == "POST" && path == "/tx") {
     // Body: {"tx": "<hex>"} or the bare hex.
@@ -118,7 +119,7 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   if (path == "/status" || path == "/tx" || path == "/txs" || starts("/tx/") || starts("/account/") || starts("/block/")) {
     return error(405, "method_not_allowed", request.method + " is not allowed on " + path);
   }
-  if (node::NodeApp::is_registry_path(path)) {
+  if (node::NodeApp::is_registry_path(path) || node::NodeApp::is_market_path(path)) {
     return error(405, "method_not_allowed", request.method + " is not allowed on " + path);
   }
   return error(404, "not_found", "no such endpoint: " + path);

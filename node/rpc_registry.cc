@@ -1,13 +1,13 @@
 // The registry's read-only RPC: typed queries (contracts/queries.h) over the node's read view
 // of the committed state, rendered by node/registry_json.h. Every list takes ?limit=N (1..1000,
 // default 100) and says "more": true when entries were left out.
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "contracts/compliance.h"
 #include "contracts/queries.h"
 #include "node/app.h"
 #include "node/registry_json.h"
+#include "node/rpc_query.h"
 
 namespace carbon::node {
 
@@ -15,44 +15,15 @@ namespace {
 
 namespace q = contracts::queries;
 using json = nlohmann::json;
-using Answer = std::pair<unsigned, std::string>;
+using Answer = rpcq::Answer;
 
-Answer error_answer(unsigned status, const std::string& code, const std::string& message) {
-  return {status, json{{"error", {{"code", code}, {"message", message}}}}.dump()};
-}
-Answer bad_request(const std::string& message) { return error_answer(400, "bad_request", message); }
-Answer from_status(const core::Status& status) {
-  switch (status.code()) {
-    case core::ErrorCode::kNotFound: return error_answer(404, "not_found", status.message());
-    case core::ErrorCode::kInvalidArgument: return bad_request(status.message());
-    default: return error_answer(500, "internal", status.message());
-  }
-}
-Answer ok(json body, consensus::Height height) {
-  body["height"] = height;
-  return {200, body.dump()};
-}
-
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> parts;
-  std::size_t at = 1;  // after the leading '/'
-  while (at <= path.size()) {
-    const std::size_t slash = path.find('/', at);
-    const std::size_t end = slash == std::string::npos ? path.size() : slash;
-    parts.push_back(path.substr(at, end - at));
-    if (slash == std::string::npos) break;
-    at = slash + 1;
-  }
-  return parts;
-}
-
-template <class T>
-std::optional<T> parse_number(const std::string& text) {
-  T value{};
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
+using rpcq::bad_request;
+using rpcq::error_answer;
+using rpcq::from_status;
+using rpcq::ok;
+using rpcq::parse_address;
+using rpcq::parse_number;
+using rpcq::split_path;
 
 core::Result<std::uint16_t> parse_year(const std::string& text) {
   auto year = parse_number<std::uint16_t>(text);
@@ -62,15 +33,6 @@ core::Result<std::uint16_t> parse_year(const std::string& text) {
                                    ".." + std::to_string(contracts::kMaxVintageYear) + ", not '" + text + "'");
   }
   return *year;
-}
-
-core::Result<core::PublicKey> parse_address(const std::string& text) {
-  auto key = core::PublicKey::from_hex(text);
-  if (!key) {
-    return core::Status::error(core::ErrorCode::kInvalidArgument,
-                               "an address is the 64-hex-character public key, not '" + text + "'");
-  }
-  return *key;
 }
 
 // ?limit=N; other parameters are refused so that typos do not pass silently.
