@@ -666,7 +666,7 @@ Status close_order(Ledger& ledger, OrderRecord& order, OrderStatus status, Order
 // (RULES.md). Bids below or asks above the band stay: they cannot trade at an in-band price.
 // The depth records tell cheaply whether there is any; only then are the open orders read
 // (at most kMaxRestingOrders).
-Status cancel_outside_band(Ledger& ledger, OrderBook& book, const MarketParams& params,
+Status cancel_outside_band(Ledger& ledger, MarketBooks& books, const MarketParams& params,
                            const ProductMarket& market) {
   const auto [low, high] = queries::price_band(market.prev_close_fen, params.band_bp);
   const auto first_level = [&](Side side) -> Result<std::optional<std::uint64_t>> {
@@ -699,11 +699,13 @@ Status cancel_outside_band(Ledger& ledger, OrderBook& book, const MarketParams& 
     if (entries.size() < kScanPageSize) break;
     start = key_successor(entries.back().first);
   }
+  auto book = books.book(ledger, market.product);
+  if (!book) return book.status();
   for (std::uint64_t id : outside) {
     auto order = ledger.get<OrderRecord>(keys::order(id));
     if (!order) return order.status();
     if (!*order) return Status::error(ErrorCode::kInternal, "open order vanished");
-    auto removed = book.cancel(id, (*order)->owner);
+    auto removed = (*book)->cancel(id, (*order)->owner);
     if (!removed) return removed.status();
     CARBON_RETURN_IF_ERROR(close_order(ledger, **order, OrderStatus::kCancelled, OrderEnd::kOutsideBand));
   }
@@ -724,6 +726,16 @@ Status apply_call(Ledger& ledger, const Context& ctx, const SetMarketParams& cal
   CARBON_RETURN_IF_ERROR(validate_market_params(call.params));
   auto record = load_market_params(ledger);
   if (!record) return record.status();
+  if (record->version != 0 && call.params.band_bp != record->params.band_bp) {
+    auto state = load_market_state(ledger);
+    if (!state) return state.status();
+    if (state->day_open != 0) {
+      // Orders resting inside the old band would trade outside the new one.
+      return Status::error(ErrorCode::kConflict,
+                           "the daily band can change only between trading days (day " +
+                               std::to_string(state->day_index) + " is open)");
+    }
+  }
   record->params = call.params;
   record->fee_account = ctx.sender.key;
   ++record->version;
@@ -774,6 +786,15 @@ Status apply_call(Ledger& ledger, const Context& ctx, const OpenDay& /*call*/) {
   if (date <= state->day_date) {
     return Status::error(ErrorCode::kConflict,
                          "the trading day of " + std::to_string(date) + " was already held");
+  }
+  // The band may have been changed since the close: good-till-cancelled orders that would
+  // cross today's band go now, before anything can trade against them.
+  BooksAccess access(ctx);
+  const auto listed = ledger.scan(keys::kProductMarketPrefix, "", kMaxListedProducts);
+  for (const StateEntry& entry : listed) {
+    auto market = core::codec::decode<ProductMarket>(entry.second);
+    if (!market) return Status::error(ErrorCode::kInternal, "corrupt record at " + entry.first);
+    CARBON_RETURN_IF_ERROR(cancel_outside_band(ledger, *access.books, params->params, *market));
   }
   state->day_open = 1;
   ++state->day_index;
@@ -845,7 +866,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const CloseDay& /*call*/) 
     }
     market.trigger_raised = raise ? 1 : 0;
     put_product_market(ledger, market);
-    CARBON_RETURN_IF_ERROR(cancel_outside_band(ledger, **book, params->params, market));
+    CARBON_RETURN_IF_ERROR(cancel_outside_band(ledger, *access.books, params->params, market));
   }
   state->day_open = 0;
   put_market_state(ledger, *state);

@@ -618,6 +618,21 @@ Status apply_act(Ledger& ledger, const Context& /*ctx*/, const UpdateParticipant
                                " may not hold; it must transfer them first");
     }
   }
+  // Nor may units arrive later: an open buy order or auction bid (funds locked) of a role that
+  // may not hold the product would make every crossing sell, or the auction's clearing, fail.
+  if (!role_may_hold(act.role, ProductKind::kAllowance) ||
+      !role_may_hold(act.role, ProductKind::kCcer)) {
+    auto fund = load_fund(ledger, act.account);
+    if (!fund) return fund.status();
+    if (fund->locked_fen > 0) {
+      return Status::error(ErrorCode::kConflict,
+                           account->name + " has " + yuan(fund->locked_fen) +
+                               " locked in open buy orders or auction bids, which a " +
+                               std::string(role_name(act.role)) +
+                               " could not receive units for; they must be cancelled or cleared "
+                               "first");
+    }
+  }
   account->name = act.name;
   account->role = act.role;
   ledger.put_account(*account);

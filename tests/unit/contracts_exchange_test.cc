@@ -660,6 +660,62 @@ TEST(ContractsExchangeBand, NoContinuousTradeOutsideTheDaysBand) {
   }
 }
 
+// The exchange narrows the band between two trading days: a GTC bid inside yesterday's band but
+// above today's top must not trade (RULES.md: no trade outside the day's band).
+TEST(ContractsExchangeBand, ABandNarrowedBeforeTheOpenDoesNotLetGtcOrdersTradeOutsideIt) {
+  World w;
+  w.fund(w.t[0], 100'000'000);
+  w.units(w.t[1], 1'000);
+  w.open_day(0);
+  const std::uint64_t gtc = w.place(w.t[0], kBuy, 2'100, 10, kGtc);  // in 18.00 - 22.00
+  w.close_day();  // no trade: the close stays 20.00; 21.00 is inside the next +/- 10 % band
+  ASSERT_EQ(w.order_record(gtc).status, OrderStatus::kOpen);
+  MarketParams narrow = w.params();
+  narrow.band_bp = 200;  // +/- 2 %: 19.60 - 20.40
+  ASSERT_TRUE(w.set_params(narrow).ok());
+  w.open_day(1);
+  const Band band = band_of(2'000, 200);
+  const Receipt sell = w.order(w.t[1], kSell, band.high, 10);
+  EXPECT_TRUE(sell.ok()) << sell.message;
+  for (const TradeRecord& trade : w.trades()) {
+    EXPECT_LE(trade.price_fen, band.high)
+        << "trade " << trade.id << " against GTC order " << gtc << " is outside today's band";
+  }
+}
+
+// The same within a day: a band narrowed while the day is open must not let a resting order
+// trade outside it (either the change waits for the next day or the resting order goes).
+TEST(ContractsExchangeBand, ABandNarrowedDuringTheDayDoesNotLetRestingOrdersTradeOutsideIt) {
+  World w;
+  w.fund(w.t[0], 100'000'000);
+  w.units(w.t[1], 1'000);
+  w.open_day(0);
+  w.place(w.t[0], kBuy, 2'100, 10);
+  MarketParams narrow = w.params();
+  narrow.band_bp = 200;
+  const Receipt changed = w.set_params(narrow);
+  const Band band = band_of(2'000, changed.ok() ? 200 : 1'000);
+  const Receipt sell = w.order(w.t[1], kSell, band.high, 10);
+  EXPECT_TRUE(sell.ok()) << sell.message;
+  for (const TradeRecord& trade : w.trades()) {
+    EXPECT_LE(trade.price_fen, band.high) << "trade " << trade.id << " is outside the band";
+  }
+}
+
+// RULES.md: a frozen account makes no transfers and no orders. Its resting orders must not trade
+// (units leaving a frozen account).
+TEST(ContractsExchangeMatching, AFrozenAccountsRestingOrderDoesNotTrade) {
+  World w;
+  w.fund(w.t[0], 1'000'000);
+  w.units(w.t[1], 100);
+  w.open_day(0);
+  w.place(w.t[1], kSell, 2'000, 10);
+  ASSERT_TRUE(w.chain.call(w.chain.authority(), SetFrozen{w.t[1].public_key(), 1}).ok());
+  w.order(w.t[0], kBuy, 2'000, 10);
+  EXPECT_EQ(w.held(w.t[1]), 100u) << "the frozen account sold units";
+  EXPECT_TRUE(w.trades().empty());
+}
+
 // =================================================================================================
 // Continuous trading through the ledger
 // =================================================================================================
@@ -2773,6 +2829,146 @@ TEST(ContractsExchangeRandomized, TradingDaysMatchTheReferenceModel) {
       total.fills, total.partial_maker_fills, total.partial_taker_rests, total.self_trade_cancels,
       total.cancels, total.cancels_by_exchange, total.refused_cancels, total.refused_orders,
       total.expired, total.gtc_fills_next_day, total.band_hits);
+}
+
+// =================================================================================================
+// Review findings: retirement of offered units, role changes with open bids
+// =================================================================================================
+
+// A covered enterprise demoted to a role that may not hold allowances (it holds none, so the
+// role change is accepted) while its auction bid is open: the clearing must still be possible.
+// Nothing can cancel an auction, so a clearing that fails leaves the offer and every bid's funds
+// locked for ever.
+TEST(ContractsExchangeReview, AnAuctionClearsAfterABiddersRoleChange) {
+  World w;
+  const auto& bidder = w.t[0];  // a covered enterprise holding nothing
+  w.fund(bidder, 1'000'000);
+  w.fund(w.t[2], 1'000'000);
+  w.units(w.reserve, 100);
+  w.open_day(0);
+  const std::uint64_t close_ms = beijing_ms(w.day(), 10, 0);
+  SignedTx tx = make_tx(w.exchange, w.chain.next_nonce(w.exchange),
+                        CreateAuction{w.reserve.public_key(), kProduct, 100, 1'900, close_ms, 0});
+  sign_tx(tx, w.reserve);
+  ASSERT_TRUE(w.chain.submit(tx).ok());
+  const std::uint64_t id = w.market_state().next_auction_id - 1;
+  ASSERT_TRUE(w.chain.call(bidder, PlaceBid{id, 2'000, 40}).ok());
+  ASSERT_TRUE(w.chain.call(w.t[2], PlaceBid{id, 1'950, 40}).ok());
+  const Receipt demoted = w.chain.call(
+      w.chain.authority(),
+      UpdateParticipant{bidder.public_key(), "Trader 0", Role::kReportingEnterprise});
+  w.chain.hold_time_ms(close_ms + 1);
+  const Receipt cleared = w.chain.call(w.exchange, ClearAuction{id});
+  EXPECT_TRUE(cleared.ok()) << "role change " << (demoted.ok() ? "accepted" : "refused")
+                            << "; the clearing is refused: " << cleared.message;
+}
+
+// The same for a resting buy order: a seller whose order crosses it must not be refused for
+// the buyer's role (nothing the seller can fix; every crossing sell fails until the exchange
+// notices).
+TEST(ContractsExchangeReview, ARestingBuyOfADemotedAccountDoesNotBlockSellers) {
+  World w;
+  w.fund(w.t[0], 1'000'000);
+  w.units(w.t[1], 100);
+  w.open_day(0);
+  w.place(w.t[0], kBuy, 2'000, 10, kGtc);
+  const Receipt demoted = w.chain.call(
+      w.chain.authority(),
+      UpdateParticipant{w.t[0].public_key(), "Trader 0", Role::kReportingEnterprise});
+  const Receipt sell = w.order(w.t[1], kSell, 2'000, 10);
+  EXPECT_TRUE(sell.ok()) << "role change " << (demoted.ok() ? "accepted" : "refused")
+                         << "; the seller is refused: " << sell.message;
+}
+
+namespace {
+// A covered enterprise that bought 20 intervention allowances of 2025 and surrendered 5
+// (obligation 5), as in InterventionAllowancesAreCancelledAtYearClose.
+struct InterventionBuyer {
+  explicit InterventionBuyer(World& world) : w(world) {
+    w.fund(buyer(), 100'000'000);
+    w.fund(w.t[2], 100'000'000);
+    w.units(w.t[1], 1'000);
+    w.units(w.reserve, 1'000);
+    EmissionRecord emissions;
+    emissions.enterprise = buyer().public_key();
+    emissions.year = 2025;
+    emissions.status = MrvStatus::kApproved;
+    emissions.approval_version = 1;
+    emissions.obligation_t = 5;
+    put_record(w.chain, keys::emission(2025, buyer().public_key()), emissions);
+    w.open_day(0);
+    w.place(w.t[1], kSell, 2'200, 1);
+    w.place(w.t[2], kBuy, 2'200, 1);
+    w.close_day();
+    EXPECT_EQ(w.product_market().trigger_raised, 1);
+    EXPECT_TRUE(w.chain
+                    .call(w.chain.authority(),
+                          AuthorityAct{InstructReserve{w.reserve.public_key(), kProduct, kSell, 20}})
+                    .ok());
+    w.open_day(1);
+    price = w.product_market().prev_close_fen;
+    w.place(buyer(), kBuy, price, 20);
+    EXPECT_TRUE(w.chain.call(w.reserve, PlaceOrder{kProduct, kSell, price, 20, kDay, 1}).ok());
+    EXPECT_EQ(w.held(buyer()), 20u);
+    EXPECT_TRUE(w.chain.call(buyer(), Surrender{2025, kProduct, 5}).ok());
+  }
+  const core::SecretKey& buyer() const { return w.t[0]; }
+  World& w;
+  std::uint64_t price = 0;
+};
+}  // namespace
+
+// Units offered in an auction over the year close: CloseYear must still close the year (it is
+// one act for the whole province; one enterprise's offer must not block it).
+TEST(ContractsExchangeReview, UnitsOfferedInAnAuctionDoNotBlockTheYearClose) {
+  MarketParams params;
+  params.band_hits_trigger = 1;
+  params.band_window_days = 1;
+  World w(params);
+  InterventionBuyer setup(w);
+  const std::uint64_t deadline = default_rules(2025).surrender_deadline_ms;
+  SignedTx tx = make_tx(w.exchange, w.chain.next_nonce(w.exchange),
+                        CreateAuction{setup.buyer().public_key(), kProduct, 10, setup.price,
+                                      deadline + 86'400'000, 0});
+  sign_tx(tx, setup.buyer());
+  const Receipt created = w.chain.submit(tx);
+  ASSERT_TRUE(created.ok()) << created.message;
+  w.close_day();
+  w.chain.hold_time_ms(deadline + 1);
+  const Receipt closed = w.chain.call(w.chain.authority(), AuthorityAct{CloseYear{2025}});
+  EXPECT_TRUE(closed.ok()) << closed.message;
+}
+
+// release_sell_offers reads at most 100,000 listing records, oldest first: a listing made after
+// the market's 100,000th is never found, its lock stays, and the retirement (here the whole
+// year close) fails.
+TEST(ContractsExchangeReview, AListingAfterTheHundredThousandthIsReleasedAtTheYearClose) {
+  MarketParams params;
+  params.band_hits_trigger = 1;
+  params.band_window_days = 1;
+  World w(params);
+  InterventionBuyer setup(w);
+  // 101,500 old listings (more than the 100,000 the scan reads), sold out long ago (written straight into the store).
+  ListingRecord old;
+  old.seller = w.t[1].public_key();
+  old.product = kProduct;
+  old.price_fen = 2'000;
+  old.quantity_t = 1;
+  old.status = ListingStatus::kSoldOut;
+  MarketState state = w.market_state();
+  for (std::uint64_t i = 0; i < 101'500; ++i) {
+    old.id = state.next_listing_id++;
+    put_record(w.chain, listing_key(old.id), old);
+  }
+  put_record(w.chain, "mkt/state", state);
+  const Receipt listed = w.chain.call(setup.buyer(), CreateListing{kProduct, setup.price, 10});
+  ASSERT_TRUE(listed.ok()) << listed.message;
+  w.close_day();
+  const std::uint64_t deadline = default_rules(2025).surrender_deadline_ms;
+  w.chain.hold_time_ms(deadline + 1);
+  const Receipt closed = w.chain.call(w.chain.authority(), AuthorityAct{CloseYear{2025}});
+  EXPECT_TRUE(closed.ok()) << closed.message;
+  EXPECT_EQ(w.held(setup.buyer()), 0u);
 }
 
 }  // namespace
