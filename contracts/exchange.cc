@@ -27,6 +27,16 @@ std::string open_order(const ProductId& product, std::uint64_t id) {
   return open_orders_prefix(product) + hex16(id);
 }
 std::string owner_orders_prefix(const PublicKey& owner) { return "oown/" + owner.to_hex() + "/"; }
+std::string offers_prefix(const PublicKey& owner) { return "offr/" + owner.to_hex() + "/"; }
+std::string offers_prefix(const PublicKey& owner, const ProductId& product) {
+  return offers_prefix(owner) + product.code() + "/";
+}
+std::string offer_order(const PublicKey& owner, const ProductId& product, std::uint64_t id) {
+  return offers_prefix(owner, product) + "o" + hex16(id);
+}
+std::string offer_listing(const PublicKey& owner, const ProductId& product, std::uint64_t id) {
+  return offers_prefix(owner, product) + "l" + hex16(id);
+}
 // Lists shown newest first are keyed by the complement of the id (the store scans forward).
 std::string owner_order(const PublicKey& owner, std::uint64_t id) {
   return owner_orders_prefix(owner) + hex16(~id);
@@ -132,7 +142,7 @@ Result<UnitLocks> load_unit_locks(const Ledger& ledger, const PublicKey& owner,
 
 void put_unit_locks(Ledger& ledger, const PublicKey& owner, const ProductId& product,
                     const UnitLocks& locks) {
-  if (locks.sell_locked_t == 0 && locks.buy_open_t == 0) {
+  if (locks.empty()) {
     ledger.erase(keys::unit_locks(owner, product));
   } else {
     ledger.put(keys::unit_locks(owner, product), locks);
@@ -283,6 +293,33 @@ Status require_available(const FundAccount& fund, std::uint64_t amount_fen,
   return Status::ok();
 }
 }  // namespace
+
+Status add_offer(Ledger& ledger, const PublicKey& owner, const ProductId& product,
+                 const std::string& offer_key) {
+  auto locks = load_unit_locks(ledger, owner, product);
+  if (!locks) return locks.status();
+  if (locks->open_offers >= kMaxOpenOffersPerProduct) {
+    return Status::error(ErrorCode::kOutOfBounds,
+                         "at most " + grouped(kMaxOpenOffersPerProduct) +
+                             " resting orders and open listings per participant in " +
+                             product.code() + "; cancel some first");
+  }
+  ++locks->open_offers;
+  put_unit_locks(ledger, owner, product, *locks);
+  ledger.put(offer_key, std::uint8_t{1});
+  return Status::ok();
+}
+
+Status remove_offer(Ledger& ledger, const PublicKey& owner, const ProductId& product,
+                    const std::string& offer_key) {
+  auto locks = load_unit_locks(ledger, owner, product);
+  if (!locks) return locks.status();
+  if (locks->open_offers == 0) return Status::error(ErrorCode::kInternal, "offer count underflows");
+  --locks->open_offers;
+  put_unit_locks(ledger, owner, product, *locks);
+  ledger.erase(offer_key);
+  return Status::ok();
+}
 
 Status lock_funds(Ledger& ledger, const PublicKey& owner, std::uint64_t amount_fen,
                   std::string_view for_what) {
@@ -655,6 +692,8 @@ Status close_order(Ledger& ledger, OrderRecord& order, OrderStatus status, Order
         update_depth(ledger, order.product, order.side, order.price_fen, -1, 0, order.remaining_t));
   }
   ledger.erase(keys::open_order(order.product, order.id));
+  CARBON_RETURN_IF_ERROR(
+      remove_offer(ledger, order.owner, order.product, keys::offer_order(order.owner, order.product, order.id)));
   order.status = status;
   order.end = end;
   ledger.put(keys::order(order.id), order);
@@ -1042,6 +1081,8 @@ Status apply_call(Ledger& ledger, const Context& ctx, const PlaceOrder& call) {
       CARBON_ASSERT(maker.side == Side::kSell || maker.locked_fen == 0);
       maker.status = OrderStatus::kFilled;
       ledger.erase(keys::open_order(call.product, maker.id));
+      CARBON_RETURN_IF_ERROR(remove_offer(ledger, maker.owner, call.product,
+                                          keys::offer_order(maker.owner, call.product, maker.id)));
     }
     ledger.put(keys::order(maker.id), maker);
   }
@@ -1056,14 +1097,18 @@ Status apply_call(Ledger& ledger, const Context& ctx, const PlaceOrder& call) {
     case RemainderOutcome::kRests:
       CARBON_RETURN_IF_ERROR(
           update_depth(ledger, call.product, order.side, order.price_fen, 1, order.remaining_t, 0));
+      CARBON_RETURN_IF_ERROR(add_offer(ledger, trader.key, call.product,
+                                       keys::offer_order(trader.key, call.product, order.id)));
       ledger.put(keys::open_order(call.product, order.id), std::uint8_t{1});
       ledger.put(keys::order(order.id), order);
       break;
     case RemainderOutcome::kCancelledStepLimit:
     case RemainderOutcome::kCancelledBookFull: {
-      // close_order takes the remainder off the depth; it never rested there.
+      // close_order takes the remainder off the depth and the offer index; it never rested.
       CARBON_RETURN_IF_ERROR(
           update_depth(ledger, call.product, order.side, order.price_fen, 1, order.remaining_t, 0));
+      CARBON_RETURN_IF_ERROR(add_offer(ledger, trader.key, call.product,
+                                       keys::offer_order(trader.key, call.product, order.id)));
       CARBON_RETURN_IF_ERROR(close_order(
           ledger, order, OrderStatus::kCancelled,
           added->remainder == RemainderOutcome::kCancelledStepLimit ? OrderEnd::kStepLimit
@@ -1102,56 +1147,76 @@ Status apply_call(Ledger& ledger, const Context& ctx, const CancelOrder& call) {
                      order.owner == ctx.sender.key ? OrderEnd::kByOwner : OrderEnd::kByExchange);
 }
 
-Status release_sell_offers(Ledger& ledger, const Context& ctx, const PublicKey& owner,
-                           const ProductId& product) {
-  // The owner's orders (newest first) and every listing, each read once, bounded.
-  constexpr std::size_t kMaxScanned = 100'000;
-  BooksAccess access(ctx);
-  std::vector<std::uint64_t> order_ids;
-  const std::string prefix = keys::owner_orders_prefix(owner);
+namespace {
+
+// The entries of an offer index prefix (bounded: kMaxOpenOffersPerProduct per product, and
+// at most kMaxListedProducts products hold resting orders).
+std::vector<std::string> offer_keys(const Ledger& ledger, const std::string& prefix) {
+  std::vector<std::string> out;
   std::string start;
-  for (std::size_t scanned = 0; scanned < kMaxScanned;) {
+  constexpr std::size_t kMaxPages =
+      kMaxOpenOffersPerProduct * (kMaxListedProducts + 1) / kScanPageSize + 1;
+  for (std::size_t page = 0; page < kMaxPages; ++page) {
     const auto entries = ledger.scan(prefix, start, kScanPageSize);
-    for (const StateEntry& entry : entries) {
-      std::uint64_t complement = 0;
-      for (char c : std::string_view(entry.first).substr(prefix.size())) {
-        complement = complement * 16 + static_cast<std::uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-      }
-      order_ids.push_back(~complement);
-    }
-    scanned += entries.size();
+    for (const StateEntry& entry : entries) out.push_back(entry.first);
     if (entries.size() < kScanPageSize) break;
     start = key_successor(entries.back().first);
   }
-  for (std::uint64_t id : order_ids) {
-    auto stored = ledger.get<OrderRecord>(keys::order(id));
+  return out;
+}
+
+// Cancels one indexed offer ("…/o<id>" or "…/l<id>") if it passes `keep_if`.
+Status cancel_indexed_offer(Ledger& ledger, BooksAccess& access, const std::string& key,
+                            bool sells_only, OrderEnd end) {
+  const std::size_t slash = key.rfind('/');
+  CARBON_ASSERT(slash != std::string::npos && slash + 2 <= key.size());
+  const std::string id_hex = key.substr(slash + 2);
+  if (key[slash + 1] == 'o') {
+    auto stored = ledger.get<OrderRecord>("ord/" + id_hex);
     if (!stored) return stored.status();
-    if (!*stored) return Status::error(ErrorCode::kInternal, "owner index names a missing order");
+    if (!*stored || (*stored)->status != OrderStatus::kOpen) {
+      return Status::error(ErrorCode::kInternal, "offer index names no open order: " + key);
+    }
     OrderRecord& order = **stored;
-    if (order.status != OrderStatus::kOpen || order.side != Side::kSell || order.product != product)
-      continue;
-    auto book = access.books->book(ledger, product);
+    if (sells_only && order.side != Side::kSell) return Status::ok();
+    auto book = access.books->book(ledger, order.product);
     if (!book) return book.status();
     auto removed = (*book)->cancel(order.id, order.owner);
     if (!removed) return removed.status();
-    CARBON_RETURN_IF_ERROR(close_order(ledger, order, OrderStatus::kCancelled, OrderEnd::kRetired));
+    return close_order(ledger, order, OrderStatus::kCancelled, end);
   }
-  start.clear();
-  for (std::size_t scanned = 0; scanned < kMaxScanned;) {
-    const auto entries = ledger.scan("lst/", start, kScanPageSize);
-    for (const StateEntry& entry : entries) {
-      auto listing = core::codec::decode<ListingRecord>(entry.second);
-      if (!listing) return Status::error(ErrorCode::kInternal, "corrupt record at " + entry.first);
-      if (listing->status != ListingStatus::kOpen || listing->seller != owner ||
-          listing->product != product)
-        continue;
-      CARBON_RETURN_IF_ERROR(unlock_units(ledger, owner, product, listing->remaining_t));
-      listing->status = ListingStatus::kCancelled;
-      ledger.put(entry.first, *listing);
-    }
-    scanned += entries.size();
-    if (entries.size() < kScanPageSize) break;
-    start = key_successor(entries.back().first);
+  auto listing = ledger.get<ListingRecord>("lst/" + id_hex);
+  if (!listing) return listing.status();
+  if (!*listing || (*listing)->status != ListingStatus::kOpen) {
+    return Status::error(ErrorCode::kInternal, "offer index names no open listing: " + key);
+  }
+  return close_listing(ledger, **listing);
+}
+
+}  // namespace
+
+Status close_listing(Ledger& ledger, ListingRecord& listing) {
+  CARBON_RETURN_IF_ERROR(unlock_units(ledger, listing.seller, listing.product, listing.remaining_t));
+  CARBON_RETURN_IF_ERROR(remove_offer(ledger, listing.seller, listing.product,
+                                      keys::offer_listing(listing.seller, listing.product, listing.id)));
+  listing.status = ListingStatus::kCancelled;
+  ledger.put(keys::listing(listing.id), listing);
+  return Status::ok();
+}
+
+Status release_sell_offers(Ledger& ledger, const Context& ctx, const PublicKey& owner,
+                           const ProductId& product) {
+  BooksAccess access(ctx);
+  for (const std::string& key : offer_keys(ledger, keys::offers_prefix(owner, product))) {
+    CARBON_RETURN_IF_ERROR(cancel_indexed_offer(ledger, access, key, true, OrderEnd::kRetired));
+  }
+  return Status::ok();
+}
+
+Status cancel_offers_of(Ledger& ledger, const Context& ctx, const PublicKey& owner) {
+  BooksAccess access(ctx);
+  for (const std::string& key : offer_keys(ledger, keys::offers_prefix(owner))) {
+    CARBON_RETURN_IF_ERROR(cancel_indexed_offer(ledger, access, key, false, OrderEnd::kFrozen));
   }
   return Status::ok();
 }

@@ -82,6 +82,8 @@ Status apply_call(Ledger& ledger, const Context& ctx, const CreateListing& call)
   listing.remaining_t = call.quantity_t;
   listing.created_height = ctx.height;
   listing.created_ms = ctx.time_ms;
+  CARBON_RETURN_IF_ERROR(add_offer(ledger, listing.seller, listing.product,
+                                   keys::offer_listing(listing.seller, listing.product, listing.id)));
   ledger.put(keys::listing(listing.id), listing);
   put_market_state(ledger, *state);
   return Status::ok();
@@ -133,7 +135,11 @@ Status apply_call(Ledger& ledger, const Context& ctx, const TakeListing& call) {
   auto trade = settle(ledger, ctx, *params, *state, *market, spec);
   if (!trade) return trade.status();
   listing->remaining_t -= call.quantity_t;
-  if (listing->remaining_t == 0) listing->status = ListingStatus::kSoldOut;
+  if (listing->remaining_t == 0) {
+    listing->status = ListingStatus::kSoldOut;
+    CARBON_RETURN_IF_ERROR(remove_offer(ledger, listing->seller, listing->product,
+                                        keys::offer_listing(listing->seller, listing->product, listing->id)));
+  }
   ledger.put(keys::listing(listing->id), *listing);
   put_market_state(ledger, *state);
   put_product_market(ledger, *market);
@@ -151,10 +157,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const CancelListing& call)
     return Status::error(ErrorCode::kConflict, "listing " + std::to_string(listing->id) + " is " +
                                                    std::string(listing_status_name(listing->status)));
   }
-  CARBON_RETURN_IF_ERROR(unlock_units(ledger, listing->seller, listing->product, listing->remaining_t));
-  listing->status = ListingStatus::kCancelled;
-  ledger.put(keys::listing(listing->id), *listing);
-  return Status::ok();
+  return close_listing(ledger, *listing);
 }
 
 // ---- block trades ---------------------------------------------------------------------------
@@ -213,6 +216,13 @@ Status apply_call(Ledger& ledger, const Context& ctx, const CreateAuction& call)
   CARBON_RETURN_IF_ERROR(check_exchange_role(ctx, "run auctions"));
   auto seller = co_signer(ledger, ctx, call.seller, "seller");
   if (!seller) return seller.status();
+  // RULES.md: auctions sell the reserve's allowances or paid allocation, which the reserve
+  // institution holds; so an offer never locks units an enterprise must surrender or lose.
+  if (seller->role != Role::kReserve) {
+    return Status::error(ErrorCode::kUnauthorized,
+                         "only the reserve institution sells in auctions; " + seller->name +
+                             " is " + std::string(role_name(seller->role)));
+  }
   if (seller->frozen != 0) {
     return Status::error(ErrorCode::kConflict, "the seller " + seller->name + " is frozen");
   }
@@ -364,10 +374,17 @@ Status apply_call(Ledger& ledger, const Context& ctx, const ClearAuction& call) 
   std::sort(bids.begin(), bids.end(), [](const BidRecord& a, const BidRecord& b) {
     return a.price_fen != b.price_fen ? a.price_fen > b.price_fen : a.seq < b.seq;
   });
-  std::uint64_t left_t = auction->quantity_t;
+  // Frozen accounts do not trade (RULES.md): a frozen bidder's bid is refunded unfilled, and
+  // with a frozen seller nothing is sold.
+  auto seller_account = require_account(ledger, auction->seller, "seller");
+  if (!seller_account) return seller_account.status();
+  std::uint64_t left_t = seller_account->frozen != 0 ? 0 : auction->quantity_t;
   std::uint64_t clearing_price = 0;
   for (BidRecord& bid : bids) {
     if (left_t == 0) break;
+    auto bidder = require_account(ledger, bid.bidder, "bidder");
+    if (!bidder) return bidder.status();
+    if (bidder->frozen != 0) continue;
     bid.filled_t = std::min(bid.quantity_t, left_t);
     left_t -= bid.filled_t;
     clearing_price = bid.price_fen;  // the lowest filled price, as bids come in price order
@@ -405,7 +422,8 @@ Status apply_call(Ledger& ledger, const Context& ctx, const ClearAuction& call) 
   }
   auction->status = AuctionStatus::kCleared;
   auction->clearing_price_fen = clearing_price;
-  auction->sold_t = auction->quantity_t - left_t;
+  auction->sold_t = 0;
+  for (const BidRecord& bid : bids) auction->sold_t += bid.filled_t;  // at most the offer
   auction->cleared_height = ctx.height;
   ledger.put(keys::auction(auction->id), *auction);
   CARBON_ASSERT(state->open_auctions > 0);

@@ -90,6 +90,7 @@ Status add_to(std::uint64_t& total, std::uint64_t amount, const std::string& wha
 struct Locks {
   std::uint64_t sell_locked_t = 0;
   std::uint64_t buy_open_t = 0;
+  std::uint32_t open_offers = 0;  // resting orders and open listings (the offr/ index)
 };
 
 // Continuous trades of one product and trading day, as DayStats must summarise them.
@@ -141,7 +142,8 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
   // Orders: what the open ones lock, their book markers and their depth.
   std::map<std::string, std::uint64_t> locked_fen;                   // owner hex -> fen
   std::map<std::pair<std::string, std::string>, Locks> unit_locks;   // (owner hex, code)
-  std::set<std::string> book_markers;                                // expected obk/ keys
+  std::set<std::string> book_markers;
+  std::set<std::string> offer_keys;                                // expected obk/ keys
   std::map<std::string, DepthLevelRecord> depth;                     // expected lvl/ records
   if (Status scanned = for_each(store, "ord/", [&](const std::string& key, const Bytes& value) {
     auto order = decode_at<OrderRecord>(key, value, "order");
@@ -176,6 +178,8 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
       CARBON_RETURN_IF_ERROR(add_to(locks.sell_locked_t, order->remaining_t, "units locked by " + owner));
     }
     book_markers.insert(keys::open_order(order->product, order->id));
+    offer_keys.insert(keys::offer_order(order->owner, order->product, order->id));
+    ++locks.open_offers;
     DepthLevelRecord& level = depth[keys::depth_level(order->product, order->side, order->price_fen)];
     level.price_fen = order->price_fen;
     CARBON_RETURN_IF_ERROR(add_to(level.quantity_t, order->remaining_t, "depth at " + key));
@@ -230,8 +234,10 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
       return violation("sold-out listing " + u64(listing->id) + " has units left");
     if (listing->status != ListingStatus::kOpen) return Status::ok();
     if (listing->remaining_t == 0) return violation("open listing " + u64(listing->id) + " has nothing left");
-    return add_to(unit_locks[{listing->seller.to_hex(), listing->product.code()}].sell_locked_t,
-                  listing->remaining_t, "units locked by listings");
+    offer_keys.insert(keys::offer_listing(listing->seller, listing->product, listing->id));
+    Locks& locks = unit_locks[{listing->seller.to_hex(), listing->product.code()}];
+    ++locks.open_offers;
+    return add_to(locks.sell_locked_t, listing->remaining_t, "units locked by listings");
   }); !scanned.is_ok()) return scanned;
 
   // Auctions lock their offer until cleared, and their bids' funds.
@@ -310,6 +316,10 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
     seen_locks.insert({parts[1], parts[2]});
     const auto found = unit_locks.find({parts[1], parts[2]});
     const Locks want = found == unit_locks.end() ? Locks{} : found->second;
+    if (record->open_offers != want.open_offers) {
+      return violation(key + ": counts " + u64(record->open_offers) + " resting orders and open "
+                       "listings; there are " + u64(want.open_offers));
+    }
     if (record->sell_locked_t != want.sell_locked_t || record->buy_open_t != want.buy_open_t) {
       return violation(key + ": " + u64(record->sell_locked_t) + " t locked for sale and " +
                        u64(record->buy_open_t) + " t of open buys; the open orders, listings and "
@@ -327,11 +337,24 @@ Status check_market(const StateStore& store, const Ledger& ledger) {
     return Status::ok();
   }); !scanned.is_ok()) return scanned;
   for (const auto& [owner_code, locks] : unit_locks) {
-    if ((locks.sell_locked_t != 0 || locks.buy_open_t != 0) && !seen_locks.contains(owner_code)) {
+    if ((locks.sell_locked_t != 0 || locks.buy_open_t != 0 || locks.open_offers != 0) &&
+        !seen_locks.contains(owner_code)) {
       return violation("no ulk/" + owner_code.first + "/" + owner_code.second + " record for " +
                        u64(locks.sell_locked_t) + " t locked for sale and " + u64(locks.buy_open_t) +
                        " t of open buys");
     }
+  }
+
+  // The offer index holds exactly the resting orders and open listings.
+  std::size_t offers = 0;
+  if (Status scanned = for_each(store, "offr/", [&](const std::string& key, const Bytes&) {
+    if (!offer_keys.contains(key)) return violation("offer index entry " + key + " of no open offer");
+    ++offers;
+    return Status::ok();
+  }); !scanned.is_ok()) return scanned;
+  if (offers != offer_keys.size()) {
+    for (const std::string& key : offer_keys)
+      if (!store.get(key)) return violation("open offer without its index entry " + key);
   }
 
   // Trades: value = price x quantity, fees within it; continuous trades summed per day.

@@ -19,6 +19,8 @@
 //     remainder's value, every order has its oown/ entry, ids below the next order id; the
 //     obk/ markers are exactly the open orders, and the lvl/ records exactly their aggregate
 //     (price, total remaining, count) per product and side;
+//   - the offer index (offr/) holds exactly the resting orders and open listings, and each
+//     holder's UnitLocks::open_offers counts them;
 //   - listings, auctions and bids: remaining <= quantity, an auction's bid count and quantity
 //     and its sold total equal its bids, the open auctions' count equals the market state's;
 //   - trades: value = price x quantity, the seller's fee within the value, buyer != seller,

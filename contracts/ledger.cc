@@ -639,7 +639,7 @@ Status apply_act(Ledger& ledger, const Context& /*ctx*/, const UpdateParticipant
   return Status::ok();
 }
 
-Status apply_act(Ledger& ledger, const Context& /*ctx*/, const SetFrozen& act) {
+Status apply_act(Ledger& ledger, const Context& ctx, const SetFrozen& act) {
   auto account = require_account(ledger, act.account, "account");
   if (!account) return account.status();
   if (account->role == Role::kAuthority) {
@@ -651,6 +651,8 @@ Status apply_act(Ledger& ledger, const Context& /*ctx*/, const SetFrozen& act) {
   }
   account->frozen = act.frozen;
   ledger.put_account(*account);
+  // A frozen account makes no orders (RULES.md): what it has resting on the exchange goes.
+  if (act.frozen != 0) CARBON_RETURN_IF_ERROR(cancel_offers_of(ledger, ctx, act.account));
   return Status::ok();
 }
 

@@ -26,6 +26,10 @@ std::string open_orders_prefix(const ProductId& product);
 std::string open_order(const ProductId& product, std::uint64_t id);
 std::string owner_orders_prefix(const PublicKey& owner);
 std::string owner_order(const PublicKey& owner, std::uint64_t id);
+std::string offers_prefix(const PublicKey& owner);
+std::string offers_prefix(const PublicKey& owner, const ProductId& product);
+std::string offer_order(const PublicKey& owner, const ProductId& product, std::uint64_t id);
+std::string offer_listing(const PublicKey& owner, const ProductId& product, std::uint64_t id);
 std::string depth_prefix(const ProductId& product, Side side);
 std::string depth_level(const ProductId& product, Side side, std::uint64_t price_fen);
 std::string trades_prefix(const ProductId& product);
@@ -126,9 +130,21 @@ void put_product_market(Ledger& ledger, const ProductMarket& market);
 void raise_alert(Ledger& ledger, const Context& ctx, MarketState& state, AlertRecord alert);
 
 // Cancels every open sell order and listing of owner in product (the authority is about to
-// retire units they offer); their unit locks are released. Auctions are not touched.
+// retire units they offer); their unit locks are released. Auctions (only the reserve sells
+// in them) are not touched.
 Status release_sell_offers(Ledger& ledger, const Context& ctx, const PublicKey& owner,
                            const ProductId& product);
+// Cancels every resting order and open listing of owner, in every product (its account is
+// being frozen), releasing their locks.
+Status cancel_offers_of(Ledger& ledger, const Context& ctx, const PublicKey& owner);
+// The offer index (offr/, UnitLocks::open_offers): an order that starts resting or a listing
+// that opens is added (refused beyond kMaxOpenOffersPerProduct); one that stops is removed.
+Status add_offer(Ledger& ledger, const PublicKey& owner, const ProductId& product,
+                 const std::string& offer_key);
+Status remove_offer(Ledger& ledger, const PublicKey& owner, const ProductId& product,
+                    const std::string& offer_key);
+// Cancels an open listing (units unlocked, index entry removed).
+Status close_listing(Ledger& ledger, ListingRecord& listing);
 
 // ---- module entry points (exchange.cc, exchange_deals.cc) ----
 Status apply_call(Ledger& ledger, const Context& ctx, const Deposit& call);

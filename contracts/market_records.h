@@ -13,6 +13,8 @@
 //   ord/<id:016x>                       OrderRecord         every order, open or done
 //   obk/<product>/<id:016x>             (empty)             open orders of a product
 //   oown/<key>/<~id:016x>               (empty)             a participant's orders, newest first
+//   offr/<key>/<product>/o<id:016x>     (empty)             its resting orders, by product
+//   offr/<key>/<product>/l<id:016x>     (empty)             its open listings, by product
 //   lvl/<product>/b/<~price:016x>       DepthLevel          aggregated bids, best first
 //   lvl/<product>/s/<price:016x>        DepthLevel          aggregated asks, best first
 //   trd/<product>/<~id:016x>            TradeRecord         every trade of every kind, newest first
@@ -113,14 +115,20 @@ struct BankMovement {
   }
 };
 
+// Per holder and product (ulk/<key>/<product>; absent when all zero).
 struct UnitLocks {
   std::uint64_t sell_locked_t = 0;  // open sell orders, listings and auctions
   std::uint64_t buy_open_t = 0;     // open buy orders (position limits count them)
+  std::uint32_t open_offers = 0;    // resting orders (both sides) and open listings
+  bool empty() const { return sell_locked_t == 0 && buy_open_t == 0 && open_offers == 0; }
   template <class A>
   void serialize(A& archive) {
-    archive(sell_locked_t, buy_open_t);
+    archive(sell_locked_t, buy_open_t, open_offers);
   }
 };
+// Most resting orders and open listings one participant may have in one product: bounds what
+// freezing an account or retiring its units must cancel.
+inline constexpr std::uint32_t kMaxOpenOffersPerProduct = 10'000;
 
 struct ProductMarket {
   ProductId product;
@@ -157,8 +165,9 @@ enum class OrderEnd : std::uint8_t {
   kDayClose = 6,        // a day order at the close
   kRetired = 7,         // the authority retired the units it offered (withdrawal, year close)
   kOutsideBand = 8,     // a GTC order priced outside the next day's band, at the close
+  kFrozen = 9,          // the authority froze the owner's account
 };
-inline constexpr OrderEnd kMaxOrderEnd = OrderEnd::kOutsideBand;
+inline constexpr OrderEnd kMaxOrderEnd = OrderEnd::kFrozen;
 std::string_view order_end_name(OrderEnd end);
 
 struct OrderRecord {

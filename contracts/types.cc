@@ -116,9 +116,9 @@ std::string_view order_status_name(OrderStatus status) {
   return kNames.at(static_cast<std::size_t>(status));
 }
 std::string_view order_end_name(OrderEnd end) {
-  static constexpr std::array<std::string_view, 9> kNames = {
-      "",          "by_owner",  "by_exchange", "self_trade",  "step_limit",
-      "book_full", "day_close", "retired",     "outside_band"};
+  static constexpr std::array<std::string_view, 10> kNames = {
+      "",          "by_owner",  "by_exchange", "self_trade",   "step_limit",
+      "book_full", "day_close", "retired",     "outside_band", "frozen"};
   return kNames.at(static_cast<std::size_t>(end));
 }
 std::string_view trade_kind_name(TradeKind kind) {
