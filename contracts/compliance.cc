@@ -374,6 +374,24 @@ Status check_obligations_complete(const Ledger& ledger, std::uint16_t year) {
                            names + (missing > kNamesShown ? ", ..." : ""));
 }
 
+// Allowances of the year from the reserve's intervention sales cannot be banked (RULES.md
+// "Trading"): whatever a holder still has of them is cancelled at the close. Done before the
+// never-traded cancellation, whose figure is then taken from what is left. Adds to cancelled_t.
+Status cancel_intervention_allowances(Ledger& ledger, const Context& ctx, std::uint16_t year,
+                                      const PublicKey& holder, std::uint64_t& cancelled_t) {
+  const ProductId product = ProductId::allowance(year);
+  auto history = ledger.history(holder, product);
+  if (!history) return history.status();
+  auto held = ledger.balance(holder, product);
+  if (!held) return held.status();
+  const std::uint64_t intervention_t = std::min(*held, history->intervention_t);
+  if (intervention_t == 0) return Status::ok();
+  CARBON_RETURN_IF_ERROR(ledger.retire_quantity(ctx, holder, product, intervention_t,
+                                                RetirementKind::kCancelledNoBanking, year));
+  cancelled_t += intervention_t;  // at most the product's issued total
+  return Status::ok();
+}
+
 // The cancellations of RULES.md "Banking" for one enterprise at the close of `year`; returns
 // the tonnes cancelled.
 Result<std::uint64_t> cancel_at_close(Ledger& ledger, const Context& ctx, const RuleSet& rules,
@@ -394,6 +412,7 @@ Result<std::uint64_t> cancel_at_close(Ledger& ledger, const Context& ctx, const 
     }
     return cancelled_t;
   }
+  CARBON_RETURN_IF_ERROR(cancel_intervention_allowances(ledger, ctx, year, enterprise, cancelled_t));
   if (rules.cancel_untraded == 1) {
     // Never-traded free allowances of the year: units of its own issuance (HBEA-Y issued to
     // it) that it neither sold (sent) nor surrendered. Sales and surrenders are charged to its
@@ -411,23 +430,6 @@ Result<std::uint64_t> cancel_at_close(Ledger& ledger, const Context& ctx, const 
       CARBON_RETURN_IF_ERROR(ledger.retire_quantity(ctx, enterprise, product, untraded_t,
                                           RetirementKind::kCancelledUntraded, year));
       cancelled_t = untraded_t;
-    }
-  }
-  // Allowances of the year bought from the reserve's intervention sales cannot be banked
-  // (RULES.md "Trading", surveillance): what is left of them after surrenders is cancelled.
-  // They are counted as the holder's last units (its own issuance and other purchases are
-  // surrendered first), so at most what it still holds.
-  {
-    const ProductId product = ProductId::allowance(year);
-    auto history = ledger.history(enterprise, product);
-    if (!history) return history.status();
-    auto held = ledger.balance(enterprise, product);
-    if (!held) return held.status();
-    const std::uint64_t intervention_t = std::min(*held, history->intervention_t);
-    if (intervention_t > 0) {
-      CARBON_RETURN_IF_ERROR(ledger.retire_quantity(ctx, enterprise, product, intervention_t,
-                                                    RetirementKind::kCancelledNoBanking, year));
-      cancelled_t += intervention_t;
     }
   }
   return cancelled_t;
@@ -490,7 +492,11 @@ Status apply_act(Ledger& ledger, const Context& ctx, const CloseYear& act) {
                                            enterprise, row.deduction_t));
     }
     auto cancelled = cancel_at_close(ledger, ctx, rules, act.year, enterprise);
-    if (!cancelled) return cancelled.status();
+    if (!cancelled) {
+      return Status::error(cancelled.status().code(),
+                           "cancelling allowances of " + account->name + " at the close: " +
+                               cancelled.status().message());
+    }
     row.cancelled_t = *cancelled;
     ledger.put(keys::compliance_row(act.year, enterprise), row);
 
@@ -503,6 +509,24 @@ Status apply_act(Ledger& ledger, const Context& ctx, const CloseYear& act) {
   };
   CARBON_RETURN_IF_ERROR(scan_all(ledger, year_prefix("mrv", act.year), kMaxCloseEnterprises,
                                   "emission records", close_enterprise));
+  // Intervention allowances held by anyone else (voluntary participants, enterprises without
+  // an obligation): the enterprises above no longer appear in the index.
+  std::vector<PublicKey> holders;
+  const std::string prefix = keys::intervention_holders_prefix(ProductId::allowance(act.year));
+  CARBON_RETURN_IF_ERROR(scan_all(ledger, prefix, kMaxCloseEnterprises, "intervention holders",
+                                  [&](const std::string& key, const Bytes&) -> Status {
+                                    auto holder = PublicKey::from_hex(key.substr(prefix.size()));
+                                    if (!holder) {
+                                      return Status::error(ErrorCode::kInternal,
+                                                           "malformed index key " + key);
+                                    }
+                                    holders.push_back(*holder);
+                                    return Status::ok();
+                                  }));
+  for (const PublicKey& holder : holders) {
+    std::uint64_t cancelled_t = 0;
+    CARBON_RETURN_IF_ERROR(cancel_intervention_allowances(ledger, ctx, act.year, holder, cancelled_t));
+  }
   ledger.put(keys::year_closed(act.year), summary);
   return Status::ok();
 }

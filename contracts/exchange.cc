@@ -432,10 +432,7 @@ Result<TradeRecord> settle(Ledger& ledger, const Context& ctx, const MarketParam
 
   if (spec.intervention_sale && spec.product.kind == ProductKind::kAllowance) {
     // RULES.md: allowances sold in an intervention cannot be banked; year close cancels them.
-    auto history = ledger.history(spec.buyer, spec.product);
-    if (!history) return history.status();
-    history->intervention_t += spec.quantity_t;
-    ledger.put_history(spec.buyer, spec.product, *history);
+    CARBON_RETURN_IF_ERROR(ledger.add_intervention(spec.buyer, spec.product, spec.quantity_t, 0));
   }
   auto related = ledger.reader().get(keys::related(spec.buyer, spec.seller));
   trade.related = related ? 1 : 0;

@@ -61,6 +61,12 @@ std::string move(const ProductId& product, Height height, std::uint32_t tx_index
 std::string holder_history(const PublicKey& owner, const ProductId& product) {
   return "hist/" + owner.to_hex() + "/" + product.code();
 }
+std::string intervention_holders_prefix(const ProductId& product) {
+  return "ivh/" + product.code() + "/";
+}
+std::string intervention_holder(const ProductId& product, const PublicKey& owner) {
+  return intervention_holders_prefix(product) + owner.to_hex();
+}
 std::string surrendered(std::uint16_t y, const PublicKey& enterprise) {
   return "surr/" + year(y) + "/" + enterprise.to_hex();
 }
@@ -380,7 +386,33 @@ Result<std::vector<SerialRange>> Ledger::take(const PublicKey& owner, const Prod
                          "balance of " + product.code() + " exceeds the serial ranges held");
   }
   put_balance(owner, product, *held - quantity_t);
+  // Intervention allowances leave a holding first (sold on, surrendered or cancelled), so the
+  // count of them still held never exceeds the balance; transfer() hands it to the recipient.
+  taken_intervention_t_ = 0;
+  if (product.kind == ProductKind::kAllowance && reader_.get(keys::intervention_holder(product, owner))) {
+    auto owner_history = history(owner, product);
+    if (!owner_history) return owner_history.status();
+    taken_intervention_t_ = std::min(quantity_t, owner_history->intervention_t);
+    CARBON_RETURN_IF_ERROR(add_intervention(owner, product, 0, taken_intervention_t_));
+  }
   return taken;
+}
+
+Status Ledger::add_intervention(const PublicKey& owner, const ProductId& product,
+                                std::uint64_t add_t, std::uint64_t remove_t) {
+  auto owner_history = history(owner, product);
+  if (!owner_history) return owner_history.status();
+  if (owner_history->intervention_t + add_t < remove_t) {
+    return Status::error(ErrorCode::kInternal, "intervention count underflows");
+  }
+  owner_history->intervention_t = owner_history->intervention_t + add_t - remove_t;
+  put_history(owner, product, *owner_history);
+  if (owner_history->intervention_t == 0) {
+    erase(keys::intervention_holder(product, owner));
+  } else {
+    put(keys::intervention_holder(product, owner), std::uint8_t{1});
+  }
+  return Status::ok();
 }
 
 Status Ledger::give(const PublicKey& owner, const ProductId& product,
@@ -474,6 +506,9 @@ Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicK
                              " serial ranges of units; trade a smaller quantity");
   }
   CARBON_RETURN_IF_ERROR(give(to, product, *taken));
+  if (taken_intervention_t_ > 0) {
+    CARBON_RETURN_IF_ERROR(add_intervention(to, product, taken_intervention_t_, 0));
+  }
   // Keyed by block, transaction and leg: in time order, and with no counter to read and write
   // on every transfer.
   CARBON_ASSERT(taken->size() <= kMaxRangesPerTransfer);

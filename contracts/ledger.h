@@ -168,6 +168,10 @@ class Ledger {
                           const ProductId& product, std::uint64_t quantity_t);
 
   Result<HolderHistory> history(const PublicKey& owner, const ProductId& product) const;
+  // Adds to and removes from owner's count of intervention allowances still held
+  // (HolderHistory::intervention_t) and keeps the ivh/ index of such holders.
+  Status add_intervention(const PublicKey& owner, const ProductId& product, std::uint64_t add_t,
+                          std::uint64_t remove_t);
   void put_history(const PublicKey& owner, const ProductId& product, const HolderHistory& history);
 
   // Raw access for the registry modules: decode/encode a record at a key.
@@ -192,6 +196,7 @@ class Ledger {
   // a trade settles many transfers in one transaction, each needs its own key.
   std::uint32_t next_move_leg_ = 0;
   std::size_t ranges_moved_ = 0;  // by this transaction, against kMaxRangesMovedPerTx
+  std::uint64_t taken_intervention_t_ = 0;  // intervention allowances in the last take()
 };
 
 // Writes the genesis state: chain meta, the officers' accounts (role authority; the first is

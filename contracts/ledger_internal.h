@@ -63,6 +63,9 @@ std::string issuance(const ProductId& product, std::uint64_t start);
 std::string retired(const ProductId& product, std::uint64_t start);
 std::string move(const ProductId& product, Height height, std::uint32_t tx_index, std::uint32_t leg);
 std::string holder_history(const PublicKey& owner, const ProductId& product);
+// Holders of intervention allowances of a product (HolderHistory::intervention_t > 0).
+std::string intervention_holders_prefix(const ProductId& product);
+std::string intervention_holder(const ProductId& product, const PublicKey& owner);
 std::string surrendered(std::uint16_t year, const PublicKey& enterprise);
 std::string compliance_row(std::uint16_t year, const PublicKey& enterprise);
 std::string year_closed(std::uint16_t year);

@@ -18,7 +18,9 @@
 //   mv/<product>/<height:016x>/<tx:08x>/<leg:08x>
 //                                       MoveRecord        every transfer of a serial range
 //   hist/<ent>/<product>                HolderHistory     per holder and product: received
-//                                                          as issuance, sent, surrendered
+//                                                          as issuance, sent, surrendered,
+//                                                          intervention allowances held
+//   ivh/<product>/<key>                 (empty)           holders of intervention allowances
 //   surr/<year>/<ent>                   SurrenderTotals   surrendered against year Y
 //   ctab/<year>/<ent>                   ComplianceRow     the published table, at close
 //   closed/<year>                       YearClosed        set by CloseYear
@@ -291,7 +293,9 @@ struct HolderHistory {
   std::uint64_t issued_t = 0;  // received as issuance, less withdrawals
   std::uint64_t sent_t = 0;    // transferred to others
   std::uint64_t surrendered_t = 0;
-  // bought from the reserve's intervention sales (RULES.md: never banked; cancelled at close)
+  // Intervention allowances still held: bought from the reserve's intervention sales, or
+  // received from a holder of them (they leave a holding first). RULES.md: never banked, so
+  // cancelled at year close from whoever holds them (ivh/<product>/<key> indexes holders).
   std::uint64_t intervention_t = 0;
   template <class A>
   void serialize(A& archive) {

@@ -2978,3 +2978,29 @@ TEST(ContractsExchangeReview, AListingAfterTheHundredThousandthIsReleasedAtTheYe
 
 }  // namespace
 }  // namespace carbon::contracts
+
+namespace carbon::contracts {
+namespace {
+
+// Intervention allowances follow the units: the covered buyer passes 10 of its 15 remaining
+// ones on to a participant with no obligation; the close cancels them there (and the 5 the
+// buyer kept), and nothing else.
+TEST(ContractsExchangeSurveillance, InterventionAllowancesPassedOnAreCancelledFromTheirHolder) {
+  MarketParams params;
+  params.band_hits_trigger = 1;
+  params.band_window_days = 1;
+  World w(params);
+  InterventionBuyer setup(w);
+  EXPECT_EQ(w.held(setup.buyer()), 15u);
+  const std::uint64_t other_before = w.held(w.t[1]);
+  ASSERT_TRUE(w.chain.call(setup.buyer(), TransferUnits{w.t[1].public_key(), kProduct, 10}).ok());
+  w.close_day();
+  w.chain.hold_time_ms(default_rules(2025).surrender_deadline_ms + 1);
+  const Receipt closed = w.chain.call(w.chain.authority(), AuthorityAct{CloseYear{2025}});
+  ASSERT_TRUE(closed.ok()) << closed.message;
+  EXPECT_EQ(w.held(setup.buyer()), 0u);
+  EXPECT_EQ(w.held(w.t[1]), other_before) << "the 10 intervention allowances received were kept";
+}
+
+}  // namespace
+}  // namespace carbon::contracts
