@@ -163,6 +163,33 @@ TEST_F(TradingDay, AuctionClearsAtOneUniformPrice) {
   EXPECT_EQ(funds(paper_).locked_fen, 0u);
 }
 
+// A bidder frozen before the clearing gets nothing; its bid is refunded and the next bids fill.
+TEST_F(TradingDay, AFrozenBidderGetsNothingAtTheClearing) {
+  open_market();
+  const core::SecretKey reserve = test_key(15);
+  ASSERT_TRUE(chain_.register_participant(reserve, Role::kReserve, "Reserve").ok());
+  ASSERT_TRUE(chain_.issue(reserve, kVintage, 1'000).ok());
+  const std::uint64_t close_ms = chain_.time_ms() + 10'000;
+  SignedTx create = make_tx(exchange_, chain_.next_nonce(exchange_),
+                            Call{CreateAuction{reserve.public_key(), kProduct, 1'000, 1'500, close_ms, 0}});
+  sign_tx(create, reserve);
+  ASSERT_TRUE(chain_.submit(create).ok());
+  ASSERT_TRUE(chain_.call(cement_, PlaceBid{1, 1'800, 600}).ok());
+  ASSERT_TRUE(chain_.call(paper_, PlaceBid{1, 1'600, 500}).ok());
+  ASSERT_TRUE(chain_.call(chain_.authority(), SetFrozen{cement_.public_key(), 1}).ok());
+  chain_.set_time_ms(close_ms + 1);
+  const FundAccount cement_before = funds(cement_);
+  ASSERT_TRUE(chain_.call(exchange_, ClearAuction{1}).ok());
+  auto view = queries::auction(ledger(), 1);
+  ASSERT_TRUE(view.is_ok());
+  EXPECT_EQ(view->auction.sold_t, 500u);
+  EXPECT_EQ(view->auction.clearing_price_fen, 1'600u);
+  EXPECT_EQ(chain_.balance(cement_, kVintage), 1'000u);  // what it had, nothing bought
+  EXPECT_EQ(funds(cement_).locked_fen, 0u);
+  EXPECT_EQ(funds(cement_).available_fen, cement_before.available_fen + cement_before.locked_fen);
+  EXPECT_EQ(chain_.balance(reserve, kVintage), 500u);
+}
+
 // Withdrawals and cancellations at year close retire units the holder may have offered for
 // sale: the offers are cancelled first, the locks released, and the retirement goes through.
 TEST(TradingDayDirect, RetiringOfferedUnitsCancelsTheOffersFirst) {
