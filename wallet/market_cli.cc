@@ -151,6 +151,18 @@ struct MarketCommands::State {
     fail(options, kExitUsage, message);
   }
   json get(const std::string& target) const { return call_node(options, "GET", target); }
+  // The record a committed create call made: the entry of list `field` at `target` created at
+  // the transaction's height that `matches` (the last one if several); null if none.
+  template <class Matches>
+  json find_created(const std::string& target, const char* field, const json& record,
+                    Matches matches) const {
+    json found;
+    const json doc = get(target);  // kept alive for the loop
+    for (const auto& entry : doc[field]) {
+      if (u64(entry, "created_height") == u64(record, "height") && matches(entry)) found = entry;
+    }
+    return found;
+  }
   core::PublicKey addr(const std::string& text) const { return resolve_address(options, text); }
   c::ProductId product_id() const { return parse_product(options, product); }
 
@@ -799,17 +811,13 @@ struct MarketCommands::State {
   int create_listing() {
     c::CreateListing call{product_id(), price(), quantity_arg()};
     return follow(send(options, from, call), [&](const json& record) {
-      json listing;
-      const json listings_doc = get("/listings?open=1&limit=" +
-                                    std::to_string(kMaxListLimit));  // kept alive for the loop
-      for (const auto& l : listings_doc["listings"]) {
-        if (u64(l, "created_height") == u64(record, "height") &&
-            l.value("seller", "") == record.value("sender", "") &&
-            l.value("product", "") == call.product.code() &&
-            u64(l, "quantity_t") == call.quantity_t) {
-          listing = l;
-        }
-      }
+      const json listing = find_created(
+          "/listings?open=1&limit=" + std::to_string(kMaxListLimit), "listings", record,
+          [&](const json& l) {
+            return l.value("seller", "") == record.value("sender", "") &&
+                   l.value("product", "") == call.product.code() &&
+                   u64(l, "quantity_t") == call.quantity_t;
+          });
       print_committed(record, {{"listing", listing}});
       if (!options.json_output && !listing.is_null())
         std::cout << listing_line(listing) << std::endl;
@@ -927,16 +935,12 @@ struct MarketCommands::State {
       cosigner = seller;
     }
     return follow(send(options, from, call, {cosigner}), [&](const json& record) {
-      json auction;
-      const json auctions_doc =
-          get("/auctions?limit=" + std::to_string(kMaxListLimit));  // kept alive for the loop
-      for (const auto& a : auctions_doc["auctions"]) {
-        if (u64(a, "created_height") == u64(record, "height") &&
-            a.value("seller", "") == call.seller.to_hex() &&
-            u64(a, "quantity_t") == call.quantity_t) {
-          auction = a;
-        }
-      }
+      const json auction = find_created(
+          "/auctions?limit=" + std::to_string(kMaxListLimit), "auctions", record,
+          [&](const json& a) {
+            return a.value("seller", "") == call.seller.to_hex() &&
+                   u64(a, "quantity_t") == call.quantity_t;
+          });
       print_committed(record, {{"auction", auction}});
       if (!options.json_output && !auction.is_null())
         std::cout << auction_line(auction) << std::endl;

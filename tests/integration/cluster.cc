@@ -139,6 +139,21 @@ bool Cluster::wait_until(const std::function<bool()>& done, std::chrono::millise
   return done();
 }
 
+std::optional<nlohmann::json> Cluster::wait_for_receipt(std::size_t i, const std::string& id,
+                                                        std::chrono::milliseconds timeout) const {
+  nlohmann::json receipt;
+  const bool committed = wait_until(
+      [&] {
+        auto [code, tx] = get(i, "/tx/" + id);
+        if (code != 200 || tx.value("status", "") != "committed") return false;
+        receipt = tx["receipt"];
+        return true;
+      },
+      timeout);
+  if (!committed) return std::nullopt;
+  return receipt;
+}
+
 std::string Cluster::sign(const core::SecretKey& key, std::uint64_t nonce, contracts::Call call,
                           std::uint64_t expiry_height) const {
   contracts::SignedTx tx;

@@ -54,6 +54,9 @@ class Cluster {
 
   // Polls `done` every 50 ms until it is true or the timeout passes; returns its last value.
   static bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout);
+  // Waits until node i reports transaction `id` committed; its receipt, or nullopt on timeout.
+  std::optional<nlohmann::json> wait_for_receipt(std::size_t i, const std::string& id,
+                                                 std::chrono::milliseconds timeout) const;
 
   // A signed transaction from `key` with the given nonce, as hex for POST /tx.
   std::string sign(const core::SecretKey& key, std::uint64_t nonce, contracts::Call call,

@@ -40,16 +40,9 @@ class MarketTest : public ClusterTest {
     auto [id, doc] = submit(node, hex);
     EXPECT_FALSE(id.empty()) << doc.dump();
     if (id.empty()) return json::object();
-    json receipt;
-    EXPECT_TRUE(Cluster::wait_until(
-        [&] {
-          auto [code, tx] = cluster_->get(node, "/tx/" + id);
-          if (code != 200 || tx.value("status", "") != "committed") return false;
-          receipt = tx["receipt"];
-          return true;
-        },
-        30s));
-    return receipt;
+    auto receipt = cluster_->wait_for_receipt(node, id, 30s);
+    EXPECT_TRUE(receipt.has_value()) << "transaction " << id << " not committed in 30 s";
+    return receipt.value_or(json::object());
   }
   void ok(const core::SecretKey& key, contracts::Call call,
           const std::vector<const core::SecretKey*>& cosigners = {}) {
