@@ -609,8 +609,6 @@ Status apply_call(Ledger& ledger, const Context& ctx, const Withdraw& call) {
 
 // ---- the exchange's controls ----------------------------------------------------------------
 
-namespace {
-
 Status check_exchange(const Context& ctx, std::string_view doing) {
   if (ctx.sender.role != Role::kExchange) {
     return Status::error(ErrorCode::kUnauthorized, "only the exchange may " + std::string(doing));
@@ -625,6 +623,8 @@ Status check_price(std::uint64_t price_fen) {
   }
   return Status::ok();
 }
+
+namespace {
 
 Status check_product_exists(const Ledger& ledger, const ProductId& product) {
   if (product.vintage_year < kMinVintageYear || product.vintage_year > kMaxVintageYear) {

@@ -13,14 +13,6 @@ namespace carbon::contracts {
 
 namespace {
 
-Status check_price_range(std::uint64_t price_fen) {
-  if (price_fen == 0 || price_fen > kMaxPriceFen) {
-    return Status::error(ErrorCode::kInvalidArgument,
-                         "price must be 0.01 .. " + yuan(kMaxPriceFen) + " per tonne");
-  }
-  return Status::ok();
-}
-
 bool is_signer(const Context& ctx, const PublicKey& key) {
   return std::find(ctx.signers.begin(), ctx.signers.end(), key) != ctx.signers.end();
 }
@@ -52,13 +44,6 @@ Result<AuctionRecord> load_auction(const Ledger& ledger, std::uint64_t id) {
   return std::move(**stored);
 }
 
-Status check_exchange_role(const Context& ctx, std::string_view doing) {
-  if (ctx.sender.role != Role::kExchange) {
-    return Status::error(ErrorCode::kUnauthorized, "only the exchange may " + std::string(doing));
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
 // ---- fixed-price transfer -------------------------------------------------------------------
@@ -66,7 +51,7 @@ Status check_exchange_role(const Context& ctx, std::string_view doing) {
 Status apply_call(Ledger& ledger, const Context& ctx, const CreateListing& call) {
   CARBON_RETURN_IF_ERROR(check_trader(ctx.sender, call.product, false));
   CARBON_RETURN_IF_ERROR(check_quantity(call.quantity_t));
-  CARBON_RETURN_IF_ERROR(check_price_range(call.price_fen));
+  CARBON_RETURN_IF_ERROR(check_price(call.price_fen));
   auto snapshot = open_for_trading(ledger, ctx, call.product);
   if (!snapshot) return snapshot.status();
   MarketState* state = &snapshot->state;
@@ -172,7 +157,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const BlockTrade& call) {
   CARBON_RETURN_IF_ERROR(check_trader(seller, call.product, false));
   CARBON_RETURN_IF_ERROR(check_trader(*buyer, call.product, false));
   CARBON_RETURN_IF_ERROR(check_quantity(call.quantity_t));
-  CARBON_RETURN_IF_ERROR(check_price_range(call.price_fen));
+  CARBON_RETURN_IF_ERROR(check_price(call.price_fen));
   auto snapshot = open_for_trading(ledger, ctx, call.product);
   if (!snapshot) return snapshot.status();
   MarketParamsRecord* params = &snapshot->params;
@@ -213,7 +198,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const BlockTrade& call) {
 // ---- sealed-bid auctions --------------------------------------------------------------------
 
 Status apply_call(Ledger& ledger, const Context& ctx, const CreateAuction& call) {
-  CARBON_RETURN_IF_ERROR(check_exchange_role(ctx, "run auctions"));
+  CARBON_RETURN_IF_ERROR(check_exchange(ctx, "run auctions"));
   auto seller = co_signer(ledger, ctx, call.seller, "seller");
   if (!seller) return seller.status();
   // RULES.md: auctions sell the reserve's allowances or paid allocation, which the reserve
@@ -227,7 +212,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const CreateAuction& call)
     return Status::error(ErrorCode::kConflict, "the seller " + seller->name + " is frozen");
   }
   CARBON_RETURN_IF_ERROR(check_quantity(call.quantity_t));
-  CARBON_RETURN_IF_ERROR(check_price_range(call.reserve_price_fen));
+  CARBON_RETURN_IF_ERROR(check_price(call.reserve_price_fen));
   if (call.close_ms <= ctx.time_ms) {
     return Status::error(ErrorCode::kInvalidArgument,
                          "the auction must close after now (" + beijing_time(ctx.time_ms) + ")");
@@ -276,7 +261,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const PlaceBid& call) {
   }
   CARBON_RETURN_IF_ERROR(check_trader(ctx.sender, auction->product, false));
   CARBON_RETURN_IF_ERROR(check_quantity(call.quantity_t));
-  CARBON_RETURN_IF_ERROR(check_price_range(call.price_fen));
+  CARBON_RETURN_IF_ERROR(check_price(call.price_fen));
   if (call.price_fen < auction->reserve_price_fen) {
     return Status::error(ErrorCode::kOutOfBounds,
                          "bid " + yuan(call.price_fen) + " is below the reserve price " +
@@ -343,7 +328,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const PlaceBid& call) {
 }
 
 Status apply_call(Ledger& ledger, const Context& ctx, const ClearAuction& call) {
-  CARBON_RETURN_IF_ERROR(check_exchange_role(ctx, "clear auctions"));
+  CARBON_RETURN_IF_ERROR(check_exchange(ctx, "clear auctions"));
   auto auction = load_auction(ledger, call.auction_id);
   if (!auction) return auction.status();
   if (auction->status != AuctionStatus::kOpen) {

@@ -76,6 +76,10 @@ Status check_trader(const Account& account, const ProductId& product, bool inter
 Status check_trading_open(const MarketParamsRecord& params, const MarketState& state,
                           std::uint64_t time_ms);
 Status check_not_halted(const ProductMarket& market);
+// The sender is an exchange ("only the exchange may <doing>").
+Status check_exchange(const Context& ctx, std::string_view doing);
+// A price per tonne in 1 fen .. kMaxPriceFen.
+Status check_price(std::uint64_t price_fen);
 // What every way of trading a product reads first: the parameters, the market state and the
 // product's market record, with the trading day open now and the product not halted.
 struct TradingSnapshot {
