@@ -139,13 +139,13 @@ void Executor::commit(const StateOverlay& overlay) {
     } else {
       store_->erase(key);
     }
-    tree_pending_.insert_or_assign(key, value);
+    if (tree_pending_.find(key) == tree_pending_.end()) tree_pending_.emplace(key);
   }
 }
 
 void Executor::flush_tree() {
-  for (const auto& [key, value] : tree_pending_) {
-    if (value) {
+  for (const std::string& key : tree_pending_) {
+    if (const auto value = store_->get(key)) {
       tree_.put(key, *value);
     } else {
       tree_.erase(key);

@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <unordered_map>
+#include <unordered_set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -128,11 +129,15 @@ class Executor {
   std::string chain_id_;
   std::unique_ptr<StateStore> store_;
   SparseMerkleTree tree_;
-  // The block's final value of every key it wrote (nullopt = erased), for flush_tree(). A hash
-  // map, deliberately: the tree's shape and every hash depend only on the set of keys and
+  // Every key the block wrote, for flush_tree(), which reads their final values from the store.
+  // A hash set, deliberately: the tree's shape and every hash depend only on the set of keys and
   // values (contracts/merkle.h), never on the order of updates, so this iteration order cannot
   // reach the state root; and it spares an ordered insert of a long key for every write.
-  std::unordered_map<std::string, std::optional<Bytes>> tree_pending_;
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  std::unordered_set<std::string, KeyHash, std::equal_to<>> tree_pending_;
   SignatureCheck signature_check_;
   // The exchange's order books, an in-memory index over the open orders in the state
   // (contracts/market_books.h). Held by pointer so the executor stays movable.

@@ -1,5 +1,6 @@
 #include "node/app.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -51,7 +52,9 @@ NodeApp::NodeApp(boost::asio::io_context& io, const Genesis& genesis, const Node
       mempool_(config.mempool_max_txs),
       read_state_(store.db()),
       gossip_strand_(boost::asio::make_strand(io)),
-      gossip_timer_(gossip_strand_) {}
+      gossip_timer_(gossip_strand_) {
+  boost::asio::post(execution_, [] { ::pthread_setname_np(::pthread_self(), "carbon-exec"); });
+}
 
 NodeApp::~NodeApp() { execution_.join(); }
 
@@ -320,19 +323,32 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
 }
 
 bool NodeApp::has_pending_work() const {
-  // Transactions still on their way to execution need successor blocks to commit; otherwise
-  // only transactions that could go into a block now count.
+  // Transactions in blocks that consensus has not committed yet need successor blocks to
+  // commit. Blocks already committed and waiting for execution do not: proposing for them
+  // would only fill the chain with empty blocks while the executor catches up (each costing
+  // every validator signatures to make and check).
+  const consensus::Height committed = consensus_committed_height_.load();
+  std::map<core::PublicKey, std::uint64_t> ordered_nonce;  // highest nonce in any seen block
   {
     std::lock_guard lock(seen_mutex_);
     for (const auto& [id, seen] : seen_blocks_) {
-      if (!seen.tx_ids.empty()) return true;
+      if (!seen.tx_ids.empty() && seen.height > committed) return true;
+      for (const auto& [sender, nonce] : seen.highest_nonce) {
+        auto& highest = ordered_nonce[sender];
+        highest = std::max(highest, nonce);
+      }
     }
   }
   if (config_.bench_ordering_only) {
     std::lock_guard lock(raw_mutex_);
     return !raw_pending_.empty();
   }
-  return mempool_.has_ready([this](const core::PublicKey& sender) { return committed_nonce(sender); });
+  // Only a transaction that a block could take now counts: its sender's next nonce after both
+  // the executed state and the blocks already ordered.
+  return mempool_.has_ready([&](const core::PublicKey& sender) {
+    const auto it = ordered_nonce.find(sender);
+    return std::max(committed_nonce(sender), it == ordered_nonce.end() ? 0 : it->second);
+  });
 }
 
 bool NodeApp::payload_acceptable(const consensus::Block& block) const {
@@ -389,6 +405,7 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
 }
 
 void NodeApp::on_commit(std::vector<consensus::Block> blocks) {
+  if (!blocks.empty()) consensus_committed_height_ = blocks.back().header.height;
   for (auto& block : blocks) {
     if (queued_blocks_.fetch_add(1) >= kMaxQueuedBlocks) {
       // Execution is far behind consensus (a long catch-up): stop rather than queue without

@@ -157,6 +157,7 @@ class NodeApp final : public Application {
     std::vector<std::shared_ptr<const PoolTx>> txs;
   };
   mutable std::mutex seen_mutex_;
+  std::atomic<consensus::Height> consensus_committed_height_{0};  // the last block on_commit() got
   std::map<core::Hash256, SeenBlock> seen_blocks_;  // guarded by seen_mutex_
 
   // config_.bench_ordering_only: opaque items instead of transactions (see node/config.h).

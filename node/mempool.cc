@@ -48,12 +48,12 @@ std::uint64_t Mempool::contiguous_pending_nonce(const core::PublicKey& sender, s
   return nonce;
 }
 
-bool Mempool::has_ready(const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce) const {
+bool Mempool::has_ready(const std::function<std::uint64_t(const core::PublicKey&)>& used_nonce) const {
   std::lock_guard lock(mutex_);
-  // by_sender_nonce_ is ordered by (sender, nonce): look at each sender's lowest nonce only.
+  // by_sender_nonce_ is ordered by (sender, nonce): one look-up per sender, for the nonce due.
   for (auto it = by_sender_nonce_.begin(); it != by_sender_nonce_.end();) {
     const core::PublicKey sender = it->first.first;
-    if (it->first.second <= committed_nonce(sender) + 1) return true;
+    if (by_sender_nonce_.count({sender, used_nonce(sender) + 1}) > 0) return true;
     it = by_sender_nonce_.lower_bound({sender, UINT64_MAX});
     if (it != by_sender_nonce_.end() && it->first.first == sender) ++it;
   }

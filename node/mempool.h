@@ -54,9 +54,10 @@ class Mempool {
   std::vector<std::shared_ptr<const PoolTx>> select(std::size_t max_txs, std::uint64_t height,
                                                     const std::function<std::uint64_t(const core::PublicKey&)>& next_nonce,
                                                     const std::set<core::Hash256>& exclude);
-  // Whether some sender's next transaction (committed nonce + 1) is waiting: if not, a block now
-  // would be empty (transactions behind a nonce gap wait for the missing one).
-  bool has_ready(const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce) const;
+  // Whether some sender's next transaction (the last nonce used, by the state or by blocks already
+  // ordered, + 1) is waiting: if not, a block now would be empty (transactions behind a nonce
+  // gap wait for the missing one).
+  bool has_ready(const std::function<std::uint64_t(const core::PublicKey&)>& used_nonce) const;
   // A block at `height` was executed holding `ids`: remove them and drop whatever can no longer
   // apply (nonce used, expired).
   // `senders` are the senders of every transaction in the block (some may not be in this pool).

@@ -24,12 +24,12 @@ LevelDbStateStore::LevelDbStateStore(leveldb::DB* db, bool mirror) : db_(db), mi
 }
 
 std::optional<core::Bytes> LevelDbStateStore::get(std::string_view key) const {
-  if (auto it = pending_index_.find(key); it != pending_index_.end()) return it->second->second;
   if (mirrored_) {
     auto it = mirror_index_.find(key);
     if (it == mirror_index_.end()) return std::nullopt;
     return it->second->second;
   }
+  if (auto it = pending_index_.find(key); it != pending_index_.end()) return it->second->second;
   std::string value;
   const auto status = db_->Get(leveldb::ReadOptions(), db_key(key), &value);
   if (status.IsNotFound()) return std::nullopt;
@@ -48,30 +48,48 @@ void LevelDbStateStore::buffer(std::string_view key, std::optional<core::Bytes> 
   pending_index_.emplace(std::string_view(entry->first), entry);
 }
 
-void LevelDbStateStore::put(std::string_view key, core::Bytes value) { buffer(key, std::move(value)); }
+void LevelDbStateStore::write_through(std::string_view key, std::optional<core::Bytes> value) {
+  auto indexed = mirror_index_.find(key);
+  if (value) {
+    if (indexed != mirror_index_.end()) {
+      indexed->second->second = std::move(*value);
+    } else {
+      auto entry = mirror_.emplace(std::string(key), std::move(*value)).first;
+      mirror_index_.emplace(std::string_view(entry->first), entry);
+    }
+  } else if (indexed != mirror_index_.end()) {
+    const auto entry = indexed->second;
+    mirror_index_.erase(indexed);  // before the node (which holds the viewed key) goes
+    mirror_.erase(entry);
+  }
+  if (dirty_.find(key) == dirty_.end()) dirty_.emplace(key);
+}
 
-void LevelDbStateStore::erase(std::string_view key) { buffer(key, std::nullopt); }
+void LevelDbStateStore::put(std::string_view key, core::Bytes value) {
+  if (mirrored_) {
+    write_through(key, std::move(value));
+  } else {
+    buffer(key, std::move(value));
+  }
+}
+
+void LevelDbStateStore::erase(std::string_view key) {
+  if (mirrored_) {
+    write_through(key, std::nullopt);
+  } else {
+    buffer(key, std::nullopt);
+  }
+}
 
 std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view prefix, std::string_view start,
                                                            std::size_t limit) const {
   // Merge the committed entries with the buffered writes, both in key order.
   std::vector<contracts::StateEntry> out;
   const std::string from = std::string(start.empty() || start < prefix ? prefix : start);
-  if (mirrored_) {
-    auto committed = mirror_.lower_bound(from);
-    auto pending = pending_.lower_bound(from);
-    while (out.size() < limit) {
-      const bool committed_valid = committed != mirror_.end() && std::string_view(committed->first).starts_with(prefix);
-      const bool pending_valid = pending != pending_.end() && std::string_view(pending->first).starts_with(prefix);
-      if (!committed_valid && !pending_valid) break;
-      if (pending_valid && (!committed_valid || pending->first <= committed->first)) {
-        if (committed_valid && pending->first == committed->first) ++committed;  // the buffer overrides
-        if (pending->second) out.emplace_back(pending->first, *pending->second);
-        ++pending;
-      } else {
-        out.emplace_back(committed->first, committed->second);
-        ++committed;
-      }
+  if (mirrored_) {  // the mirror already holds the block's writes
+    for (auto it = mirror_.lower_bound(from);
+         it != mirror_.end() && out.size() < limit && std::string_view(it->first).starts_with(prefix); ++it) {
+      out.emplace_back(it->first, it->second);
     }
     return out;
   }
@@ -98,22 +116,22 @@ std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view pref
 }
 
 void LevelDbStateStore::take_batch(leveldb::WriteBatch& batch) {
-  for (auto& [key, value] : pending_) {
-    if (mirrored_) {
+  if (mirrored_) {
+    // The final value of every key written since the last batch, as the mirror holds it. The
+    // order of a batch's entries does not matter to LevelDB (each key appears once).
+    for (const std::string& key : dirty_) {
       auto indexed = mirror_index_.find(std::string_view(key));
-      if (value) {
-        if (indexed != mirror_index_.end()) {
-          indexed->second->second = *value;
-        } else {
-          auto entry = mirror_.emplace(key, *value).first;
-          mirror_index_.emplace(std::string_view(entry->first), entry);
-        }
-      } else if (indexed != mirror_index_.end()) {
-        const auto entry = indexed->second;
-        mirror_index_.erase(indexed);  // before the node (which holds the viewed key) goes
-        mirror_.erase(entry);
+      if (indexed != mirror_index_.end()) {
+        const core::Bytes& value = indexed->second->second;
+        batch.Put(db_key(key), leveldb::Slice(reinterpret_cast<const char*>(value.data()), value.size()));
+      } else {
+        batch.Delete(db_key(key));
       }
     }
+    dirty_.clear();
+    return;
+  }
+  for (auto& [key, value] : pending_) {
     if (value) {
       batch.Put(db_key(key), leveldb::Slice(reinterpret_cast<const char*>(value->data()), value->size()));
     } else {

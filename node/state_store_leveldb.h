@@ -4,7 +4,10 @@
 // Writes are buffered for the block being executed and reach LevelDB only through
 // take_batch(), which the executor thread folds into the block's atomic commit
 // (NodeStore::commit_block): after kill -9 the state is exactly that of the last committed
-// block. Reads see the buffer first, then LevelDB.
+// block. Reads see the buffer first, then LevelDB. A mirrored instance writes through to its
+// in-memory mirror at once and only remembers which keys changed; take_batch() writes their
+// final values (the mirror is then ahead of LevelDB for the block being executed, and a node
+// whose block commit fails halts, so the difference is never served).
 //
 // Thread safety: the executor thread owns a writable instance. RPC threads use their own
 // read-only instance (no buffer) over the same DB; LevelDB makes each read consistent and a
@@ -17,6 +20,7 @@
 #include <map>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <optional>
 
 #include "contracts/state_store.h"
@@ -24,6 +28,11 @@
 namespace carbon::node {
 
 class LevelDbStateStore final : public contracts::StateStore {
+  struct TransparentHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+
  public:
   // mirror: keep every committed entry in memory too (loaded here, kept current by take_batch),
   // so the executor's reads and scans never go to LevelDB. Only the executor's instance uses it.
@@ -37,10 +46,11 @@ class LevelDbStateStore final : public contracts::StateStore {
 
   // Moves the buffered writes into `batch` (as 'k'-prefixed puts and deletes) and clears them.
   void take_batch(leveldb::WriteBatch& batch);
-  bool has_pending_writes() const { return !pending_.empty(); }
+  bool has_pending_writes() const { return !pending_.empty() || !dirty_.empty(); }
 
  private:
   void buffer(std::string_view key, std::optional<core::Bytes> value);
+  void write_through(std::string_view key, std::optional<core::Bytes> value);
 
   leveldb::DB* db_;
   bool mirrored_ = false;
@@ -50,7 +60,10 @@ class LevelDbStateStore final : public contracts::StateStore {
   // leak into anything. Map nodes are stable, so the indexes hold views of the maps' keys.
   using PendingMap = std::map<std::string, std::optional<core::Bytes>, std::less<>>;
   using MirrorMap = std::map<std::string, core::Bytes, std::less<>>;
-  PendingMap pending_;  // nullopt = erased
+  PendingMap pending_;  // nullopt = erased; when not mirrored_
+  // Keys written since the last take_batch(), when mirrored_. A hash set: only looked up, and
+  // the batch built from it does not depend on its order.
+  std::unordered_set<std::string, TransparentHash, std::equal_to<>> dirty_;
   MirrorMap mirror_;    // when mirrored_
   std::unordered_map<std::string_view, PendingMap::iterator> pending_index_;
   std::unordered_map<std::string_view, MirrorMap::iterator> mirror_index_;
