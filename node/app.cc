@@ -137,14 +137,17 @@ std::uint64_t NodeApp::committed_nonce(const core::PublicKey& sender) const {
 Admission NodeApp::admit(core::ByteView encoded, bool from_client) {
   if (config_.bench_ordering_only) return admit_raw(encoded, from_client);
   Admission result;
+  // The id is the hash of the canonical encoding, and the decoder accepts nothing else, so the
+  // bytes as received hash to the id of whatever they decode to (no re-encoding needed).
+  result.tx_id = core::sha3_256(encoded);
+  if (mempool_.contains(result.tx_id)) return result;  // already pending: accept idempotently
   auto decoded = contracts::decode_signed_tx(encoded);
   if (!decoded) {
+    result.tx_id = core::Hash256{};
     result.status = Status::error(ErrorCode::kDecodeError, "not a valid transaction: " + decoded.status().message());
     return result;
   }
   const contracts::SignedTx& tx = *decoded;
-  result.tx_id = contracts::tx_id(tx);
-  if (mempool_.contains(result.tx_id)) return result;  // already pending: accept idempotently
   auto fail = [&](Status status) {
     remember_rejection(result.tx_id, status.message());
     result.status = std::move(status);
@@ -379,21 +382,32 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
     return true;
   }
   seen.txs.reserve(payload->txs.size());
+  std::vector<bool> pooled;  // per transaction: found in the mempool (decoded and checked there)
+  pooled.reserve(payload->txs.size());
   for (auto& encoded : payload->txs) {
-    auto tx = contracts::decode_signed_tx(encoded.bytes);
-    if (!tx) return false;
-    const core::Hash256 id = contracts::tx_id(*tx);
-    if (!check_stateless(*tx, id).is_ok()) return false;
-    seen.tx_ids.push_back(id);
-    if (tx->tx.expiry_height >= block.header.height) {  // an expired one will not use its nonce
-      auto& highest = seen.highest_nonce[tx->tx.sender];
-      highest = std::max(highest, tx->tx.nonce);
+    // Canonical encodings only (see admit()): the hash of the bytes is the id, and a pending
+    // transaction with that id was decoded, checked for this chain and verified on admission.
+    const core::Hash256 id = core::sha3_256(encoded.bytes);
+    std::shared_ptr<const PoolTx> entry = mempool_.find(id);
+    pooled.push_back(entry != nullptr);
+    if (!entry) {
+      auto tx = contracts::decode_signed_tx(encoded.bytes);
+      if (!tx) return false;
+      if (!check_stateless(*tx, id).is_ok()) return false;
+      entry = std::make_shared<const PoolTx>(
+          PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(std::move(encoded.bytes))});
     }
-    seen.txs.push_back(std::make_shared<const PoolTx>(
-        PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(std::move(encoded.bytes))}));
+    seen.tx_ids.push_back(id);
+    if (entry->tx.tx.expiry_height >= block.header.height) {  // an expired one will not use its nonce
+      auto& highest = seen.highest_nonce[entry->tx.tx.sender];
+      highest = std::max(highest, entry->tx.tx.nonce);
+    }
+    seen.txs.push_back(std::move(entry));
   }
   auto* self = const_cast<NodeApp*>(this);  // caches only; the verdict depends on the block alone
-  for (const auto& tx : seen.txs) {
+  for (std::size_t i = 0; i < seen.txs.size(); ++i) {
+    if (pooled[i]) continue;
+    const auto& tx = seen.txs[i];
     self->remember_verified(tx->id);
     // Kept until executed, so nothing is lost if this block never commits (its gossip may not
     // have reached us).

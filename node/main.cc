@@ -7,6 +7,7 @@
 // 2 on bad command-line arguments.
 #include <pthread.h>
 #include <latch>
+#include <memory>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -166,14 +167,16 @@ int run_node(const std::string& config_path) {
   // Thread names show in top -H and perf, so an operator can see where a node's CPU goes
   // (io: sockets, RPC and admission, the consensus strand; verify: signatures; exec: blocks).
   {
-    std::latch all_named(static_cast<std::ptrdiff_t>(cores));
+    // Shared, not on this stack: a pool thread may still be leaving arrive_and_wait() after
+    // the wait below returns.
+    auto all_named = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(cores));
     for (unsigned i = 0; i < cores; ++i) {
-      boost::asio::post(verify_pool, [&all_named] {
+      boost::asio::post(verify_pool, [all_named] {
         ::pthread_setname_np(::pthread_self(), "carbon-verify");
-        all_named.arrive_and_wait();  // one job per thread: each pool thread names itself
+        all_named->arrive_and_wait();  // one job per thread: each pool thread names itself
       });
     }
-    all_named.wait();
+    all_named->wait();
   }
 
   node::NodeApp app(io, *genesis, *config, **store);

@@ -31,6 +31,12 @@ core::Status Mempool::add(std::shared_ptr<const PoolTx> tx) {
   return Status::ok();
 }
 
+std::shared_ptr<const PoolTx> Mempool::find(const core::Hash256& id) const {
+  std::lock_guard lock(mutex_);
+  const auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second.second;
+}
+
 bool Mempool::contains(const core::Hash256& id) const {
   std::lock_guard lock(mutex_);
   return by_id_.count(id) > 0;

@@ -43,6 +43,8 @@ class Mempool {
   core::Status add(PoolTx tx);
   core::Status add(std::shared_ptr<const PoolTx> tx);
   bool contains(const core::Hash256& id) const;
+  // The pending transaction with this id, or null.
+  std::shared_ptr<const PoolTx> find(const core::Hash256& id) const;
   // The last nonce of the unbroken run of the sender's waiting transactions that starts right
   // after `committed_nonce` (committed_nonce itself if the next one is not waiting): the nonce a
   // wallet should build on, never past a gap.
