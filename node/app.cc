@@ -8,6 +8,7 @@
 
 #include "core/codec.h"
 #include "node/registry_json.h"
+#include "node/rpc_query.h"
 
 namespace carbon::node {
 
@@ -325,17 +326,37 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
   return encode_payload(payload);
 }
 
-bool NodeApp::has_pending_work() const {
+std::size_t NodeApp::unordered_tx_estimate() const {
+  // The pool also holds the transactions of blocks not executed yet: those are not waiting for
+  // a block. (An estimate: blocks on abandoned forks count too.)
+  std::size_t ordered = 0;
+  {
+    std::lock_guard lock(seen_mutex_);
+    for (const auto& [id, seen] : seen_blocks_) ordered += seen.tx_ids.size();
+  }
+  std::size_t pooled = 0;
+  if (config_.bench_ordering_only) {
+    std::lock_guard lock(raw_mutex_);
+    pooled = raw_pending_.size();
+  } else {
+    pooled = mempool_.size();
+  }
+  return pooled > ordered ? pooled - ordered : 0;
+}
+
+bool NodeApp::has_pending_work(consensus::Height height) const {
   // Transactions in blocks that consensus has not committed yet need successor blocks to
-  // commit. Blocks already committed and waiting for execution do not: proposing for them
-  // would only fill the chain with empty blocks while the executor catches up (each costing
-  // every validator signatures to make and check).
+  // commit. So do those of the block two below this one: it may be committed here (this leader
+  // holds the certificate on its child), but the other validators learn that only from the
+  // certificate this block carries. Blocks committed further back and waiting for execution do
+  // not: proposing for them would only fill the chain with empty blocks while the executor
+  // catches up (each costing every validator signatures to make and check).
   const consensus::Height committed = consensus_committed_height_.load();
   std::map<core::PublicKey, std::uint64_t> ordered_nonce;  // highest nonce in any seen block
   {
     std::lock_guard lock(seen_mutex_);
     for (const auto& [id, seen] : seen_blocks_) {
-      if (!seen.tx_ids.empty() && seen.height > committed) return true;
+      if (!seen.tx_ids.empty() && (seen.height > committed || seen.height + 2 >= height)) return true;
       for (const auto& [sender, nonce] : seen.highest_nonce) {
         auto& highest = ordered_nonce[sender];
         highest = std::max(highest, nonce);
@@ -428,8 +449,8 @@ void NodeApp::on_commit(std::vector<consensus::Block> blocks) {
            " blocks behind consensus; restart the node to resume catching up");
       return;
     }
-    boost::asio::post(execution_, [this, block = std::move(block)] {
-      execute(block);
+    boost::asio::post(execution_, [this, block = std::move(block), committed_at = std::chrono::steady_clock::now()] {
+      execute(block, committed_at);
       queued_blocks_.fetch_sub(1);
     });
   }
@@ -458,7 +479,8 @@ bool NodeApp::record_executed(const consensus::Block& block, const core::Hash256
   return true;
 }
 
-void NodeApp::execute(const consensus::Block& block) {
+void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::time_point committed_at) {
+  const auto started_at = std::chrono::steady_clock::now();
   if (halted_) return;
   const consensus::Height height = block.header.height;
   if (height <= executed_height_.load()) return;  // already executed before a restart
@@ -554,8 +576,21 @@ void NodeApp::execute(const consensus::Block& block) {
   refresh_account_cache(senders);
   mempool_.on_committed(height, ids, senders,
                         [this](const core::PublicKey& sender) { return committed_nonce(sender); });
-  spdlog::info("committed height {} round {} txs {} ({} failed) state_root {}", height, block.header.round,
-               txs.size(), failed, result.state_root.short_hex());
+  // The block's age when consensus committed it (by the proposer's clock), how long it then
+  // waited for the execution thread, and how long executing and writing it took: where a
+  // transaction's latency goes, per block, for the operator.
+  const auto now = std::chrono::steady_clock::now();
+  const auto ms = [](auto duration) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+  };
+  const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+  const auto age_ms = wall_ms - static_cast<std::int64_t>(block.header.timestamp_ms) - ms(now - committed_at);
+  spdlog::info("committed height {} round {} txs {} ({} failed) state_root {} (committed {} ms after its proposal, "
+               "queued {} ms, executed in {} ms)",
+               height, block.header.round, txs.size(), failed, result.state_root.short_hex(), age_ms,
+               ms(started_at - committed_at), ms(now - started_at));
 }
 
 // ------------------------------------------------------------------ RPC
@@ -684,6 +719,33 @@ std::pair<unsigned, std::string> NodeApp::rpc_block(const std::string& height_te
               {"txs", txs}};
   if (auto root = store_.state_root(height); root && *root) out["state_root"] = (*root)->to_hex();
   return {200, out.dump()};
+}
+
+std::pair<unsigned, std::string> NodeApp::rpc_blocks(const std::string& query) const {
+  auto params = rpcq::parse_query(query, {"from", "limit"});
+  if (!params) return rpcq::bad_request(params.status().message());
+  const consensus::Height executed = executed_height_.load();
+  auto from = rpcq::number_param(*params, "from", 1, UINT64_MAX, 1);
+  if (!from) return rpcq::bad_request(from.status().message());
+  auto limit = rpcq::number_param(*params, "limit", 1, kMaxBlocksPerPage, kMaxBlocksPerPage);
+  if (!limit) return rpcq::bad_request(limit.status().message());
+  json blocks = json::array();
+  for (consensus::Height height = *from; height <= executed && height - *from < *limit; ++height) {
+    auto block = store_.committed_block(height);
+    if (!block) return {500, error_json("internal", block.status().message())};
+    if (!*block) break;
+    const consensus::Block& b = **block;
+    json ids = json::array();
+    // Canonical encodings only, so the hash of the bytes is the id (see admit()).
+    if (auto payload = decode_payload(b.payload)) {
+      for (const auto& encoded : payload->txs) ids.push_back(core::sha3_256(encoded.bytes).to_hex());
+    }
+    blocks.push_back({{"height", b.header.height},
+                      {"round", b.header.round},
+                      {"timestamp_ms", b.header.timestamp_ms},
+                      {"tx_ids", std::move(ids)}});
+  }
+  return {200, json{{"blocks", std::move(blocks)}, {"height", executed}}.dump()};
 }
 
 }  // namespace carbon::node

@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -68,7 +69,9 @@ class NodeApp final : public Application {
   // Application (consensus strand).
   core::Bytes build_payload(const core::Hash256& parent_id, consensus::Height height) override;
   bool payload_acceptable(const consensus::Block& block) const override;
-  bool has_pending_work() const override;
+  bool has_pending_work(consensus::Height height) const override;
+  std::size_t unordered_tx_estimate() const override;
+  std::size_t full_block_txs() const override { return std::min(config_.max_block_txs, kMaxTxsPerPayload); }
   void on_commit(std::vector<consensus::Block> blocks) override;
 
   // RPC answers: JSON text and an HTTP status.
@@ -76,6 +79,11 @@ class NodeApp final : public Application {
   std::pair<unsigned, std::string> rpc_tx(const std::string& id_hex) const;
   std::pair<unsigned, std::string> rpc_account(const std::string& address_hex) const;
   std::pair<unsigned, std::string> rpc_block(const std::string& height_text) const;
+  // GET /blocks?from=H&limit=N: executed blocks from height H (at most N, 1..kMaxBlocksPerPage)
+  // with their transaction ids only, for a client tailing the chain (an exchange's back office,
+  // an indexer, the load generator) at one request per page instead of one per block.
+  std::pair<unsigned, std::string> rpc_blocks(const std::string& query) const;
+  static constexpr std::uint64_t kMaxBlocksPerPage = 100;
   // The registry's read-only queries (node/rpc_registry.cc): GET /participants, /officers,
   // /proposals, /proposal/{id}, /rules/{year}, /cap/{year}, /allocation/{year}/{address},
   // /mrv/{year}/{address}, /projects, /project/{id}, /issuances/{product},
@@ -105,7 +113,7 @@ class NodeApp final : public Application {
   bool is_verified(const core::Hash256& id) const;
   void remember_verified(const core::Hash256& id);
   void flush_gossip();
-  void execute(const consensus::Block& block);
+  void execute(const consensus::Block& block, std::chrono::steady_clock::time_point committed_at);
   // Writes an executed block (with `batch`: its state changes and receipts) and advances the
   // executed height; false (and halted) if the store failed.
   bool record_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch batch);

@@ -213,6 +213,9 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& path) {
   auto max_block_txs = get_u64(*doc, "max_block_txs", where, config.max_block_txs, 1, 20'000);
   if (!max_block_txs) return max_block_txs.status();
   config.max_block_txs = static_cast<std::size_t>(*max_block_txs);
+  auto min_interval = get_u64(*doc, "min_block_interval_ms", where, config.min_block_interval_ms, 0, 1000);
+  if (!min_interval) return min_interval.status();
+  config.min_block_interval_ms = *min_interval;
   auto mempool_max = get_u64(*doc, "mempool_max_txs", where, config.mempool_max_txs, 1, 1'000'000);
   if (!mempool_max) return mempool_max.status();
   config.mempool_max_txs = static_cast<std::size_t>(*mempool_max);

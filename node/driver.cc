@@ -158,7 +158,7 @@ void Driver::perform(Effects effects) {
 }
 
 void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms) {
-  if (!app_.has_pending_work() && waited_ms < options_.max_empty_block_delay_ms) {
+  if (!app_.has_pending_work(need.height) && waited_ms < options_.max_empty_block_delay_ms) {
     // Nothing to order: wait a tick and look again, rather than filling the chain (and the
     // disk) with empty blocks.
     payload_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
@@ -171,6 +171,18 @@ void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t wa
   const auto now_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
+  const std::size_t waiting_txs = app_.unordered_tx_estimate();
+  if (waited_ms < options_.min_block_interval_ms && now_ms < need.parent_timestamp_ms + options_.min_block_interval_ms &&
+      waiting_txs > 0 && waiting_txs < app_.full_block_txs()) {
+    // Batching: let more transactions arrive rather than propose a small block right behind
+    // its parent. Bounded by waited_ms, whatever the parent's (proposer's) clock says.
+    payload_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
+    payload_timer_.async_wait([this, need, waited_ms](const boost::system::error_code& error) {
+      if (error || halted_ || !core_ || core_->current_round() != need.round) return;
+      prepare_payload(need, waited_ms + options_.tick_ms);
+    });
+    return;
+  }
   consensus::PayloadEvent payload{need.round, app_.build_payload(need.parent_id, need.height), now_ms};
   // Handled as a new event, after the effects being performed now.
   boost::asio::post(strand_, [this, payload = std::move(payload)]() mutable { step(std::move(payload)); });

@@ -45,9 +45,14 @@ class Application {
   // Called on the consensus strand when this node leads a round; must not block for long.
   // The block will extend parent_id at `height`.
   virtual core::Bytes build_payload(const core::Hash256& parent_id, consensus::Height height) = 0;
-  // Whether a block now would carry transactions or help commit some; when not, the leader
-  // waits (up to Options::max_empty_block_delay_ms) before proposing an empty block.
-  virtual bool has_pending_work() const = 0;
+  // Whether a block at `height` would carry transactions or help commit some; when not, the
+  // leader waits (up to Options::max_empty_block_delay_ms) before proposing an empty block.
+  virtual bool has_pending_work(consensus::Height height) const = 0;
+  // About how many transactions wait for a block (not in any block yet), and how many fill one.
+  // The leader waits for Options::min_block_interval_ms only while some wait but not a full
+  // block's worth (a block that only carries certificates gains nothing by waiting).
+  virtual std::size_t unordered_tx_estimate() const = 0;
+  virtual std::size_t full_block_txs() const = 0;
   // Called on the consensus strand before voting; deterministic given the block.
   virtual bool payload_acceptable(const consensus::Block& block) const = 0;
   // Newly committed blocks in height order; executes and persists them (may be asynchronous,
@@ -73,6 +78,9 @@ class Driver final : private consensus::PayloadValidator {
     // An idle network proposes an empty block at most this often (must stay well below the
     // round timeout, base_timeout_ticks * tick_ms).
     std::uint64_t max_empty_block_delay_ms = 500;
+    // A block that is not full is proposed no sooner than this after its parent's timestamp
+    // (must also stay well below the round timeout).
+    std::uint64_t min_block_interval_ms = 0;
   };
   static constexpr std::size_t kMaxInflightVerifications = 4096;
   static constexpr std::size_t kMaxInflightVerificationBytes = 64u * 1024u * 1024u;

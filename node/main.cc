@@ -6,6 +6,8 @@
 // Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 1 on a configuration or start-up error,
 // 2 on bad command-line arguments.
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <latch>
 #include <memory>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -63,6 +65,27 @@ nlohmann::json admission_json(const node::Admission& admission) {
   return out;
 }
 
+// How much less CPU a gossip admission thread gets than a default one when both want it
+// (Linux nice: +5 gives about a third of the share).
+constexpr int kAdmissionNice = 5;
+
+// Names every thread of `pool` (shown by top -H and perf, so an operator can see where a
+// node's CPU goes) and lowers their priority by `nice` (0: unchanged; raising niceness needs no
+// privilege). One job per thread: each waits for the others, so no thread takes two.
+void name_pool_threads(boost::asio::thread_pool& pool, unsigned threads, const char* name, int nice) {
+  // Shared, not on this stack: a pool thread may still be leaving arrive_and_wait() after the
+  // wait below returns.
+  auto all_named = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(threads));
+  for (unsigned i = 0; i < threads; ++i) {
+    boost::asio::post(pool, [all_named, name, nice] {
+      ::pthread_setname_np(::pthread_self(), name);
+      if (nice != 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
+      all_named->arrive_and_wait();
+    });
+  }
+  all_named->wait();
+}
+
 node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   auto reply = [](std::pair<unsigned, std::string> answer) { return node::HttpResponse{answer.first, answer.second}; };
   auto error = [](unsigned status, const std::string& code, const std::string& message) {
@@ -74,6 +97,10 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   if (request.method == "GET" && starts("/tx/")) return reply(app.rpc_tx(path.substr(4)));
   if (request.method == "GET" && starts("/account/")) return reply(app.rpc_account(path.substr(9)));
   if (request.method == "GET" && starts("/block/")) return reply(app.rpc_block(path.substr(7)));
+  if (request.method == "GET" && path == "/blocks") {
+    const std::size_t mark = request.target.find('?');
+    return reply(app.rpc_blocks(mark == std::string::npos ? std::string() : request.target.substr(mark + 1)));
+  }
   if (request.method == "GET") {
     if (auto answer = app.rpc_registry(request.target)) return reply(std::move(*answer));
     if (auto answer = app.rpc_market(request.target)) return reply(std::move(*answer));
@@ -119,7 +146,8 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
     }
     return node::HttpResponse{200, nlohmann::json{{"results", results}}.dump()};
   }
-  if (path == "/status" || path == "/tx" || path == "/txs" || starts("/tx/") || starts("/account/") || starts("/block/")) {
+  if (path == "/status" || path == "/tx" || path == "/txs" || path == "/blocks" || starts("/tx/") ||
+      starts("/account/") || starts("/block/")) {
     return error(405, "method_not_allowed", request.method + " is not allowed on " + path);
   }
   if (node::NodeApp::is_registry_path(path) || node::NodeApp::is_market_path(path)) {
@@ -164,20 +192,14 @@ int run_node(const std::string& config_path) {
   const unsigned io_threads = std::max(2u, cores);
   boost::asio::io_context io;
   boost::asio::thread_pool verify_pool(cores);
-  // Thread names show in top -H and perf, so an operator can see where a node's CPU goes
-  // (io: sockets, RPC and admission, the consensus strand; verify: signatures; exec: blocks).
-  {
-    // Shared, not on this stack: a pool thread may still be leaving arrive_and_wait() after
-    // the wait below returns.
-    auto all_named = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(cores));
-    for (unsigned i = 0; i < cores; ++i) {
-      boost::asio::post(verify_pool, [all_named] {
-        ::pthread_setname_np(::pthread_self(), "carbon-verify");
-        all_named->arrive_and_wait();  // one job per thread: each pool thread names itself
-      });
-    }
-    all_named->wait();
-  }
+  // Transactions gossiped by peers are verified on a pool of their own at a lower scheduling
+  // priority: that is bulk work, while the consensus messages (verify pool), the consensus
+  // strand (io) and the one execution thread are on every transaction's critical path. Without
+  // it, four validators on a small machine starve their execution threads and blocks wait
+  // seconds to execute (the CPU is shared per thread, and there are many admission threads).
+  boost::asio::thread_pool admission_pool(cores);
+  name_pool_threads(verify_pool, cores, "carbon-verify", 0);
+  name_pool_threads(admission_pool, cores, "carbon-admit", kAdmissionNice);
 
   node::NodeApp app(io, *genesis, *config, **store);
   if (auto status = app.open(); !status.is_ok()) {
@@ -211,7 +233,7 @@ int run_node(const std::string& config_path) {
         gossip_frames_dropped.fetch_add(1);
         return;
       }
-      boost::asio::post(verify_pool, [&app, &gossip_bytes_in_flight, frame = std::move(frame)] {
+      boost::asio::post(admission_pool, [&app, &gossip_bytes_in_flight, frame = std::move(frame)] {
         app.on_gossip_frame(core::ByteView(frame).subspan(1));
         gossip_bytes_in_flight.fetch_sub(frame.size());
       });
@@ -243,6 +265,7 @@ int run_node(const std::string& config_path) {
   options.base_timeout_ticks = config->base_timeout_ticks;
   // An idle leader's wait must stay well inside the round timeout, or idle rounds would time out.
   options.max_empty_block_delay_ms = std::min<std::uint64_t>(500, config->tick_ms * config->base_timeout_ticks / 3);
+  options.min_block_interval_ms = std::min(config->min_block_interval_ms, options.max_empty_block_delay_ms);
   driver = std::make_unique<node::Driver>(io, verify_pool, options, signer, **store, network, app);
   app.set_driver(driver.get());
   app.set_gossip([&peers](core::Bytes frame) { peers.broadcast(std::move(frame)); });
@@ -282,6 +305,7 @@ int run_node(const std::string& config_path) {
   io.run();
   for (auto& thread : threads) thread.join();
   verify_pool.join();
+  admission_pool.join();
   spdlog::info("stopped at height {}", app.executed_height());
   return 0;
 }

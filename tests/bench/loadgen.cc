@@ -53,17 +53,23 @@ struct Signed {
 class Observer {
  public:
   Observer(const testing::Cluster& cluster, std::uint64_t from_height) : cluster_(cluster), next_height_(from_height + 1) {}
-  // Polls node 0 for new blocks; records when each transaction was first seen committed.
+  // Polls node 0 for newly executed blocks, a page of ids at a time (GET /blocks): one request
+  // per block would make the observer itself lag at tens of blocks per second on a loaded
+  // machine. Records when each transaction was first seen committed.
   void poll_once() {
-    auto status = cluster_.status(0);
-    if (!status) return;
-    const std::uint64_t height = status->value("height", std::uint64_t{0});
-    for (; next_height_ <= height; ++next_height_) {
-      auto [code, block] = cluster_.get(0, "/block/" + std::to_string(next_height_));
-      if (code != 200) return;
+    for (int page = 0; page < 100; ++page) {
+      auto [code, doc] = cluster_.get(0, "/blocks?from=" + std::to_string(next_height_) + "&limit=100");
+      if (code != 200 || !doc.contains("blocks") || doc["blocks"].empty()) return;
       const auto now = Clock::now();
       std::lock_guard lock(mutex_);
-      for (const auto& tx : block["txs"]) committed_.emplace(tx.value("tx_id", ""), now);
+      for (const auto& block : doc["blocks"]) {
+        const std::uint64_t proposed_ms = block.value("timestamp_ms", std::uint64_t{0});
+        for (const auto& id : block["tx_ids"]) {
+          committed_.emplace(id.get<std::string>(), now);
+          proposed_ms_.emplace(id.get<std::string>(), proposed_ms);
+        }
+        next_height_ = block.value("height", next_height_) + 1;
+      }
     }
   }
   std::optional<Clock::time_point> committed_at(const std::string& id) {
@@ -72,17 +78,24 @@ class Observer {
     if (it == committed_.end()) return std::nullopt;
     return it->second;
   }
+  // The proposer's clock (wall time, ms) on the block that holds the transaction.
+  std::optional<std::uint64_t> proposed_ms(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    auto it = proposed_ms_.find(id);
+    if (it == proposed_ms_.end()) return std::nullopt;
+    return it->second;
+  }
   std::size_t count() {
     std::lock_guard lock(mutex_);
     return committed_.size();
   }
-  std::uint64_t next_height() const { return next_height_; }
 
  private:
   const testing::Cluster& cluster_;
   std::uint64_t next_height_;
   std::mutex mutex_;
   std::map<std::string, Clock::time_point> committed_;
+  std::map<std::string, std::uint64_t> proposed_ms_;
 };
 
 std::atomic<std::size_t> refused{0};
@@ -310,6 +323,7 @@ int main(int argc, char** argv) {
 
   // Phase 2: paced submission for latency.
   std::vector<std::pair<std::string, Clock::time_point>> submitted;
+  std::map<std::string, std::uint64_t> submitted_wall_ms;  // for the split at the block's proposal
   std::mutex submitted_mutex;
   const auto paced_start = Clock::now();
   submitters.clear();
@@ -323,9 +337,15 @@ int main(int argc, char** argv) {
         next += kTick;
         const std::size_t to = std::min(paced[node].size(), from + per_tick);
         const auto now = Clock::now();
+        const auto wall_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                            std::chrono::system_clock::now().time_since_epoch())
+                                                            .count());
         submit_batch(cluster, node, paced[node], from, to);
         std::lock_guard lock(submitted_mutex);
-        for (std::size_t i = from; i < to; ++i) submitted.emplace_back(paced[node][i].id, now);
+        for (std::size_t i = from; i < to; ++i) {
+          submitted.emplace_back(paced[node][i].id, now);
+          submitted_wall_ms.emplace(paced[node][i].id, wall_ms);
+        }
       }
     });
   }
@@ -340,6 +360,22 @@ int main(int argc, char** argv) {
       latencies_ms.push_back(std::chrono::duration<double, std::milli>(*done - at).count());
     }
   }
+  // Where the latency goes: submission to the proposal of the block that holds the transaction
+  // (admission, gossip, waiting for a leader), and the proposal to its execution on node 0 as
+  // the observer saw it (votes, the two-chain commit, execution, the observer's poll).
+  std::vector<double> to_proposal_ms, proposal_to_seen_ms;
+  for (const auto& [id, at] : submitted) {
+    auto proposed = observer.proposed_ms(id);
+    auto done = observer.committed_at(id);
+    if (!proposed || !done) continue;
+    const double submit_ms = static_cast<double>(submitted_wall_ms[id]);
+    const double latency = std::chrono::duration<double, std::milli>(*done - at).count();
+    to_proposal_ms.push_back(static_cast<double>(*proposed) - submit_ms);
+    proposal_to_seen_ms.push_back(latency - (static_cast<double>(*proposed) - submit_ms));
+  }
+  std::sort(to_proposal_ms.begin(), to_proposal_ms.end());
+  std::sort(proposal_to_seen_ms.begin(), proposal_to_seen_ms.end());
+  auto median = [](const std::vector<double>& sorted) { return sorted.empty() ? 0.0 : sorted[sorted.size() / 2]; };
   std::sort(latencies_ms.begin(), latencies_ms.end());
   auto percentile = [&](double p) {
     return latencies_ms.empty() ? 0.0 : latencies_ms[static_cast<std::size_t>(p * static_cast<double>(latencies_ms.size() - 1))];
@@ -355,6 +391,8 @@ int main(int argc, char** argv) {
               static_cast<double>(committed) / saturation_seconds);
   std::printf("latency at %zu tx/s offered for %zu s: %zu of %zu committed, p50 %.0f ms, p99 %.0f ms (%.1f s)\n", rate,
               seconds, latencies_ms.size(), submitted.size(), percentile(0.50), percentile(0.99), paced_seconds);
+  std::printf("  split (medians): submission to the block's proposal %.0f ms, proposal to seen executed on node0 %.0f ms\n",
+              median(to_proposal_ms), median(proposal_to_seen_ms));
   if (refused > 0) std::printf("refused by the nodes: %zu (see the first reason above)\n", refused.load());
   if (orders) {
     // How the committed orders fared: receipts of a sample, and the trades they made.

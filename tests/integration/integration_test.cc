@@ -1,5 +1,7 @@
 // Integration tests: real carbon-node processes on 127.0.0.1 with real LevelDB and real TCP:
 // bad input from clients and from the network.
+#include <algorithm>
+
 #include "tests/integration/cluster_fixture.h"
 
 namespace carbon::testing {
@@ -47,6 +49,25 @@ TEST_F(ClusterTest, BadRpcInputGetsClearErrorsAndChangesNothing) {
   }
   EXPECT_EQ(cluster_->get(0, "/tx/nothex").first, 400u);
   EXPECT_EQ(cluster_->get(0, "/block/abc").first, 400u);
+  {
+    // GET /blocks pages through executed blocks with their transaction ids only.
+    auto [tx_code, tx_doc] = cluster_->get(0, "/tx/" + first);
+    ASSERT_EQ(tx_code, 200u) << tx_doc.dump();
+    const std::uint64_t tx_height = tx_doc.value("height", std::uint64_t{0});
+    auto [code, doc] = cluster_->get(0, "/blocks?from=" + std::to_string(tx_height) + "&limit=1");
+    ASSERT_EQ(code, 200u) << doc.dump();
+    ASSERT_EQ(doc["blocks"].size(), 1u) << doc.dump();
+    EXPECT_EQ(doc["blocks"][0].value("height", std::uint64_t{0}), tx_height);
+    const auto& ids = doc["blocks"][0]["tx_ids"];
+    EXPECT_NE(std::find(ids.begin(), ids.end(), first), ids.end()) << doc.dump();
+    auto [past_code, past_doc] = cluster_->get(0, "/blocks?from=1000000000");
+    EXPECT_EQ(past_code, 200u);
+    EXPECT_TRUE(past_doc["blocks"].empty()) << past_doc.dump();
+  }
+  EXPECT_EQ(cluster_->get(0, "/blocks?from=0").first, 400u);
+  EXPECT_EQ(cluster_->get(0, "/blocks?limit=101").first, 400u);
+  EXPECT_EQ(cluster_->get(0, "/blocks?start=1").first, 400u);
+  EXPECT_EQ(cluster_->post(0, "/blocks", "").first, 405u);
   EXPECT_EQ(cluster_->get(0, "/account/12").first, 400u);
   EXPECT_EQ(cluster_->get(0, "/nowhere").first, 404u);
   EXPECT_EQ(cluster_->get(0, "/account/" + core::generate_secret_key().public_key().to_hex()).first, 404u);

@@ -79,8 +79,10 @@ TEST_F(ClusterTest, TwoThousandTransfersSurviveKillingAValidatorAndTheLeader) {
   };
 
   submit_batch(1, 80);
+  if (HasFatalFailure()) return;  // a refusal inside the lambda: nothing to go on with
   cluster_->kill9(1);  // a validator dies mid-stream
   submit_batch(81, 160);
+  if (HasFatalFailure()) return;
   ASSERT_TRUE(wait_all_committed(0, 120s)) << "commits stopped with node1 down" << describe_nodes();
   cluster_->start(1);
   ASSERT_TRUE(Cluster::wait_until([&] { return cluster_->status(1).has_value(); }, 20s)) << cluster_->log_tail(1);
@@ -90,6 +92,7 @@ TEST_F(ClusterTest, TwoThousandTransfersSurviveKillingAValidatorAndTheLeader) {
   const std::size_t leader = status->value("round", std::uint64_t{0}) % 4;
   cluster_->kill9(leader);
   submit_batch(161, kPerSender);
+  if (HasFatalFailure()) return;
   const std::size_t live_reader = leader == 0 ? 2 : 0;
   ASSERT_TRUE(wait_all_committed(live_reader, 120s))
       << "commits stopped after killing the leader (node" << leader << ")" << describe_nodes();
