@@ -11,9 +11,8 @@ using core::Hash256;
 // about one in fifteen of the nodes of a large tree.
 struct SparseMerkleTree::Node {
   using Children = std::array<std::unique_ptr<Node>, 16>;
-  Hash256 hash;                        // cached; stale while dirty
+  Hash256 hash;                        // cached; stale while dirty (a leaf's is never stale)
   Hash256 key_hash;                    // leaf only
-  Hash256 value_hash;                  // leaf only
   std::unique_ptr<Children> children;  // internal only
   bool is_leaf = false;
   bool dirty = true;
@@ -30,26 +29,40 @@ std::size_t nibble(const Hash256& hash, std::size_t depth) {
                           : static_cast<std::size_t>(byte & 0x0F);
 }
 
-std::unique_ptr<Node> make_leaf(const Hash256& key_hash, const Hash256& value_hash) {
+// H(0x00 || key_hash || value): one hash over the value itself, computed when the value is set
+// (a separate hash of the value would cost a second SHA3 per written key and block).
+Hash256 leaf_hash(const Hash256& key_hash, core::ByteView value) {
+  core::Sha3Hasher hasher;
+  const std::uint8_t domain = 0x00;
+  hasher.update(core::ByteView(&domain, 1));
+  hasher.update(key_hash.bytes);
+  hasher.update(value);
+  return hasher.finish();
+}
+
+std::unique_ptr<Node> make_leaf(const Hash256& key_hash, const Hash256& hash) {
   auto leaf = std::make_unique<Node>();
   leaf->is_leaf = true;
   leaf->key_hash = key_hash;
-  leaf->value_hash = value_hash;
+  leaf->hash = hash;
+  leaf->dirty = false;
   return leaf;
 }
 
 // Returns true if a new key was added.
-bool insert(std::unique_ptr<Node>& slot, const Hash256& key_hash, const Hash256& value_hash,
-            std::size_t depth) {
+// `hash` is the new leaf's hash. A parent is marked dirty only where something below changed.
+bool insert(std::unique_ptr<Node>& slot, const Hash256& key_hash, const Hash256& hash,
+            std::size_t depth, bool* changed) {
   if (!slot) {
-    slot = make_leaf(key_hash, value_hash);
+    slot = make_leaf(key_hash, hash);
+    *changed = true;
     return true;
   }
   if (slot->is_leaf) {
     if (slot->key_hash == key_hash) {
-      if (slot->value_hash != value_hash) {
-        slot->value_hash = value_hash;
-        slot->dirty = true;
+      if (slot->hash != hash) {
+        slot->hash = hash;
+        *changed = true;
       }
       return false;
     }
@@ -61,8 +74,9 @@ bool insert(std::unique_ptr<Node>& slot, const Hash256& key_hash, const Hash256&
     const std::size_t old_nibble = nibble(old_leaf->key_hash, depth);
     (*slot->children)[old_nibble] = std::move(old_leaf);
   }
-  slot->dirty = true;
-  return insert((*slot->children)[nibble(key_hash, depth)], key_hash, value_hash, depth + 1);
+  const bool added = insert((*slot->children)[nibble(key_hash, depth)], key_hash, hash, depth + 1, changed);
+  if (*changed) slot->dirty = true;
+  return added;
 }
 
 // Returns true if the key was present and removed.
@@ -96,13 +110,9 @@ bool remove(std::unique_ptr<Node>& slot, const Hash256& key_hash, std::size_t de
 
 const Hash256& node_hash(Node& node) {
   if (!node.dirty) return node.hash;
+  CARBON_ASSERT(!node.is_leaf);  // a leaf's hash is set with its value
   core::Sha3Hasher hasher;
-  if (node.is_leaf) {
-    const std::uint8_t domain = 0x00;
-    hasher.update(core::ByteView(&domain, 1));
-    hasher.update(node.key_hash.bytes);
-    hasher.update(node.value_hash.bytes);
-  } else {
+  {
     // Domain byte, then a 16-bit little-endian bitmap of the present children, then their
     // hashes in nibble order: sparse nodes (most of those below the top levels) hash less.
     std::uint16_t bitmap = 0;
@@ -130,7 +140,8 @@ SparseMerkleTree& SparseMerkleTree::operator=(SparseMerkleTree&&) noexcept = def
 
 void SparseMerkleTree::put(std::string_view key, core::ByteView value) {
   const Hash256 key_hash = core::sha3_256(core::as_bytes(key));
-  if (insert(root_, key_hash, core::sha3_256(value), 0)) ++size_;
+  bool changed = false;
+  if (insert(root_, key_hash, leaf_hash(key_hash, value), 0, &changed)) ++size_;
 }
 
 void SparseMerkleTree::erase(std::string_view key) {

@@ -7,7 +7,7 @@
 // shape (a node left with a single leaf below it collapses into that leaf).
 //
 // Hashes (SHA3-256, one domain byte first):
-//   leaf     = H(0x00 || key_hash || H(value))
+//   leaf     = H(0x00 || key_hash || value)
 //   internal = H(0x01 || bitmap || hash of each present child, in nibble order), where
 //              bitmap is 16 bits, little-endian, bit i set when child i is present
 //   root of the empty tree = 32 zero bytes.
