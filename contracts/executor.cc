@@ -132,10 +132,10 @@ Status Executor::precheck(Height height, const SignedTx& signed_tx, Account& sen
   return Status::ok();
 }
 
-void Executor::commit(const StateOverlay& overlay) {
-  for (const auto& [key, value] : overlay.writes()) {
+void Executor::commit(StateOverlay& overlay) {
+  for (auto& [key, value] : overlay.take_writes()) {
     if (value) {
-      store_->put(key, *value);
+      store_->put(key, std::move(*value));
     } else {
       store_->erase(key);
     }

@@ -120,7 +120,8 @@ class Executor {
   Receipt execute_tx(Height height, std::uint64_t timestamp_ms, std::uint32_t tx_index,
                      const SignedTx& signed_tx, const Hash256& id);
   Status precheck(Height height, const SignedTx& signed_tx, Account& sender) const;
-  void commit(const StateOverlay& overlay);
+  // Moves the overlay's writes into the store (the overlay is left empty).
+  void commit(StateOverlay& overlay);
   // Applies the block's final value of every key it wrote to the Merkle tree. A key written by
   // many transactions of a block (the sender's account, a busy balance) is hashed once, and a
   // serial range created and consumed within the block is never hashed at all.

@@ -76,6 +76,8 @@ class StateOverlay final : public StateStore {
 
   // In ascending key order.
   const WriteSet& writes() const { return writes_; }
+  // Hands the writes over (the values are moved out, not copied) and leaves the overlay empty.
+  WriteSet take_writes() { return std::exchange(writes_, WriteSet{}); }
   void commit();
   void discard() { writes_.clear(); }
 
