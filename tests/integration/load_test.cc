@@ -24,6 +24,12 @@ TEST_F(ClusterTest, TwoThousandTransfersSurviveKillingAValidatorAndTheLeader) {
   bool ok = false;
   ASSERT_TRUE(Cluster::wait_until([&] { return committed(0, last_setup, &ok); }, 60s));
   ASSERT_TRUE(ok);
+  // The transfers go to every node, and a node admits only senders it knows from the blocks it
+  // has executed: wait until each has executed the setup (one may still be a block behind
+  // node 0), as a client spreading its transactions over the nodes must.
+  for (std::size_t i = 1; i < 4; ++i) {
+    ASSERT_TRUE(Cluster::wait_until([&] { return committed(i, last_setup); }, 60s)) << cluster_->log_tail(i);
+  }
 
   // 2,000 transfers, each sender giving 1 t at a time to the next; spread over the live nodes.
   std::vector<std::string> ids;
