@@ -134,11 +134,7 @@ class Executor {
   // A hash set, deliberately: the tree's shape and every hash depend only on the set of keys and
   // values (contracts/merkle.h), never on the order of updates, so this iteration order cannot
   // reach the state root; and it spares an ordered insert of a long key for every write.
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
-  };
-  std::unordered_set<std::string, KeyHash, std::equal_to<>> tree_pending_;
+  std::unordered_set<std::string, StateKeyHash, std::equal_to<>> tree_pending_;
   SignatureCheck signature_check_;
   // The exchange's order books, an in-memory index over the open orders in the state
   // (contracts/market_books.h). Held by pointer so the executor stays movable.

@@ -27,6 +27,13 @@ namespace carbon::contracts {
 using core::Bytes;
 using StateEntry = std::pair<std::string, Bytes>;
 
+// Hashes a state key given as std::string or std::string_view alike, so that hash containers of
+// keys (sets of the keys a block wrote) are searched without building a string.
+struct StateKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+};
+
 class StateStore {
  public:
   virtual ~StateStore() = default;

@@ -235,7 +235,7 @@ core::Bytes NodeApp::build_raw_payload(const std::set<core::Hash256>& on_chain, 
   std::lock_guard lock(raw_mutex_);
   // Items already executed leave the queue lazily, from the front.
   while (!raw_queue_.empty() && raw_pending_.count(raw_queue_.front().first) == 0) raw_queue_.pop_front();
-  const std::size_t limit = std::min(config_.max_block_txs, kMaxTxsPerPayload);
+  const std::size_t limit = full_block_txs();
   for (const auto& [id, bytes] : raw_queue_) {
     if (payload.txs.size() >= limit) break;
     if (raw_pending_.count(id) == 0 || on_chain.count(id) > 0) continue;
@@ -311,7 +311,7 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
   }
   if (config_.bench_ordering_only) return build_raw_payload(on_chain, std::move(payload));
   const auto selected = mempool_.select(
-      std::min(config_.max_block_txs, kMaxTxsPerPayload), height,
+      full_block_txs(), height,
       [&](const core::PublicKey& sender) {
         auto it = chain_nonce.find(sender);
         return std::max(committed_nonce(sender), it == chain_nonce.end() ? 0 : it->second) + 1;
@@ -403,20 +403,21 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
     return true;
   }
   seen.txs.reserve(payload->txs.size());
-  std::vector<bool> pooled;  // per transaction: found in the mempool (decoded and checked there)
-  pooled.reserve(payload->txs.size());
+  // Transactions this node had not admitted: remembered and pooled only once the whole block
+  // passed.
+  std::vector<std::shared_ptr<const PoolTx>> fresh;
   for (auto& encoded : payload->txs) {
     // Canonical encodings only (see admit()): the hash of the bytes is the id, and a pending
     // transaction with that id was decoded, checked for this chain and verified on admission.
     const core::Hash256 id = core::sha3_256(encoded.bytes);
     std::shared_ptr<const PoolTx> entry = mempool_.find(id);
-    pooled.push_back(entry != nullptr);
     if (!entry) {
       auto tx = contracts::decode_signed_tx(encoded.bytes);
       if (!tx) return false;
       if (!check_stateless(*tx, id).is_ok()) return false;
       entry = std::make_shared<const PoolTx>(
           PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(std::move(encoded.bytes))});
+      fresh.push_back(entry);
     }
     seen.tx_ids.push_back(id);
     if (entry->tx.tx.expiry_height >= block.header.height) {  // an expired one will not use its nonce
@@ -426,9 +427,7 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
     seen.txs.push_back(std::move(entry));
   }
   auto* self = const_cast<NodeApp*>(this);  // caches only; the verdict depends on the block alone
-  for (std::size_t i = 0; i < seen.txs.size(); ++i) {
-    if (pooled[i]) continue;
-    const auto& tx = seen.txs[i];
+  for (const auto& tx : fresh) {
     self->remember_verified(tx->id);
     // Kept until executed, so nothing is lost if this block never commits (its gossip may not
     // have reached us).

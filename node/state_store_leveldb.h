@@ -28,11 +28,6 @@
 namespace carbon::node {
 
 class LevelDbStateStore final : public contracts::StateStore {
-  struct TransparentHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
-  };
-
  public:
   // mirror: keep every committed entry in memory too (loaded here, kept current by take_batch),
   // so the executor's reads and scans never go to LevelDB. Only the executor's instance uses it.
@@ -63,7 +58,7 @@ class LevelDbStateStore final : public contracts::StateStore {
   PendingMap pending_;  // nullopt = erased; when not mirrored_
   // Keys written since the last take_batch(), when mirrored_. A hash set: only looked up, and
   // the batch built from it does not depend on its order.
-  std::unordered_set<std::string, TransparentHash, std::equal_to<>> dirty_;
+  std::unordered_set<std::string, contracts::StateKeyHash, std::equal_to<>> dirty_;
   MirrorMap mirror_;    // when mirrored_
   std::unordered_map<std::string_view, PendingMap::iterator> pending_index_;
   std::unordered_map<std::string_view, MirrorMap::iterator> mirror_index_;
