@@ -8,13 +8,23 @@
 // --orders: limit orders on the exchange instead of transfers (one product, alternating buys
 // and sells over 20 price levels of which 6 cross, 1-10 t), each matched and settled
 // (delivery versus payment) in the transaction that places it.
+// --leveldb DIR: the node's state store instead (node/state_store_leveldb.h: LevelDB in a fresh
+// DIR with the in-memory mirror), and each block's writes taken as a batch and written with
+// sync, as the node's execution thread does (without its receipts and block records).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
+#include <filesystem>
+#include <memory>
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
 #include "contracts/executor.h"
+#include "node/state_store_leveldb.h"
 
 namespace {
 
@@ -46,11 +56,16 @@ int main(int argc, char** argv) {
   std::size_t blocks = 20;
   std::size_t block_txs = 2000;
   bool orders = false;
+  std::string leveldb_dir;
   for (int i = 1; i < argc; ++i) orders = orders || std::string(argv[i]) == "--orders";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--orders") {
       --i;
+      continue;
+    }
+    if (flag == "--leveldb") {
+      leveldb_dir = argv[i + 1];
       continue;
     }
     const auto value = static_cast<std::size_t>(std::strtoull(argv[i + 1], nullptr, 10));
@@ -59,13 +74,53 @@ int main(int argc, char** argv) {
     if (flag == "--block-txs") block_txs = value;
   }
   if (senders < 2 || blocks == 0 || block_txs == 0) {
-    std::fprintf(stderr, "usage: executor_bench [--senders S>=2] [--blocks B>=1] [--block-txs T>=1]\n");
+    std::fprintf(stderr,
+                 "usage: executor_bench [--senders S>=2] [--blocks B>=1] [--block-txs T>=1] [--orders] "
+                 "[--leveldb NEW_DIR]\n");
     return 2;
   }
   if (!core::init_crypto()) return 1;
   const std::string chain = "carbon-bench";
   const core::SecretKey authority = key_for(0);
-  Executor executor(chain, GenesisConfig{authority.public_key(), "authority", {}, 1});
+  const GenesisConfig genesis{authority.public_key(), "authority", {}, 1};
+  std::unique_ptr<leveldb::DB> db;
+  node::LevelDbStateStore* leveldb_state = nullptr;
+  std::unique_ptr<Executor> opened;
+  if (leveldb_dir.empty()) {
+    opened = std::make_unique<Executor>(chain, genesis);
+  } else {
+    if (std::filesystem::exists(leveldb_dir)) {
+      std::fprintf(stderr, "executor_bench: %s exists; give a new directory\n", leveldb_dir.c_str());
+      return 2;
+    }
+    leveldb::Options options;
+    options.create_if_missing = true;
+    leveldb::DB* raw = nullptr;
+    if (const auto status = leveldb::DB::Open(options, leveldb_dir, &raw); !status.ok()) {
+      std::fprintf(stderr, "executor_bench: %s\n", status.ToString().c_str());
+      return 1;
+    }
+    db.reset(raw);
+    auto store = std::make_unique<node::LevelDbStateStore>(db.get(), /*mirror=*/true);
+    leveldb_state = store.get();
+    auto executor = Executor::open(chain, genesis, std::move(store));
+    if (!executor) {
+      std::fprintf(stderr, "executor_bench: %s\n", executor.status().message().c_str());
+      return 1;
+    }
+    opened = std::make_unique<Executor>(std::move(executor).value());
+  }
+  Executor& executor = *opened;
+  // What the node does after each block: the block's state writes in one synced batch.
+  const auto persist = [&] {
+    if (leveldb_state == nullptr) return true;
+    leveldb::WriteBatch batch;
+    leveldb_state->take_batch(batch);
+    leveldb::WriteOptions sync;
+    sync.sync = true;
+    return db->Write(sync, &batch).ok();
+  };
+  if (!persist()) return 1;  // the genesis state
   executor.set_signature_check({});  // verified once at admission in the node, not here
 
   std::vector<core::SecretKey> keys;
@@ -100,6 +155,7 @@ int main(int argc, char** argv) {
       setup.push_back(signed_call(chain, bank, s + 1, Deposit{keys[s].public_key(), 1'000'000'000'000ULL, bank_ref}));
     }
     const BlockResult result = executor.execute_block(++height, time_ms += 1000, setup);
+    if (!persist()) return 1;
     for (const auto& receipt : result.receipts) {
       if (!receipt.ok()) {
         std::fprintf(stderr, "setup failed: %s\n", receipt.message.c_str());
@@ -134,13 +190,17 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   for (const auto& block : prepared) {
     const BlockResult result = executor.execute_block(++height, time_ms += 1000, block);
+    if (!persist()) {
+      std::fprintf(stderr, "executor_bench: the LevelDB write failed\n");
+      return 1;
+    }
     for (const auto& receipt : result.receipts) failed += receipt.ok() ? 0u : 1u;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double total = static_cast<double>(blocks * block_txs);
   const char* what = orders ? "limit orders" : "transfers";
-  std::printf("executor: %zu blocks of %zu %s from %zu senders (%zu failed)\n", blocks, block_txs, what, senders,
-              failed);
+  std::printf("executor: %zu blocks of %zu %s from %zu senders (%zu failed), state in %s\n", blocks, block_txs,
+              what, senders, failed, leveldb_state == nullptr ? "memory" : "LevelDB with the node's mirror");
   std::printf("  %.0f %s/s on one core, %.1f us per transaction (Merkle root included)\n", total / seconds, what,
               seconds * 1e6 / total);
   return failed == 0 ? 0 : 1;
