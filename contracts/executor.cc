@@ -72,6 +72,7 @@ Result<Executor> Executor::open(std::string chain_id, const GenesisConfig& genes
                          "chain id must be 1.." + std::to_string(kMaxChainIdBytes) + " bytes");
   }
   CARBON_RETURN_IF_ERROR(validate_genesis(genesis));
+  bool fresh = false;
   auto meta = Ledger(static_cast<const StateStore&>(*store)).chain_meta();
   if (!meta) return meta.status();
   if (!*meta) {
@@ -79,7 +80,7 @@ Result<Executor> Executor::open(std::string chain_id, const GenesisConfig& genes
       return Status::error(ErrorCode::kConflict,
                            "the state store holds data but no chain metadata");
     }
-    write_genesis(*store, chain_id, genesis.officers(), genesis.threshold, genesis.authority_name);
+    fresh = true;
   } else if ((*meta)->chain_id != chain_id || (*meta)->authority != genesis.authority) {
     return Status::error(ErrorCode::kConflict,
                          "the state store belongs to chain " + (*meta)->chain_id +
@@ -87,6 +88,13 @@ Result<Executor> Executor::open(std::string chain_id, const GenesisConfig& genes
                              chain_id + " with authority " + genesis.authority.short_hex());
   }
   Executor executor(std::move(chain_id), std::move(store));
+  if (fresh) {
+    // Written through commit(), so that last_block_writes() reports the genesis state to a
+    // store that persists it.
+    StateOverlay overlay(*executor.store_);
+    write_genesis(overlay, executor.chain_id_, genesis.officers(), genesis.threshold, genesis.authority_name);
+    executor.commit(overlay);
+  }
   executor.tree_.rebuild(*executor.store_);
   return executor;
 }
@@ -133,6 +141,7 @@ Status Executor::precheck(Height height, const SignedTx& signed_tx, Account& sen
 }
 
 void Executor::commit(StateOverlay& overlay) {
+  if (tree_flushed_) start_block_writes();
   for (auto& [key, value] : overlay.take_writes()) {
     if (value) {
       store_->put(key, std::move(*value));
@@ -143,15 +152,26 @@ void Executor::commit(StateOverlay& overlay) {
   }
 }
 
+void Executor::start_block_writes() {
+  flush_tree();  // writes made outside a block (the genesis state) reach the tree first
+  tree_pending_.clear();
+  block_writes_.clear();
+  tree_flushed_ = false;
+}
+
 void Executor::flush_tree() {
+  if (tree_flushed_) return;
+  block_writes_.reserve(tree_pending_.size());
   for (const std::string& key : tree_pending_) {
-    if (const auto value = store_->get(key)) {
+    const Bytes* value = store_->find(key);
+    if (value != nullptr) {
       tree_.put(key, *value);
     } else {
       tree_.erase(key);
     }
+    block_writes_.push_back(StateWrite{key, value});
   }
-  tree_pending_.clear();
+  tree_flushed_ = true;
 }
 
 Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, std::uint32_t tx_index,
@@ -213,6 +233,7 @@ BlockResult Executor::execute_block(Height height, std::uint64_t timestamp_ms,
   CARBON_ASSERT_MSG(height > last_height_, "blocks must be executed in increasing height order");
   CARBON_ASSERT(txs.size() == ids.size());
   last_height_ = height;
+  start_block_writes();  // an empty block reports no writes, not its predecessor's
   BlockResult result;
   result.receipts.reserve(txs.size());
   clock_due_ = false;

@@ -103,6 +103,13 @@ class Executor {
     flush_tree();
     return tree_.root();
   }
+  // Every key the last block wrote (or, after open() on an empty store, the genesis state) with
+  // its final value, each key once: what a store that persists blocks (the node's) must write.
+  // Views into the state store, valid until the next block is executed. Order: none to rely on.
+  const std::vector<StateWrite>& last_block_writes() {
+    flush_tree();
+    return block_writes_;
+  }
 
   Result<std::optional<Account>> account(const PublicKey& key) const {
     return Ledger(*store_).account(key);
@@ -120,11 +127,15 @@ class Executor {
   Receipt execute_tx(Height height, std::uint64_t timestamp_ms, std::uint32_t tx_index,
                      const SignedTx& signed_tx, const Hash256& id);
   Status precheck(Height height, const SignedTx& signed_tx, Account& sender) const;
-  // Moves the overlay's writes into the store (the overlay is left empty).
+  // Moves the overlay's writes into the store (the overlay is left empty). The first write after
+  // a flush starts a new set of block writes.
   void commit(StateOverlay& overlay);
-  // Applies the block's final value of every key it wrote to the Merkle tree. A key written by
-  // many transactions of a block (the sender's account, a busy balance) is hashed once, and a
-  // serial range created and consumed within the block is never hashed at all.
+  // Begins the next block's set of writes (the last block's are no longer reported).
+  void start_block_writes();
+  // Applies the block's final value of every key it wrote to the Merkle tree, once per block
+  // (later calls do nothing until the next write), and lists them in block_writes_. A key
+  // written by many transactions of a block (the sender's account, a busy balance) is hashed
+  // once, and a serial range created and consumed within the block is never hashed at all.
   void flush_tree();
 
   std::string chain_id_;
@@ -134,7 +145,10 @@ class Executor {
   // A hash set, deliberately: the tree's shape and every hash depend only on the set of keys and
   // values (contracts/merkle.h), never on the order of updates, so this iteration order cannot
   // reach the state root; and it spares an ordered insert of a long key for every write.
+  // Kept after the flush, until the next block's first write: block_writes_ views these keys.
   std::unordered_set<std::string, StateKeyHash, std::equal_to<>> tree_pending_;
+  bool tree_flushed_ = true;
+  std::vector<StateWrite> block_writes_;
   SignatureCheck signature_check_;
   // The exchange's order books, an in-memory index over the open orders in the state
   // (contracts/market_books.h). Held by pointer so the executor stays movable.

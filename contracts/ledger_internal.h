@@ -16,8 +16,8 @@ namespace carbon::contracts {
 
 template <class T>
 Result<std::optional<T>> Ledger::get(const std::string& key) const {
-  const auto bytes = reader_.get(key);
-  if (!bytes) return std::optional<T>{};
+  const Bytes* bytes = reader_.find(key);  // decoded in place: no copy of the record
+  if (bytes == nullptr) return std::optional<T>{};
   auto decoded = core::codec::decode<T>(*bytes);
   if (!decoded) {
     return Status::error(ErrorCode::kInternal,

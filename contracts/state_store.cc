@@ -22,6 +22,11 @@ std::optional<Bytes> MemoryStateStore::get(std::string_view key) const {
   return it->second;
 }
 
+const Bytes* MemoryStateStore::find(std::string_view key) const {
+  const auto it = entries_.find(key);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
 void MemoryStateStore::put(std::string_view key, Bytes value) {
   const auto it = entries_.find(key);
   if (it == entries_.end()) {
@@ -51,6 +56,12 @@ std::optional<Bytes> StateOverlay::get(std::string_view key) const {
   const auto it = writes_.find(key);
   if (it != writes_.end()) return it->second;
   return base_.get(key);
+}
+
+const Bytes* StateOverlay::find(std::string_view key) const {
+  const auto it = writes_.find(key);
+  if (it == writes_.end()) return base_.find(key);
+  return it->second ? &*it->second : nullptr;
 }
 
 void StateOverlay::put(std::string_view key, Bytes value) {

@@ -34,10 +34,21 @@ struct StateKeyHash {
   std::size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
 };
 
+// A key's value after a block's writes, as Executor::last_block_writes() reports it: `value` is
+// null when the key was erased. Both are views into the store, valid until its next write.
+struct StateWrite {
+  std::string_view key;
+  const Bytes* value = nullptr;
+};
+
 class StateStore {
  public:
   virtual ~StateStore() = default;
   virtual std::optional<Bytes> get(std::string_view key) const = 0;
+  // The value without a copy, or null when the key is absent: for reading a record in place.
+  // Valid until the next write to this store (or, for a store that reads from disk, the next
+  // find() on the same thread).
+  virtual const Bytes* find(std::string_view key) const = 0;
   virtual void put(std::string_view key, Bytes value) = 0;
   virtual void erase(std::string_view key) = 0;
   // Entries whose key starts with `prefix` and is >= `start` (an empty start means from the
@@ -52,6 +63,7 @@ std::string key_successor(std::string_view key);
 class MemoryStateStore final : public StateStore {
  public:
   std::optional<Bytes> get(std::string_view key) const override;
+  const Bytes* find(std::string_view key) const override;
   void put(std::string_view key, Bytes value) override;
   void erase(std::string_view key) override;
   std::vector<StateEntry> scan(std::string_view prefix, std::string_view start,
@@ -76,6 +88,7 @@ class StateOverlay final : public StateStore {
   StateOverlay& operator=(const StateOverlay&) = delete;
 
   std::optional<Bytes> get(std::string_view key) const override;
+  const Bytes* find(std::string_view key) const override;
   void put(std::string_view key, Bytes value) override;
   void erase(std::string_view key) override;
   std::vector<StateEntry> scan(std::string_view prefix, std::string_view start,

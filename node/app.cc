@@ -61,7 +61,6 @@ NodeApp::~NodeApp() { execution_.join(); }
 
 Status NodeApp::open() {
   auto state = std::make_unique<LevelDbStateStore>(store_.db(), /*mirror=*/true);
-  exec_state_ = state.get();
   const contracts::GenesisConfig genesis_config = genesis_.contracts_genesis();
   auto executor = contracts::Executor::open(genesis_.chain_id, genesis_config, std::move(state));
   if (!executor) return executor.status();
@@ -72,9 +71,9 @@ Status NodeApp::open() {
     if (is_verified(id)) return Status::ok();
     return contracts::check_signatures(tx);
   });
-  if (exec_state_->has_pending_writes()) {  // first start: the genesis state
+  if (const auto& genesis_writes = executor_->last_block_writes(); !genesis_writes.empty()) {  // first start
     leveldb::WriteBatch batch;
-    exec_state_->take_batch(batch);
+    LevelDbStateStore::add_writes(batch, genesis_writes);
     leveldb::WriteOptions sync;
     sync.sync = true;
     const auto written = store_.db()->Write(sync, &batch);
@@ -547,7 +546,7 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
   }
   const contracts::BlockResult result = executor_->execute_block(height, block.header.timestamp_ms, txs, tx_ids);
   leveldb::WriteBatch batch;
-  exec_state_->take_batch(batch);
+  LevelDbStateStore::add_writes(batch, executor_->last_block_writes());
   std::set<core::Hash256> receipted;
   for (std::size_t i = 0; i < result.receipts.size(); ++i) {
     // A transaction included twice (possible when two leaders propose it before either block

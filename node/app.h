@@ -131,7 +131,6 @@ class NodeApp final : public Application {
   // Execution thread: owns executor_ and its state store.
   boost::asio::thread_pool execution_{1};
   std::unique_ptr<contracts::Executor> executor_;
-  LevelDbStateStore* exec_state_ = nullptr;  // owned by executor_
   std::atomic<consensus::Height> executed_height_{0};
   std::atomic<std::size_t> queued_blocks_{0};
   std::atomic<bool> halted_{false};

@@ -6,7 +6,8 @@
 
 namespace carbon::node {
 namespace {
-std::string db_key(std::string_view key) { return "k" + std::string(key); }
+constexpr char kStateKeyPrefix = 'k';  // the contract state's share of the node's LevelDB
+std::string db_key(std::string_view key) { return kStateKeyPrefix + std::string(key); }
 core::Bytes to_bytes(const leveldb::Slice& slice) {
   const auto* data = reinterpret_cast<const std::uint8_t*>(slice.data());
   return core::Bytes(data, data + slice.size());
@@ -39,6 +40,22 @@ std::optional<core::Bytes> LevelDbStateStore::get(std::string_view key) const {
   return core::Bytes(value.begin(), value.end());
 }
 
+const core::Bytes* LevelDbStateStore::find(std::string_view key) const {
+  if (mirrored_) {
+    auto it = mirror_index_.find(key);
+    return it == mirror_index_.end() ? nullptr : &it->second->second;
+  }
+  if (auto it = pending_index_.find(key); it != pending_index_.end()) {
+    return it->second->second ? &*it->second->second : nullptr;
+  }
+  // From disk: held per thread (RPC threads share a read-only instance) until the next find.
+  thread_local core::Bytes found;
+  auto value = get(key);
+  if (!value) return nullptr;
+  found = std::move(*value);
+  return &found;
+}
+
 void LevelDbStateStore::buffer(std::string_view key, std::optional<core::Bytes> value) {
   if (auto it = pending_index_.find(key); it != pending_index_.end()) {
     it->second->second = std::move(value);
@@ -62,7 +79,6 @@ void LevelDbStateStore::write_through(std::string_view key, std::optional<core::
     mirror_index_.erase(indexed);  // before the node (which holds the viewed key) goes
     mirror_.erase(entry);
   }
-  if (dirty_.find(key) == dirty_.end()) dirty_.emplace(key);
 }
 
 void LevelDbStateStore::put(std::string_view key, core::Bytes value) {
@@ -115,22 +131,21 @@ std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view pref
   return out;
 }
 
-void LevelDbStateStore::take_batch(leveldb::WriteBatch& batch) {
-  if (mirrored_) {
-    // The final value of every key written since the last batch, as the mirror holds it. The
-    // order of a batch's entries does not matter to LevelDB (each key appears once).
-    for (const std::string& key : dirty_) {
-      auto indexed = mirror_index_.find(std::string_view(key));
-      if (indexed != mirror_index_.end()) {
-        const core::Bytes& value = indexed->second->second;
-        batch.Put(db_key(key), leveldb::Slice(reinterpret_cast<const char*>(value.data()), value.size()));
-      } else {
-        batch.Delete(db_key(key));
-      }
+void LevelDbStateStore::add_writes(leveldb::WriteBatch& batch, const std::vector<contracts::StateWrite>& writes) {
+  // The order of a batch's entries does not matter to LevelDB: each key appears once.
+  std::string key;
+  for (const auto& [written, value] : writes) {
+    key.assign(1, kStateKeyPrefix).append(written);
+    if (value != nullptr) {
+      batch.Put(key, leveldb::Slice(reinterpret_cast<const char*>(value->data()), value->size()));
+    } else {
+      batch.Delete(key);
     }
-    dirty_.clear();
-    return;
   }
+}
+
+void LevelDbStateStore::take_batch(leveldb::WriteBatch& batch) {
+  CARBON_ASSERT_MSG(!mirrored_, "a mirrored state store's writes come from the executor (add_writes)");
   for (auto& [key, value] : pending_) {
     if (value) {
       batch.Put(db_key(key), leveldb::Slice(reinterpret_cast<const char*>(value->data()), value->size()));

@@ -5,8 +5,9 @@
 // take_batch(), which the executor thread folds into the block's atomic commit
 // (NodeStore::commit_block): after kill -9 the state is exactly that of the last committed
 // block. Reads see the buffer first, then LevelDB. A mirrored instance writes through to its
-// in-memory mirror at once and only remembers which keys changed; take_batch() writes their
-// final values (the mirror is then ahead of LevelDB for the block being executed, and a node
+// in-memory mirror at once and keeps no buffer: the executor lists the keys each block wrote
+// (contracts::Executor::last_block_writes()), and add_writes() puts their final values into the
+// block's batch (the mirror is then ahead of LevelDB for the block being executed, and a node
 // whose block commit fails halts, so the difference is never served).
 //
 // Thread safety: the executor thread owns a writable instance. RPC threads use their own
@@ -20,7 +21,6 @@
 #include <map>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <optional>
 
 #include "contracts/state_store.h"
@@ -34,14 +34,18 @@ class LevelDbStateStore final : public contracts::StateStore {
   explicit LevelDbStateStore(leveldb::DB* db, bool mirror = false);
 
   std::optional<core::Bytes> get(std::string_view key) const override;
+  const core::Bytes* find(std::string_view key) const override;
   void put(std::string_view key, core::Bytes value) override;
   void erase(std::string_view key) override;
   std::vector<contracts::StateEntry> scan(std::string_view prefix, std::string_view start,
                                           std::size_t limit) const override;
 
-  // Moves the buffered writes into `batch` (as 'k'-prefixed puts and deletes) and clears them.
+  // Not mirrored: moves the buffered writes into `batch` (as 'k'-prefixed puts and deletes) and
+  // clears them.
   void take_batch(leveldb::WriteBatch& batch);
-  bool has_pending_writes() const { return !pending_.empty() || !dirty_.empty(); }
+  bool has_pending_writes() const { return !pending_.empty(); }
+  // Mirrored: puts `writes` (a block's, as the executor reports them) into `batch`.
+  static void add_writes(leveldb::WriteBatch& batch, const std::vector<contracts::StateWrite>& writes);
 
  private:
   void buffer(std::string_view key, std::optional<core::Bytes> value);
@@ -56,9 +60,6 @@ class LevelDbStateStore final : public contracts::StateStore {
   using PendingMap = std::map<std::string, std::optional<core::Bytes>, std::less<>>;
   using MirrorMap = std::map<std::string, core::Bytes, std::less<>>;
   PendingMap pending_;  // nullopt = erased; when not mirrored_
-  // Keys written since the last take_batch(), when mirrored_. A hash set: only looked up, and
-  // the batch built from it does not depend on its order.
-  std::unordered_set<std::string, contracts::StateKeyHash, std::equal_to<>> dirty_;
   MirrorMap mirror_;    // when mirrored_
   std::unordered_map<std::string_view, PendingMap::iterator> pending_index_;
   std::unordered_map<std::string_view, MirrorMap::iterator> mirror_index_;

@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
   const auto persist = [&] {
     if (leveldb_state == nullptr) return true;
     leveldb::WriteBatch batch;
-    leveldb_state->take_batch(batch);
+    node::LevelDbStateStore::add_writes(batch, executor.last_block_writes());
     leveldb::WriteOptions sync;
     sync.sync = true;
     return db->Write(sync, &batch).ok();

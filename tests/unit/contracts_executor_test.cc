@@ -516,6 +516,70 @@ TEST(ContractsExecutor, ReopenExistingStore) {
   EXPECT_FALSE(constructed.state_root().is_zero());
 }
 
+// What the node persists after each block: every key whose value changed, with its final value
+// (or erased), and nothing for a block that wrote nothing; on a fresh store, the genesis state.
+TEST(ContractsExecutor, LastBlockWritesHoldEveryChangedKeyWithItsFinalValue) {
+  const auto authority = test_key(0);
+  const GenesisConfig genesis{authority.public_key(), "Hubei DRC", {}, 1};
+  auto store = std::make_unique<MemoryStateStore>();
+  MemoryStateStore* raw = store.get();
+  auto opened = Executor::open(testing::kTestChain, genesis, std::move(store));
+  ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+  Executor executor = std::move(opened).value();
+
+  // Checks the reported writes against the store: each is current, and they cover `changed`.
+  const auto check = [&](const std::vector<std::string>& changed) {
+    const auto& writes = executor.last_block_writes();
+    std::map<std::string, const Bytes*> reported;
+    for (const auto& write : writes) {
+      ASSERT_TRUE(reported.emplace(std::string(write.key), write.value).second) << "reported twice: " << write.key;
+      const auto it = raw->entries().find(write.key);
+      if (write.value == nullptr) {
+        EXPECT_EQ(it, raw->entries().end()) << write.key;
+      } else {
+        ASSERT_NE(it, raw->entries().end()) << write.key;
+        EXPECT_EQ(*write.value, it->second) << write.key;
+      }
+    }
+    for (const auto& key : changed) EXPECT_EQ(reported.count(key), 1u) << "not reported: " << key;
+  };
+  check(std::vector<std::string>(  // genesis: every key of the state
+      [&] {
+        std::vector<std::string> keys;
+        for (const auto& [key, value] : raw->entries()) keys.push_back(key);
+        return keys;
+      }()));
+  EXPECT_FALSE(executor.last_block_writes().empty());
+
+  const auto a = test_key(1);
+  const auto b = test_key(2);
+  std::uint64_t nonce = 0;
+  std::vector<std::vector<SignedTx>> blocks = {
+      {make_tx(authority, ++nonce, RegisterParticipant{a.public_key(), "A", Role::kCoveredEnterprise}),
+       make_tx(authority, ++nonce, RegisterParticipant{b.public_key(), "B", Role::kCoveredEnterprise})},
+      {make_tx(authority, ++nonce, IssueAllowances{a.public_key(), 2025, 100})},
+      // Splits A's range, then gives the rest away: keys written and erased within the block.
+      {make_tx(a, 1, TransferUnits{b.public_key(), ProductId::allowance(2025), 30}),
+       make_tx(a, 2, TransferUnits{b.public_key(), ProductId::allowance(2025), 70})},
+      {},
+  };
+  Height height = 0;
+  for (const auto& block : blocks) {
+    const auto before = testing::snapshot(executor);
+    ++height;
+    const auto result = executor.execute_block(height, 1'000 * height, block);
+    for (const auto& receipt : result.receipts) {
+      ASSERT_TRUE(receipt.ok()) << receipt.message;
+    }
+    const auto changed = changed_keys(before, testing::snapshot(executor));
+    check(changed);
+    if (block.empty()) {
+      EXPECT_TRUE(executor.last_block_writes().empty());
+    }
+    EXPECT_EQ(executor.state_root(), compute_state_root(*raw));
+  }
+}
+
 TEST(ContractsExecutor, ReceiptsStayWithinTheirBound) {
   TestChain chain;
   std::string long_name(kMaxNameBytes, 'x');

@@ -1,6 +1,7 @@
 // The node's LevelDB-backed contract state must behave exactly like the in-memory reference
 // store (contracts::MemoryStateStore), buffered writes and mirror mode included, across
-// "blocks" (take_batch + write) and a reopen.
+// "blocks" (take_batch, or for the mirror add_writes of the keys written, then a LevelDB write)
+// and a reopen.
 #include <gtest/gtest.h>
 #include <leveldb/db.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <set>
 
 #include "contracts/state_store.h"
 #include "node/state_store_leveldb.h"
@@ -23,15 +25,32 @@ std::unique_ptr<leveldb::DB> open_db(const std::filesystem::path& dir) {
   return std::unique_ptr<leveldb::DB>(raw);
 }
 
-void flush(LevelDbStateStore& store, leveldb::DB& db) {
+// `written`: every key written since the last flush, as the executor lists a block's writes
+// for the mirrored store (Executor::last_block_writes()).
+void flush(LevelDbStateStore& store, bool mirror, const std::set<std::string>& written, leveldb::DB& db) {
   leveldb::WriteBatch batch;
-  store.take_batch(batch);
+  if (mirror) {
+    std::vector<contracts::StateWrite> writes;
+    for (const auto& key : written) writes.push_back(contracts::StateWrite{key, store.find(key)});
+    LevelDbStateStore::add_writes(batch, writes);
+  } else {
+    store.take_batch(batch);
+  }
   ASSERT_TRUE(db.Write(leveldb::WriteOptions(), &batch).ok());
 }
 
 void expect_same(const contracts::StateStore& actual, const contracts::MemoryStateStore& expected,
                  const std::vector<std::string>& prefixes) {
-  for (const auto& [key, value] : expected.entries()) ASSERT_EQ(actual.get(key), value) << key;
+  for (const auto& [key, value] : expected.entries()) {
+    ASSERT_EQ(actual.get(key), value) << key;
+    const core::Bytes* found = actual.find(key);
+    ASSERT_NE(found, nullptr) << key;
+    ASSERT_EQ(*found, value) << key;
+  }
+  for (const std::string& absent : {std::string("acct/none"), std::string("zz")}) {
+    ASSERT_EQ(actual.find(absent), nullptr);
+    ASSERT_FALSE(actual.get(absent).has_value());
+  }
   for (const auto& prefix : prefixes) {
     for (const std::size_t limit : {std::size_t{1}, std::size_t{3}, std::size_t{1000}}) {
       for (const std::string& start : {std::string(), prefix + "5", prefix + "zz"}) {
@@ -55,8 +74,10 @@ TEST_P(LevelDbStateStoreTest, MatchesTheReferenceStoreThroughBlocksAndAReopen) {
   const std::vector<std::string> prefixes = {"acct/", "bal/", "hold/", ""};
   std::mt19937 rng(42);
   for (int block = 0; block < 40; ++block) {
+    std::set<std::string> written;
     for (int op = 0; op < 60; ++op) {
       const std::string key = prefixes[rng() % 3] + std::to_string(rng() % 40);
+      written.insert(key);
       if (rng() % 4 == 0) {
         store->erase(key);
         reference.erase(key);
@@ -67,7 +88,7 @@ TEST_P(LevelDbStateStoreTest, MatchesTheReferenceStoreThroughBlocksAndAReopen) {
       }
     }
     expect_same(*store, reference, prefixes);  // with writes still buffered
-    flush(*store, *db);
+    flush(*store, mirror, written, *db);
     expect_same(*store, reference, prefixes);  // after the block is written
     if (block == 20) {                          // a restart: state comes back from disk
       store.reset();
