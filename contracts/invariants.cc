@@ -475,13 +475,8 @@ Status check_invariants(const StateStore& store) {
     if (range->start >= range->end) return violation("empty or negative range at " + key);
     auto owner = PublicKey::from_hex(parts[1]);
     if (!owner) return violation("bad owner in " + key);
-    if (key != keys::holding(*owner, product, range->start))
+    if (key != keys::holding(*owner, product, range->end))
       return violation("range under the wrong key " + key);
-    const auto index = store.get(keys::holding_end(*owner, product, range->end));
-    auto index_start = index ? core::codec::decode<std::uint64_t>(*index)
-                             : Status::error(ErrorCode::kNotFound, "");
-    if (!index_start || *index_start != range->start)
-      return violation("missing or wrong end index for " + key);
     auto account = ledger.account(*owner);
     if (!account || !*account) return violation("holder is not a registered participant: " + key);
     if (!role_may_hold((*account)->role, product.kind))
@@ -511,20 +506,6 @@ Status check_invariants(const StateStore& store) {
     total += retired->range.size();  // bounded by next_serial, checked below
     return Status::ok();
   }));
-
-  std::size_t end_index_count = 0;
-  CARBON_RETURN_IF_ERROR(for_each(store, "hend/", [&](const std::string&, const Bytes&) {
-    ++end_index_count;
-    return Status::ok();
-  }));
-  std::size_t range_count = 0;
-  for (const auto& [code, ranges] : ranges_by_product) {
-    for (const auto& range : ranges) range_count += range.owner == "retired" ? 0u : 1u;
-  }
-  if (end_index_count != range_count) {
-    return violation(std::to_string(end_index_count) + " end-index entries for " +
-                     std::to_string(range_count) + " ranges");
-  }
 
   std::size_t balance_count = 0;
   CARBON_RETURN_IF_ERROR(for_each(store, "bal/", [&](const std::string& key, const Bytes& value) {

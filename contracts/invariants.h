@@ -4,7 +4,7 @@
 // For every product: issued = held + surrendered + cancelled; next_serial = 1 + issued; the
 // held and the retired ranges together tile [1, next_serial) exactly, so every serial is held
 // once or retired once; the product's surrendered and cancelled totals equal its retired
-// ranges. Every range has start < end, its `hend` index entry, a registered holder of a role
+// ranges. Every range has start < end, is stored under its end, has a registered holder of a role
 // that may hold the product, and does not overlap or touch another range of the same holder.
 // Every stored balance is positive and equals the sum of the holder's ranges.
 //

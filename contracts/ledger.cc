@@ -1,6 +1,7 @@
 #include "contracts/ledger.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "contracts/ledger_internal.h"
 #include "contracts/market_internal.h"
@@ -26,11 +27,8 @@ std::string balance(const PublicKey& owner, const ProductId& product) {
 std::string holdings_prefix(const PublicKey& owner, const ProductId& product) {
   return "hold/" + owner.to_hex() + "/" + product.code() + "/";
 }
-std::string holding(const PublicKey& owner, const ProductId& product, std::uint64_t start) {
-  return holdings_prefix(owner, product) + hex16(start);
-}
-std::string holding_end(const PublicKey& owner, const ProductId& product, std::uint64_t end) {
-  return "hend/" + owner.to_hex() + "/" + product.code() + "/" + hex16(end);
+std::string holding(const PublicKey& owner, const ProductId& product, std::uint64_t end) {
+  return holdings_prefix(owner, product) + hex16(end);
 }
 std::string proposal(std::uint64_t id) { return "prop/" + hex16(id); }
 std::string rules(std::uint16_t y) { return "rules/" + year(y); }
@@ -210,9 +208,10 @@ Result<std::vector<SerialRange>> Ledger::holdings(const PublicKey& owner, const 
                                                   std::size_t limit) const {
   const std::string prefix = keys::holdings_prefix(owner, product);
   std::vector<SerialRange> out;
-  for (const auto& [key, bytes] : reader_.scan(prefix, prefix + keys::hex16(from_serial), limit)) {
+  if (from_serial == std::numeric_limits<std::uint64_t>::max()) return out;  // nothing ends above it
+  for (const auto& [key, bytes] : reader_.scan(prefix, prefix + keys::hex16(from_serial + 1), limit)) {
     auto range = core::codec::decode<SerialRange>(bytes);
-    if (!range || range->start >= range->end || key != prefix + keys::hex16(range->start)) {
+    if (!range || range->start >= range->end || key != prefix + keys::hex16(range->end)) {
       return Status::error(ErrorCode::kInternal, "corrupt holding record at " + key);
     }
     out.push_back(*range);
@@ -221,31 +220,38 @@ Result<std::vector<SerialRange>> Ledger::holdings(const PublicKey& owner, const 
 }
 
 void Ledger::put_range(const PublicKey& owner, const ProductId& product, const SerialRange& range) {
-  put(keys::holding(owner, product, range.start), range);
-  put(keys::holding_end(owner, product, range.end), range.start);
+  put(keys::holding(owner, product, range.end), range);
 }
 
 void Ledger::erase_range(const PublicKey& owner, const ProductId& product,
                          const SerialRange& range) {
-  writer().erase(keys::holding(owner, product, range.start));
-  writer().erase(keys::holding_end(owner, product, range.end));
+  writer().erase(keys::holding(owner, product, range.end));
 }
 
 Status Ledger::add_range(const PublicKey& owner, const ProductId& product, SerialRange range) {
   CARBON_ASSERT(range.start < range.end);
-  // The range ending exactly where this one starts.
-  auto below_start = get<std::uint64_t>(keys::holding_end(owner, product, range.start));
-  if (!below_start) return below_start.status();
-  if (*below_start) {
-    erase_range(owner, product, SerialRange{**below_start, range.start});
-    range.start = **below_start;
+  // The range ending exactly where this one starts: a point lookup.
+  auto below = get<SerialRange>(keys::holding(owner, product, range.start));
+  if (!below) return below.status();
+  if (*below) {
+    if ((*below)->end != range.start || (*below)->start >= range.start) {
+      return Status::error(ErrorCode::kInternal, "corrupt holding record at " +
+                                                     keys::holding(owner, product, range.start));
+    }
+    erase_range(owner, product, **below);
+    range.start = (*below)->start;
   }
-  // The range starting exactly where this one ends.
-  auto above = get<SerialRange>(keys::holding(owner, product, range.end));
+  // The range starting exactly where this one ends: if any, it is the first one ending above.
+  auto above = holdings(owner, product, range.end, 1);
   if (!above) return above.status();
-  if (*above) {
-    erase_range(owner, product, **above);
-    range.end = (*above)->end;
+  if (!above->empty() && above->front().start <= range.end) {
+    if (above->front().start < range.end) {
+      return Status::error(ErrorCode::kInternal, "serials " + std::to_string(range.start) + ".." +
+                                                     std::to_string(range.end) + " of " + product.code() +
+                                                     " are already held by their recipient");
+    }
+    erase_range(owner, product, above->front());
+    range.end = above->front().end;
   }
   put_range(owner, product, range);
   return Status::ok();
@@ -363,10 +369,12 @@ Result<std::vector<SerialRange>> Ledger::take(const PublicKey& owner, const Prod
     if (page->empty()) break;
     for (const SerialRange& range : *page) {
       const std::uint64_t take_t = std::min(range.size(), remaining);
-      erase_range(owner, product, range);
       if (take_t < range.size()) {
-        // Split: the owner keeps the upper part, which touches none of its other ranges.
-        CARBON_RETURN_IF_ERROR(add_range(owner, product, SerialRange{range.start + take_t, range.end}));
+        // Split: the owner keeps the upper part, under the same key (its end), and it touches
+        // none of the owner's other ranges.
+        put_range(owner, product, SerialRange{range.start + take_t, range.end});
+      } else {
+        erase_range(owner, product, range);
       }
       taken.push_back(SerialRange{range.start, range.start + take_t});
       remaining -= take_t;

@@ -10,16 +10,18 @@
 //   acct/<key>                                  Account      name, role, nonce, frozen flag
 //   prod/<product>                              ProductState issued, retired, next serial
 //   bal/<owner>/<product>                       u64          tonnes held (absent when 0)
-//   hold/<owner>/<product>/<start:016x>         SerialRange  held serials [start, end)
-//   hend/<owner>/<product>/<end:016x>           u64 start    index of the same range by its end
+//   hold/<owner>/<product>/<end:016x>           SerialRange  held serials [start, end)
 //
 // The registry's records (governance, rules, MRV, allocation, CCER, compliance) are listed in
 // contracts/records.h.
 //
 // A holder's ranges of one product never overlap or touch: adjacent ranges are merged as
-// they arrive, so each holding is stored in the fewest ranges. `hend` exists only so that
-// merging with the range just below a new one is a point lookup (the store has no reverse
-// scan). Serial numbers of a product start at 1 and are never reused.
+// they arrive, so each holding is stored in the fewest ranges. A range is keyed by its end, not
+// its start, because units leave a holding from its lowest serials: taking part of a range
+// rewrites its start in place (one write), and the range just below a new one is found by a
+// point lookup at the new one's start (the one just above by a scan of one entry). Key order
+// is still serial order, as ranges never overlap. Serial numbers of a product start at 1 and
+// are never reused.
 //
 // Failure: every call either returns ok having written its whole effect into `store`, or
 // returns an error having possibly written part of it; the executor therefore runs each
@@ -92,8 +94,8 @@ std::string product(const ProductId& product);
 std::string balance(const PublicKey& owner, const ProductId& product);
 // Prefix of all of owner's ranges of product ("hold/<owner>/<product>/").
 std::string holdings_prefix(const PublicKey& owner, const ProductId& product);
-std::string holding(const PublicKey& owner, const ProductId& product, std::uint64_t start);
-std::string holding_end(const PublicKey& owner, const ProductId& product, std::uint64_t end);
+// The range of owner's product that ends at `end` (exclusive).
+std::string holding(const PublicKey& owner, const ProductId& product, std::uint64_t end);
 std::string hex16(std::uint64_t value);
 std::string hex8(std::uint32_t value);
 std::string year(std::uint16_t year);  // 4 hex digits
@@ -124,8 +126,9 @@ class Ledger {
                                                                     std::size_t limit) const;
   void put_balance(const PublicKey& owner, const ProductId& product, std::uint64_t quantity_t);
 
-  // The owner's ranges of product starting at or above from_serial, in ascending serial
-  // order, at most `limit`.
+  // The owner's ranges of product that end above from_serial (for from_serial 0 or the end of
+  // a range already read: those that start at or above it), in ascending serial order, at most
+  // `limit`.
   Result<std::vector<SerialRange>> holdings(const PublicKey& owner, const ProductId& product,
                                             std::uint64_t from_serial, std::size_t limit) const;
   // Adds serials [range.start, range.end) to owner's holdings, merging with the ranges that

@@ -273,8 +273,8 @@ Result<Trace> trace(const Ledger& ledger, const ProductId& product, std::uint64_
   }
 
   // Retired, or held by whoever received it last (the issuance's recipient if it never moved),
-  // confirmed against that holder's ranges through the end index (hend/: the range with the
-  // smallest end above the serial).
+  // confirmed against that holder's ranges: the first one ending above the serial holds it if
+  // it starts at or below it.
   auto retirement = containing_range<RetiredRange>(ledger, product_prefix("ret", product), serial);
   if (!retirement) return retirement.status();
   if (*retirement) {
@@ -282,17 +282,12 @@ Result<Trace> trace(const Ledger& ledger, const ProductId& product, std::uint64_
     return trace;
   }
   const PublicKey candidate = trace.moves.empty() ? trace.issuance.to : trace.moves.back().to;
-  const std::string ends_prefix = "hend/" + candidate.to_hex() + "/" + product.code() + "/";
-  const auto ends = ledger.scan(ends_prefix, ends_prefix + keys::hex16(serial + 1), 1);
-  if (!ends.empty()) {
-    auto range_start = core::codec::decode<std::uint64_t>(ends.front().second);
-    if (!range_start) return corrupt(ends.front().first, range_start.status());
-    if (*range_start <= serial) {
-      const std::string end_hex = ends.front().first.substr(ends_prefix.size());
-      trace.held_range = SerialRange{*range_start, std::stoull(end_hex, nullptr, 16)};
-      trace.holder = Holder{candidate, *range_start};
-      return trace;
-    }
+  auto held = ledger.holdings(candidate, product, serial, 1);
+  if (!held) return held.status();
+  if (!held->empty() && held->front().start <= serial) {
+    trace.held_range = held->front();
+    trace.holder = Holder{candidate, held->front().start};
+    return trace;
   }
   if (trace.moves_truncated) {
     return Status::error(ErrorCode::kOutOfBounds,

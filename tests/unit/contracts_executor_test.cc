@@ -626,8 +626,12 @@ TEST(ContractsInvariants, DetectDeliberateCorruption) {
        [&](MemoryStateStore& s) { Ledger(s).put_balance(a.public_key(), hbea, 71); }},
       {"balance record missing",
        [&](MemoryStateStore& s) { s.erase(keys::balance(a.public_key(), hbea)); }},
-      {"end index missing",
-       [&](MemoryStateStore& s) { s.erase(keys::holding_end(a.public_key(), hbea, 101)); }},
+      {"range under the wrong key",
+       [&](MemoryStateStore& s) {
+         // a's [31,101) stored under its start instead of its end.
+         s.erase(keys::holding(a.public_key(), hbea, 101));
+         s.put(keys::holding(a.public_key(), hbea, 31), core::codec::encode(SerialRange{31, 101}));
+       }},
       {"serials minted out of thin air",
        [&](MemoryStateStore& s) {
          Ledger ledger(s);
@@ -659,11 +663,8 @@ TEST(ContractsInvariants, DetectDeliberateCorruption) {
        [&](MemoryStateStore& s) {
          // [31,101) rewritten as [31,60) [60,101), bypassing add_range's merge.
          Ledger(s).erase_range(a.public_key(), hbea, SerialRange{31, 101});
-         s.put(keys::holding(a.public_key(), hbea, 31), core::codec::encode(SerialRange{31, 60}));
-         s.put(keys::holding_end(a.public_key(), hbea, 60), core::codec::encode(std::uint64_t{31}));
-         s.put(keys::holding(a.public_key(), hbea, 60), core::codec::encode(SerialRange{60, 101}));
-         s.put(keys::holding_end(a.public_key(), hbea, 101),
-               core::codec::encode(std::uint64_t{60}));
+         s.put(keys::holding(a.public_key(), hbea, 60), core::codec::encode(SerialRange{31, 60}));
+         s.put(keys::holding(a.public_key(), hbea, 101), core::codec::encode(SerialRange{60, 101}));
        }},
       {"holder may not hold",
        [&](MemoryStateStore& s) {
@@ -678,7 +679,7 @@ TEST(ContractsInvariants, DetectDeliberateCorruption) {
   const std::map<std::string, std::string> expected_violation = {
       {"balance off by one", "differs from its ranges' sum 70"},
       {"balance record missing", "has ranges but no balance record"},
-      {"end index missing", "missing or wrong end index"},
+      {"range under the wrong key", "range under the wrong key"},
       {"serials minted out of thin air", "serials 151.. held but never issued"},
       {"serial held twice", "overlapping ranges at serial 40"},
       {"serials lost", "serials 101.. issued but neither held nor retired"},
