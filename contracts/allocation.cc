@@ -189,7 +189,7 @@ Status withdraw(Ledger& ledger, const Context& ctx, CapRecord& cap, const Accoun
   auto history = ledger.history(enterprise.key, product);
   if (!history) return history.status();
   history->issued_t -= std::min(history->issued_t, quantity_t);
-  ledger.put_history(enterprise.key, product, *history);
+  CARBON_RETURN_IF_ERROR(ledger.put_history(enterprise.key, product, *history));
   auto withdrawn = core::checked_add(cap.withdrawn_t, quantity_t);
   if (!withdrawn) return withdrawn.status();
   cap.withdrawn_t = *withdrawn;

@@ -334,7 +334,7 @@ Status apply_call(Ledger& ledger, const Context& ctx, const Surrender& call) {
   auto surrendered = core::checked_add(history->surrendered_t, call.quantity_t);
   if (!surrendered) return surrendered.status();
   history->surrendered_t = *surrendered;
-  ledger.put_history(sender.key, product, *history);
+  CARBON_RETURN_IF_ERROR(ledger.put_history(sender.key, product, *history));
   return Status::ok();
 }
 

@@ -56,9 +56,6 @@ std::string retired(const ProductId& product, std::uint64_t start) {
 std::string move(const ProductId& product, Height height, std::uint32_t tx_index, std::uint32_t leg) {
   return "mv/" + product.code() + "/" + hex16(height) + "/" + hex8(tx_index) + "/" + hex8(leg);
 }
-std::string holder_history(const PublicKey& owner, const ProductId& product) {
-  return "hist/" + owner.to_hex() + "/" + product.code();
-}
 std::string intervention_holders_prefix(const ProductId& product) {
   return "ivh/" + product.code() + "/";
 }
@@ -173,34 +170,56 @@ Result<std::optional<ProductState>> Ledger::product(const ProductId& product) co
 }
 void Ledger::put_product(const ProductState& state) { put(keys::product(state.product), state); }
 
+Result<BalanceRecord> Ledger::balance_record(const PublicKey& owner, const ProductId& product) const {
+  auto stored = get<BalanceRecord>(keys::balance(owner, product));
+  if (!stored) return stored.status();
+  return stored->value_or(BalanceRecord{});
+}
+
+void Ledger::put_balance_record(const PublicKey& owner, const ProductId& product, const BalanceRecord& record) {
+  if (record.empty()) {
+    writer().erase(keys::balance(owner, product));
+  } else {
+    put(keys::balance(owner, product), record);
+  }
+}
+
 Result<std::uint64_t> Ledger::balance(const PublicKey& owner, const ProductId& product) const {
-  auto value = get<std::uint64_t>(keys::balance(owner, product));
-  if (!value) return value.status();
-  return value->value_or(0);
+  auto stored = balance_record(owner, product);
+  if (!stored) return stored.status();
+  return stored->held_t;
 }
 
 Result<std::vector<std::pair<ProductId, std::uint64_t>>> Ledger::balances(const PublicKey& owner,
                                                                           std::size_t limit) const {
   const std::string prefix = "bal/" + owner.to_hex() + "/";
   std::vector<std::pair<ProductId, std::uint64_t>> out;
-  for (const auto& [key, bytes] : reader_.scan(prefix, "", limit)) {
-    auto product = ProductId::from_code(std::string_view(key).substr(prefix.size()));
-    auto quantity = core::codec::decode<std::uint64_t>(bytes);
-    if (!product || !quantity) {
-      return Status::error(ErrorCode::kInternal, "corrupt balance record at " + key);
+  // Records whose balance fell to zero (kept for their history) are skipped, so the scan goes
+  // on in pages; it ends with the owner's records, one per product it ever held.
+  std::string start;
+  while (out.size() < limit) {
+    const auto page = reader_.scan(prefix, start, kScanPageSize);
+    for (const auto& [key, bytes] : page) {
+      auto product = ProductId::from_code(std::string_view(key).substr(prefix.size()));
+      auto stored = core::codec::decode<BalanceRecord>(bytes);
+      if (!product || !stored) {
+        return Status::error(ErrorCode::kInternal, "corrupt balance record at " + key);
+      }
+      if (stored->held_t > 0 && out.size() < limit) out.emplace_back(*product, stored->held_t);
     }
-    out.emplace_back(*product, *quantity);
+    if (page.size() < kScanPageSize) break;
+    start = key_successor(page.back().first);
   }
   return out;
 }
 
-void Ledger::put_balance(const PublicKey& owner, const ProductId& product,
-                         std::uint64_t quantity_t) {
-  if (quantity_t == 0) {
-    writer().erase(keys::balance(owner, product));
-  } else {
-    put(keys::balance(owner, product), quantity_t);
-  }
+Status Ledger::put_balance(const PublicKey& owner, const ProductId& product,
+                           std::uint64_t quantity_t) {
+  auto stored = balance_record(owner, product);
+  if (!stored) return stored.status();
+  stored->held_t = quantity_t;
+  put_balance_record(owner, product, *stored);
+  return Status::ok();
 }
 
 Result<std::vector<SerialRange>> Ledger::holdings(const PublicKey& owner, const ProductId& product,
@@ -258,14 +277,18 @@ Status Ledger::add_range(const PublicKey& owner, const ProductId& product, Seria
 }
 
 Result<HolderHistory> Ledger::history(const PublicKey& owner, const ProductId& product) const {
-  auto stored = get<HolderHistory>(keys::holder_history(owner, product));
+  auto stored = balance_record(owner, product);
   if (!stored) return stored.status();
-  return stored->value_or(HolderHistory{});
+  return stored->history;
 }
 
-void Ledger::put_history(const PublicKey& owner, const ProductId& product,
-                         const HolderHistory& history) {
-  put(keys::holder_history(owner, product), history);
+Status Ledger::put_history(const PublicKey& owner, const ProductId& product,
+                           const HolderHistory& history) {
+  auto stored = balance_record(owner, product);
+  if (!stored) return stored.status();
+  stored->history = history;
+  put_balance_record(owner, product, *stored);
+  return Status::ok();
 }
 
 namespace {
@@ -322,9 +345,9 @@ Result<SerialRange> Ledger::issue(const Context& ctx, const PublicKey& to, const
   state->issued_t = *issued;
   put_product(*state);
   CARBON_RETURN_IF_ERROR(add_range(to, product, range));
-  put_balance(to, product, *new_balance);
+  CARBON_RETURN_IF_ERROR(put_balance(to, product, *new_balance));
   hist->issued_t += quantity_t;  // bounded by issued_t, which did not overflow
-  put_history(to, product, *hist);
+  CARBON_RETURN_IF_ERROR(put_history(to, product, *hist));
   put(keys::issuance(product, range.start),
       IssuanceRecord{product, range, to, kind, ctx.height, ctx.time_ms, reference});
   return range;
@@ -393,7 +416,7 @@ Result<std::vector<SerialRange>> Ledger::take(const PublicKey& owner, const Prod
     return Status::error(ErrorCode::kInternal,
                          "balance of " + product.code() + " exceeds the serial ranges held");
   }
-  put_balance(owner, product, *held - quantity_t);
+  CARBON_RETURN_IF_ERROR(put_balance(owner, product, *held - quantity_t));
   // Intervention allowances leave a holding first (sold on, surrendered or cancelled), so the
   // count of them still held never exceeds the balance; transfer() hands it to the recipient.
   taken_intervention_t_ = 0;
@@ -414,7 +437,7 @@ Status Ledger::add_intervention(const PublicKey& owner, const ProductId& product
     return Status::error(ErrorCode::kInternal, "intervention count underflows");
   }
   owner_history->intervention_t = owner_history->intervention_t + add_t - remove_t;
-  put_history(owner, product, *owner_history);
+  CARBON_RETURN_IF_ERROR(put_history(owner, product, *owner_history));
   if (owner_history->intervention_t == 0) {
     erase(keys::intervention_holder(product, owner));
   } else {
@@ -434,7 +457,7 @@ Status Ledger::give(const PublicKey& owner, const ProductId& product,
   if (!held) return held.status();
   auto new_balance = core::checked_add(*held, total);
   if (!new_balance) return new_balance.status();
-  put_balance(owner, product, *new_balance);
+  CARBON_RETURN_IF_ERROR(put_balance(owner, product, *new_balance));
   return Status::ok();
 }
 
@@ -528,7 +551,7 @@ Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicK
   auto sender_history = history(from, product);
   if (!sender_history) return sender_history.status();
   sender_history->sent_t += quantity_t;
-  put_history(from, product, *sender_history);
+  CARBON_RETURN_IF_ERROR(put_history(from, product, *sender_history));
   return Status::ok();
 }
 

@@ -9,7 +9,8 @@
 //   meta/chain                                  ChainMeta    chain id and the authority's key
 //   acct/<key>                                  Account      name, role, nonce, frozen flag
 //   prod/<product>                              ProductState issued, retired, next serial
-//   bal/<owner>/<product>                       u64          tonnes held (absent when 0)
+//   bal/<owner>/<product>                       BalanceRecord  tonnes held and the holder's
+//                                                              history (absent while both are 0)
 //   hold/<owner>/<product>/<end:016x>           SerialRange  held serials [start, end)
 //
 // The registry's records (governance, rules, MRV, allocation, CCER, compliance) are listed in
@@ -120,11 +121,16 @@ class Ledger {
   Result<std::optional<ProductState>> product(const ProductId& product) const;
   void put_product(const ProductState& state);
 
+  // The balance and history record (a default one when there is none).
+  Result<BalanceRecord> balance_record(const PublicKey& owner, const ProductId& product) const;
+  void put_balance_record(const PublicKey& owner, const ProductId& product, const BalanceRecord& record);
   Result<std::uint64_t> balance(const PublicKey& owner, const ProductId& product) const;
-  // Every product the owner holds, with its balance, in product-code order, at most `limit`.
+  // Every product the owner holds (a non-zero balance), with its balance, in product-code
+  // order, at most `limit`.
   Result<std::vector<std::pair<ProductId, std::uint64_t>>> balances(const PublicKey& owner,
                                                                     std::size_t limit) const;
-  void put_balance(const PublicKey& owner, const ProductId& product, std::uint64_t quantity_t);
+  // Sets the balance and keeps the history (read-modify-write of the balance record).
+  Status put_balance(const PublicKey& owner, const ProductId& product, std::uint64_t quantity_t);
 
   // The owner's ranges of product that end above from_serial (for from_serial 0 or the end of
   // a range already read: those that start at or above it), in ascending serial order, at most
@@ -175,7 +181,8 @@ class Ledger {
   // (HolderHistory::intervention_t) and keeps the ivh/ index of such holders.
   Status add_intervention(const PublicKey& owner, const ProductId& product, std::uint64_t add_t,
                           std::uint64_t remove_t);
-  void put_history(const PublicKey& owner, const ProductId& product, const HolderHistory& history);
+  // Sets the history and keeps the balance (read-modify-write of the balance record).
+  Status put_history(const PublicKey& owner, const ProductId& product, const HolderHistory& history);
 
   // Raw access for the registry modules: decode/encode a record at a key.
   template <class T>

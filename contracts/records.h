@@ -17,9 +17,11 @@
 //   ret/<product>/<start:016x>          RetiredRange      surrendered, cancelled or withdrawn
 //   mv/<product>/<height:016x>/<tx:08x>/<leg:08x>
 //                                       MoveRecord        every transfer of a serial range
-//   hist/<ent>/<product>                HolderHistory     per holder and product: received
-//                                                          as issuance, sent, surrendered,
-//                                                          intervention allowances held
+//   (bal/<ent>/<product>                BalanceRecord     per holder and product: tonnes held
+//                                                          and its HolderHistory: received as
+//                                                          issuance, sent, surrendered,
+//                                                          intervention allowances held;
+//                                                          contracts/ledger.h)
 //   ivh/<product>/<key>                 (empty)           holders of intervention allowances
 //   surr/<year>/<ent>                   SurrenderTotals   surrendered against year Y
 //   ctab/<year>/<ent>                   ComplianceRow     the published table, at close
@@ -300,6 +302,22 @@ struct HolderHistory {
   template <class A>
   void serialize(A& archive) {
     archive(issued_t, sent_t, surrendered_t, intervention_t);
+  }
+};
+
+// bal/<owner>/<product>: the tonnes held and the holder's history with the product, in one
+// record because a transfer changes both for its sender (one state key written, not two).
+// Absent while both are zero; the history outlives a balance that falls to zero.
+struct BalanceRecord {
+  std::uint64_t held_t = 0;
+  HolderHistory history;
+  bool empty() const {
+    return held_t == 0 && history.issued_t == 0 && history.sent_t == 0 && history.surrendered_t == 0 &&
+           history.intervention_t == 0;
+  }
+  template <class A>
+  void serialize(A& archive) {
+    archive(held_t, history);
   }
 };
 

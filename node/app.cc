@@ -662,13 +662,11 @@ std::pair<unsigned, std::string> NodeApp::rpc_account(const std::string& address
   auto account = ledger.account(*key);
   if (!account) return {500, error_json("internal", account.status().message())};
   if (!*account) return not_found("unknown account " + key->to_hex() + ": not a registered participant");
+  auto held = ledger.balances(*key, kMaxAccountBalances);
+  if (!held) return {500, error_json("internal", held.status().message())};
   json balances = json::array();
-  const std::string prefix = "bal/" + key->to_hex() + "/";
-  for (const auto& [state_key, value] : state.scan(prefix, "", 1000)) {
-    auto quantity = core::codec::decode<std::uint64_t>(value);
-    json entry = {{"product", state_key.substr(prefix.size())}};
-    if (quantity) entry["quantity_t"] = *quantity;
-    balances.push_back(entry);
+  for (const auto& [product, quantity_t] : *held) {
+    balances.push_back({{"product", product.code()}, {"quantity_t", quantity_t}});
   }
   json out = {{"address", key->to_hex()},
               {"name", (*account)->name},

@@ -84,6 +84,8 @@ class NodeApp final : public Application {
   // an indexer, the load generator) at one request per page instead of one per block.
   std::pair<unsigned, std::string> rpc_blocks(const std::string& query) const;
   static constexpr std::uint64_t kMaxBlocksPerPage = 100;
+  // Products listed by GET /account (one per vintage and CCER batch held).
+  static constexpr std::size_t kMaxAccountBalances = 1000;
   // The registry's read-only queries (node/rpc_registry.cc): GET /participants, /officers,
   // /proposals, /proposal/{id}, /rules/{year}, /cap/{year}, /allocation/{year}/{address},
   // /mrv/{year}/{address}, /projects, /project/{id}, /issuances/{product},

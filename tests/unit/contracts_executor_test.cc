@@ -392,7 +392,8 @@ TEST(ContractsRanges, TransferTakesLowestSerialsSplitsAndMerges) {
   EXPECT_EQ(chain.ranges(c, kVintage), (std::vector<SerialRange>{{1, 61}}));
   EXPECT_EQ(chain.ranges(b, kVintage), (std::vector<SerialRange>{{61, 171}}));
 
-  // A whole holding moves without a split and the sender's records disappear.
+  // A whole holding moves without a split: the sender's ranges disappear, and its balance
+  // record is kept only for its history (what it was issued and sent).
   ASSERT_TRUE(chain.transfer(a, b, kVintage, 80).ok());
   EXPECT_TRUE(chain.ranges(a, kVintage).empty());
   EXPECT_EQ(chain.balance(a, kVintage), 0u);
@@ -403,8 +404,15 @@ TEST(ContractsRanges, TransferTakesLowestSerialsSplitsAndMerges) {
                                .holdings(a.public_key(), ProductId::allowance(kVintage), 0, 10);
   ASSERT_TRUE(sender_keys.is_ok());
   EXPECT_TRUE(sender_keys->empty());
-  EXPECT_FALSE(
-      chain.executor().state().get(keys::balance(a.public_key(), ProductId::allowance(kVintage))));
+  const Ledger ledger(chain.executor().state());
+  const auto position = ledger.balance_record(a.public_key(), ProductId::allowance(kVintage));
+  ASSERT_TRUE(position.is_ok());
+  EXPECT_EQ(position->held_t, 0u);
+  EXPECT_EQ(position->history.issued_t, 200u);
+  EXPECT_EQ(position->history.sent_t, 30u + 90u + 80u);
+  const auto listed = ledger.balances(a.public_key(), 10);
+  ASSERT_TRUE(listed.is_ok());
+  EXPECT_TRUE(listed->empty());  // a zero balance is not listed
 }
 
 TEST(ContractsRanges, TransferOverTooManyRangesFailsWithAnActionableLimit) {
@@ -623,7 +631,7 @@ TEST(ContractsInvariants, DetectDeliberateCorruption) {
   };
   const std::vector<Corruption> corruptions = {
       {"balance off by one",
-       [&](MemoryStateStore& s) { Ledger(s).put_balance(a.public_key(), hbea, 71); }},
+       [&](MemoryStateStore& s) { ASSERT_TRUE(Ledger(s).put_balance(a.public_key(), hbea, 71).is_ok()); }},
       {"balance record missing",
        [&](MemoryStateStore& s) { s.erase(keys::balance(a.public_key(), hbea)); }},
       {"range under the wrong key",
@@ -636,19 +644,19 @@ TEST(ContractsInvariants, DetectDeliberateCorruption) {
        [&](MemoryStateStore& s) {
          Ledger ledger(s);
          ASSERT_TRUE(ledger.add_range(a.public_key(), hbea, SerialRange{151, 161}).is_ok());
-         ledger.put_balance(a.public_key(), hbea, 80);
+         ASSERT_TRUE(ledger.put_balance(a.public_key(), hbea, 80).is_ok());
        }},
       {"serial held twice",
        [&](MemoryStateStore& s) {
          Ledger ledger(s);
          ASSERT_TRUE(ledger.add_range(b.public_key(), hbea, SerialRange{40, 41}).is_ok());
-         ledger.put_balance(b.public_key(), hbea, 81);
+         ASSERT_TRUE(ledger.put_balance(b.public_key(), hbea, 81).is_ok());
        }},
       {"serials lost",
        [&](MemoryStateStore& s) {
          Ledger ledger(s);
          ledger.erase_range(b.public_key(), hbea, SerialRange{101, 151});
-         ledger.put_balance(b.public_key(), hbea, 30);
+         ASSERT_TRUE(ledger.put_balance(b.public_key(), hbea, 30).is_ok());
        }},
       {"issued total wrong",
        [&](MemoryStateStore& s) {
