@@ -333,21 +333,19 @@ Result<SerialRange> Ledger::issue(const Context& ctx, const PublicKey& to, const
   if (!end) return end.status();
   auto issued = core::checked_add(state->issued_t, quantity_t);
   if (!issued) return issued.status();
-  auto held = balance(to, product);
-  if (!held) return held.status();
-  auto new_balance = core::checked_add(*held, quantity_t);
+  auto record = balance_record(to, product);  // balance and history, read and written once
+  if (!record) return record.status();
+  auto new_balance = core::checked_add(record->held_t, quantity_t);
   if (!new_balance) return new_balance.status();
-  auto hist = history(to, product);
-  if (!hist) return hist.status();
 
   const SerialRange range{state->next_serial, *end};
   state->next_serial = *end;
   state->issued_t = *issued;
   put_product(*state);
   CARBON_RETURN_IF_ERROR(add_range(to, product, range));
-  CARBON_RETURN_IF_ERROR(put_balance(to, product, *new_balance));
-  hist->issued_t += quantity_t;  // bounded by issued_t, which did not overflow
-  CARBON_RETURN_IF_ERROR(put_history(to, product, *hist));
+  record->held_t = *new_balance;
+  record->history.issued_t += quantity_t;  // bounded by issued_t, which did not overflow
+  put_balance_record(to, product, *record);
   put(keys::issuance(product, range.start),
       IssuanceRecord{product, range, to, kind, ctx.height, ctx.time_ms, reference});
   return range;
@@ -356,24 +354,25 @@ Result<SerialRange> Ledger::issue(const Context& ctx, const PublicKey& to, const
 Result<std::vector<SerialRange>> Ledger::take(const PublicKey& owner, const ProductId& product,
                                               std::uint64_t quantity_t) {
   CARBON_RETURN_IF_ERROR(check_quantity(quantity_t));
-  auto held = balance(owner, product);
-  if (!held) return held.status();
+  auto record = balance_record(owner, product);  // read once, written once below
+  if (!record) return record.status();
+  const std::uint64_t held = record->held_t;
   auto locks = get<UnitLocks>(keys::unit_locks(owner, product));
   if (!locks) return locks.status();
   const std::uint64_t locked_t = *locks ? (*locks)->sell_locked_t : 0;
-  if (locked_t > *held) {
+  if (locked_t > held) {
     return Status::error(ErrorCode::kInternal, "units locked for sale exceed the balance of " +
                                                    product.code());
   }
-  if (*held - locked_t < quantity_t) {
+  if (held - locked_t < quantity_t) {
     if (locked_t > 0) {
       return Status::error(ErrorCode::kConflict,
-                           "not enough units: holds " + tonnes(*held) + " of " + product.code() +
+                           "not enough units: holds " + tonnes(held) + " of " + product.code() +
                                ", of which " + tonnes(locked_t) +
                                " are locked in open sell orders, listings or auctions; needs " +
                                tonnes(quantity_t));
     }
-    return Status::error(ErrorCode::kConflict, "not enough units: holds " + tonnes(*held) + " of " +
+    return Status::error(ErrorCode::kConflict, "not enough units: holds " + tonnes(held) + " of " +
                                                    product.code() + ", needs " +
                                                    tonnes(quantity_t));
   }
@@ -416,7 +415,8 @@ Result<std::vector<SerialRange>> Ledger::take(const PublicKey& owner, const Prod
     return Status::error(ErrorCode::kInternal,
                          "balance of " + product.code() + " exceeds the serial ranges held");
   }
-  CARBON_RETURN_IF_ERROR(put_balance(owner, product, *held - quantity_t));
+  record->held_t -= quantity_t;  // at least quantity_t is unlocked (checked above)
+  put_balance_record(owner, product, *record);
   // Intervention allowances leave a holding first (sold on, surrendered or cancelled), so the
   // count of them still held never exceeds the balance; transfer() hands it to the recipient.
   taken_intervention_t_ = 0;
@@ -453,11 +453,12 @@ Status Ledger::give(const PublicKey& owner, const ProductId& product,
     CARBON_RETURN_IF_ERROR(add_range(owner, product, range));
     total += range.size();  // bounded by the product's issued total
   }
-  auto held = balance(owner, product);
-  if (!held) return held.status();
-  auto new_balance = core::checked_add(*held, total);
+  auto record = balance_record(owner, product);
+  if (!record) return record.status();
+  auto new_balance = core::checked_add(record->held_t, total);
   if (!new_balance) return new_balance.status();
-  CARBON_RETURN_IF_ERROR(put_balance(owner, product, *new_balance));
+  record->held_t = *new_balance;
+  put_balance_record(owner, product, *record);
   return Status::ok();
 }
 
@@ -548,10 +549,10 @@ Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicK
         MoveRecord{range, from, to, ctx.height, ctx.time_ms});
   }
   // Only what the rules need: the "never traded" rule at year close counts what a holder sent.
-  auto sender_history = history(from, product);
-  if (!sender_history) return sender_history.status();
-  sender_history->sent_t += quantity_t;
-  CARBON_RETURN_IF_ERROR(put_history(from, product, *sender_history));
+  auto sender = balance_record(from, product);
+  if (!sender) return sender.status();
+  sender->history.sent_t += quantity_t;  // bounded by what it was issued or received
+  put_balance_record(from, product, *sender);
   return Status::ok();
 }
 
