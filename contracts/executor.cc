@@ -86,6 +86,16 @@ Result<Executor> Executor::open(std::string chain_id, const GenesisConfig& genes
                          "the state store belongs to chain " + (*meta)->chain_id +
                              " with authority " + (*meta)->authority.short_hex() + ", not chain " +
                              chain_id + " with authority " + genesis.authority.short_hex());
+  } else {
+    auto format = Ledger(static_cast<const StateStore&>(*store)).get<std::uint32_t>(std::string(keys::kStateFormat));
+    if (!format) return format.status();
+    if (!*format || **format != kStateFormat) {
+      return Status::error(ErrorCode::kConflict,
+                           "the state store was written in state format " +
+                               (*format ? std::to_string(**format) : std::string("1 (unmarked)")) +
+                               "; this build reads format " + std::to_string(kStateFormat) +
+                               " only: start the network again from genesis with fresh data directories");
+    }
   }
   Executor executor(std::move(chain_id), std::move(store));
   if (fresh) {

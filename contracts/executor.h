@@ -105,7 +105,7 @@ class Executor {
   }
   // Every key the last block wrote (or, after open() on an empty store, the genesis state) with
   // its final value, each key once: what a store that persists blocks (the node's) must write.
-  // Views into the state store, valid until the next block is executed. Order: none to rely on.
+  // Views (StateWrite), valid until the next block is executed. Order: none to rely on.
   const std::vector<StateWrite>& last_block_writes() {
     flush_tree();
     return block_writes_;

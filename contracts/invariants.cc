@@ -512,11 +512,11 @@ Status check_invariants(const StateStore& store) {
     const auto parts = split(key, '/');
     if (parts.size() != 3) return violation("malformed balance key " + key);
     auto record = core::codec::decode<BalanceRecord>(value);
-    if (!record) return violation("undecodable balance record at " + key);
-    if (record->empty()) return violation("empty balance record (no balance, no history) at " + key);
+    if (!record || record->held_t == 0) return violation("undecodable or zero balance at " + key);
+    if (store.get("hist/" + parts[1] + "/" + parts[2]))
+      return violation("history kept twice (bal/ and hist/) for " + key);
     const std::uint64_t balance = record->held_t;
     const auto sum = sums.find({parts[1], parts[2]});
-    if (balance == 0 && sum == sums.end()) return Status::ok();  // kept for its history
     if (sum == sums.end() || sum->second != balance) {
       return violation("balance " + std::to_string(balance) + " at " + key +
                        " differs from its ranges' sum " +
@@ -526,6 +526,11 @@ Status check_invariants(const StateStore& store) {
     return Status::ok();
   }));
   if (balance_count != sums.size()) return violation("a holder has ranges but no balance record");
+  CARBON_RETURN_IF_ERROR(for_each(store, "hist/", [&](const std::string& key, const Bytes& value) {
+    auto history = core::codec::decode<HolderHistory>(value);
+    if (!history || *history == HolderHistory{}) return violation("undecodable or empty history at " + key);
+    return Status::ok();
+  }));
 
   for (const auto& [code, state] : products) {
     auto& ranges = ranges_by_product[code];

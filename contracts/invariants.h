@@ -6,8 +6,8 @@
 // once or retired once; the product's surrendered and cancelled totals equal its retired
 // ranges. Every range has start < end, is stored under its end, has a registered holder of a role
 // that may hold the product, and does not overlap or touch another range of the same holder.
-// Every stored balance equals the sum of the holder's ranges (a record with no balance is kept
-// only for a non-empty history).
+// Every stored balance is positive and equals the sum of the holder's ranges; a history is kept
+// once (in the balance record, or under hist/ when the balance is 0) and never empty.
 //
 // The exchange (contracts/market_records.h), where it has records:
 //   - money: the fund accounts' available + locked sum to deposited - withdrawn;

@@ -56,6 +56,9 @@ std::string retired(const ProductId& product, std::uint64_t start) {
 std::string move(const ProductId& product, Height height, std::uint32_t tx_index, std::uint32_t leg) {
   return "mv/" + product.code() + "/" + hex16(height) + "/" + hex8(tx_index) + "/" + hex8(leg);
 }
+std::string holder_history(const PublicKey& owner, const ProductId& product) {
+  return "hist/" + owner.to_hex() + "/" + product.code();
+}
 std::string intervention_holders_prefix(const ProductId& product) {
   return "ivh/" + product.code() + "/";
 }
@@ -171,17 +174,40 @@ Result<std::optional<ProductState>> Ledger::product(const ProductId& product) co
 void Ledger::put_product(const ProductState& state) { put(keys::product(state.product), state); }
 
 Result<BalanceRecord> Ledger::balance_record(const PublicKey& owner, const ProductId& product) const {
-  auto stored = get<BalanceRecord>(keys::balance(owner, product));
-  if (!stored) return stored.status();
-  return stored->value_or(BalanceRecord{});
+  auto held = get<BalanceRecord>(keys::balance(owner, product));
+  if (!held) return held.status();
+  if (*held) {
+    if ((*held)->held_t == 0) {
+      return Status::error(ErrorCode::kInternal, "zero balance record at " + keys::balance(owner, product));
+    }
+    (*held)->stored = BalanceRecord::Stored::kBalance;
+    return std::move(**held);
+  }
+  auto past = get<HolderHistory>(keys::holder_history(owner, product));
+  if (!past) return past.status();
+  BalanceRecord record;
+  if (*past) {
+    record.history = **past;
+    record.stored = BalanceRecord::Stored::kHistory;
+  }
+  return record;
 }
 
-void Ledger::put_balance_record(const PublicKey& owner, const ProductId& product, const BalanceRecord& record) {
-  if (record.empty()) {
-    writer().erase(keys::balance(owner, product));
-  } else {
-    put(keys::balance(owner, product), record);
+void Ledger::put_balance_record(const PublicKey& owner, const ProductId& product, BalanceRecord& record) {
+  using Stored = BalanceRecord::Stored;
+  Stored target = Stored::kNowhere;
+  if (record.held_t > 0) {
+    target = Stored::kBalance;
+  } else if (!(record.history == HolderHistory{})) {
+    target = Stored::kHistory;
   }
+  if (record.stored != target) {  // moves (or goes): the old key is erased
+    if (record.stored == Stored::kBalance) writer().erase(keys::balance(owner, product));
+    if (record.stored == Stored::kHistory) writer().erase(keys::holder_history(owner, product));
+  }
+  if (target == Stored::kBalance) put(keys::balance(owner, product), record);
+  if (target == Stored::kHistory) put(keys::holder_history(owner, product), record.history);
+  record.stored = target;  // so that writing the same record again stays right
 }
 
 Result<std::uint64_t> Ledger::balance(const PublicKey& owner, const ProductId& product) const {
@@ -194,21 +220,13 @@ Result<std::vector<std::pair<ProductId, std::uint64_t>>> Ledger::balances(const 
                                                                           std::size_t limit) const {
   const std::string prefix = "bal/" + owner.to_hex() + "/";
   std::vector<std::pair<ProductId, std::uint64_t>> out;
-  // Records whose balance fell to zero (kept for their history) are skipped, so the scan goes
-  // on in pages; it ends with the owner's records, one per product it ever held.
-  std::string start;
-  while (out.size() < limit) {
-    const auto page = reader_.scan(prefix, start, kScanPageSize);
-    for (const auto& [key, bytes] : page) {
-      auto product = ProductId::from_code(std::string_view(key).substr(prefix.size()));
-      auto stored = core::codec::decode<BalanceRecord>(bytes);
-      if (!product || !stored) {
-        return Status::error(ErrorCode::kInternal, "corrupt balance record at " + key);
-      }
-      if (stored->held_t > 0 && out.size() < limit) out.emplace_back(*product, stored->held_t);
+  for (const auto& [key, bytes] : reader_.scan(prefix, "", limit)) {
+    auto product = ProductId::from_code(std::string_view(key).substr(prefix.size()));
+    auto stored = core::codec::decode<BalanceRecord>(bytes);
+    if (!product || !stored || stored->held_t == 0) {
+      return Status::error(ErrorCode::kInternal, "corrupt balance record at " + key);
     }
-    if (page.size() < kScanPageSize) break;
-    start = key_successor(page.back().first);
+    out.emplace_back(*product, stored->held_t);
   }
   return out;
 }
@@ -551,7 +569,8 @@ Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicK
   // Only what the rules need: the "never traded" rule at year close counts what a holder sent.
   auto sender = balance_record(from, product);
   if (!sender) return sender.status();
-  sender->history.sent_t += quantity_t;  // bounded by what it was issued or received
+  // Units sent back and forth add up without bound, but 2^64 t is out of reach.
+  sender->history.sent_t += quantity_t;
   put_balance_record(from, product, *sender);
   return Status::ok();
 }
@@ -593,6 +612,7 @@ void write_genesis(StateStore& store, const std::string& chain_id,
   CARBON_ASSERT(threshold >= 1 && threshold <= officers.size());
   Ledger ledger(store);
   ledger.put_chain_meta(ChainMeta{chain_id, officers.front()});
+  ledger.put(std::string(keys::kStateFormat), kStateFormat);
   for (std::size_t i = 0; i < officers.size(); ++i) {
     Account account;
     account.key = officers[i];

@@ -7,10 +7,12 @@
 // ProductId::code(), e.g. "HBEA-2025", which never contains '/'):
 //
 //   meta/chain                                  ChainMeta    chain id and the authority's key
+//   meta/format                                 u32          the state layout (kStateFormat)
 //   acct/<key>                                  Account      name, role, nonce, frozen flag
 //   prod/<product>                              ProductState issued, retired, next serial
-//   bal/<owner>/<product>                       BalanceRecord  tonnes held and the holder's
-//                                                              history (absent while both are 0)
+//   bal/<owner>/<product>                       BalanceRecord  tonnes held (never 0) and the
+//                                                              holder's history with the product
+//   hist/<owner>/<product>                      HolderHistory  that history once the balance is 0
 //   hold/<owner>/<product>/<end:016x>           SerialRange  held serials [start, end)
 //
 // The registry's records (governance, rules, MRV, allocation, CCER, compliance) are listed in
@@ -88,8 +90,15 @@ struct ProductState {
   }
 };
 
+// The state layout this build reads and writes. 2: holdings keyed by their end, and the balance
+// and history of a holder in one record (1: keyed by start with an end index, history apart).
+inline constexpr std::uint32_t kStateFormat = 2;
+
 namespace keys {
 inline constexpr std::string_view kChainMeta = "meta/chain";
+// The layout of the state (u32 kStateFormat), written at genesis: a node never runs on a state
+// written in another layout (Executor::open refuses it).
+inline constexpr std::string_view kStateFormat = "meta/format";
 std::string account(const PublicKey& key);
 std::string product(const ProductId& product);
 std::string balance(const PublicKey& owner, const ProductId& product);
@@ -121,12 +130,13 @@ class Ledger {
   Result<std::optional<ProductState>> product(const ProductId& product) const;
   void put_product(const ProductState& state);
 
-  // The balance and history record (a default one when there is none).
+  // The balance and history: from bal/, else the history alone from hist/, else empty.
   Result<BalanceRecord> balance_record(const PublicKey& owner, const ProductId& product) const;
-  void put_balance_record(const PublicKey& owner, const ProductId& product, const BalanceRecord& record);
+  // Under bal/ while the balance is non-zero, else under hist/ while the history is not empty;
+  // erases the key the record was read from when it moves.
+  void put_balance_record(const PublicKey& owner, const ProductId& product, BalanceRecord& record);
   Result<std::uint64_t> balance(const PublicKey& owner, const ProductId& product) const;
-  // Every product the owner holds (a non-zero balance), with its balance, in product-code
-  // order, at most `limit`.
+  // Every product the owner holds, with its balance, in product-code order, at most `limit`.
   Result<std::vector<std::pair<ProductId, std::uint64_t>>> balances(const PublicKey& owner,
                                                                     std::size_t limit) const;
   // Sets the balance and keeps the history (read-modify-write of the balance record).

@@ -17,11 +17,12 @@
 //   ret/<product>/<start:016x>          RetiredRange      surrendered, cancelled or withdrawn
 //   mv/<product>/<height:016x>/<tx:08x>/<leg:08x>
 //                                       MoveRecord        every transfer of a serial range
-//   (bal/<ent>/<product>                BalanceRecord     per holder and product: tonnes held
-//                                                          and its HolderHistory: received as
-//                                                          issuance, sent, surrendered,
-//                                                          intervention allowances held;
-//                                                          contracts/ledger.h)
+//   hist/<ent>/<product>                HolderHistory     per holder and product it no longer
+//                                                          holds: received as issuance, sent,
+//                                                          surrendered, intervention allowances
+//                                                          held (while it holds the product, the
+//                                                          history is in its bal/ record:
+//                                                          BalanceRecord, contracts/ledger.h)
 //   ivh/<product>/<key>                 (empty)           holders of intervention allowances
 //   surr/<year>/<ent>                   SurrenderTotals   surrendered against year Y
 //   ctab/<year>/<ent>                   ComplianceRow     the published table, at close
@@ -305,16 +306,22 @@ struct HolderHistory {
   }
 };
 
-// bal/<owner>/<product>: the tonnes held and the holder's history with the product, in one
-// record because a transfer changes both for its sender (one state key written, not two).
-// Absent while both are zero; the history outlives a balance that falls to zero.
+inline bool operator==(const HolderHistory& a, const HolderHistory& b) {
+  return a.issued_t == b.issued_t && a.sent_t == b.sent_t && a.surrendered_t == b.surrendered_t &&
+         a.intervention_t == b.intervention_t;
+}
+
+// bal/<owner>/<product>: a non-zero balance and the holder's history with the product, in one
+// record because a transfer changes both for its sender (one state key written, not two). When
+// the balance falls to zero the history moves to hist/<owner>/<product> (a HolderHistory), so
+// bal/ lists exactly what a holder holds; it moves back when the holder receives units again.
 struct BalanceRecord {
   std::uint64_t held_t = 0;
   HolderHistory history;
-  bool empty() const {
-    return held_t == 0 && history.issued_t == 0 && history.sent_t == 0 && history.surrendered_t == 0 &&
-           history.intervention_t == 0;
-  }
+  // Where the record was read from (not stored): tells Ledger::put_balance_record() which key to
+  // erase when the record moves between bal/ and hist/, without a lookup.
+  enum class Stored : std::uint8_t { kNowhere, kBalance, kHistory };
+  Stored stored = Stored::kNowhere;
   template <class A>
   void serialize(A& archive) {
     archive(held_t, history);

@@ -35,7 +35,8 @@ struct StateKeyHash {
 };
 
 // A key's value after a block's writes, as Executor::last_block_writes() reports it: `value` is
-// null when the key was erased. Both are views into the store, valid until its next write.
+// null when the key was erased. Views: the value into the store (valid until its next write),
+// the key into the executor's set of the block's keys (valid until the next block begins).
 struct StateWrite {
   std::string_view key;
   const Bytes* value = nullptr;

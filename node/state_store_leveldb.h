@@ -29,7 +29,8 @@ namespace carbon::node {
 
 class LevelDbStateStore final : public contracts::StateStore {
  public:
-  // mirror: keep every committed entry in memory too (loaded here, kept current by take_batch),
+  // mirror: keep every committed entry in memory too (loaded here, kept current by writing
+  // through),
   // so the executor's reads and scans never go to LevelDB. Only the executor's instance uses it.
   explicit LevelDbStateStore(leveldb::DB* db, bool mirror = false);
 
@@ -43,7 +44,6 @@ class LevelDbStateStore final : public contracts::StateStore {
   // Not mirrored: moves the buffered writes into `batch` (as 'k'-prefixed puts and deletes) and
   // clears them.
   void take_batch(leveldb::WriteBatch& batch);
-  bool has_pending_writes() const { return !pending_.empty(); }
   // Mirrored: puts `writes` (a block's, as the executor reports them) into `batch`.
   static void add_writes(leveldb::WriteBatch& batch, const std::vector<contracts::StateWrite>& writes);
 

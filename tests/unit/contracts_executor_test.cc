@@ -392,8 +392,8 @@ TEST(ContractsRanges, TransferTakesLowestSerialsSplitsAndMerges) {
   EXPECT_EQ(chain.ranges(c, kVintage), (std::vector<SerialRange>{{1, 61}}));
   EXPECT_EQ(chain.ranges(b, kVintage), (std::vector<SerialRange>{{61, 171}}));
 
-  // A whole holding moves without a split: the sender's ranges disappear, and its balance
-  // record is kept only for its history (what it was issued and sent).
+  // A whole holding moves without a split: the sender's ranges and balance record disappear;
+  // its history (what it was issued and sent) moves to hist/.
   ASSERT_TRUE(chain.transfer(a, b, kVintage, 80).ok());
   EXPECT_TRUE(chain.ranges(a, kVintage).empty());
   EXPECT_EQ(chain.balance(a, kVintage), 0u);
@@ -412,7 +412,17 @@ TEST(ContractsRanges, TransferTakesLowestSerialsSplitsAndMerges) {
   EXPECT_EQ(position->history.sent_t, 30u + 90u + 80u);
   const auto listed = ledger.balances(a.public_key(), 10);
   ASSERT_TRUE(listed.is_ok());
-  EXPECT_TRUE(listed->empty());  // a zero balance is not listed
+  EXPECT_TRUE(listed->empty());
+  EXPECT_FALSE(chain.executor().state().get(keys::balance(a.public_key(), ProductId::allowance(kVintage))));
+  EXPECT_TRUE(chain.executor().state().get("hist/" + a.public_key().to_hex() + "/HBEA-2025"));
+
+  // Units back: the history returns to the balance record, and hist/ is gone.
+  ASSERT_TRUE(chain.transfer(b, a, kVintage, 5).ok());
+  const auto back = ledger.balance_record(a.public_key(), ProductId::allowance(kVintage));
+  ASSERT_TRUE(back.is_ok());
+  EXPECT_EQ(back->held_t, 5u);
+  EXPECT_EQ(back->history.sent_t, 200u);
+  EXPECT_FALSE(chain.executor().state().get("hist/" + a.public_key().to_hex() + "/HBEA-2025"));
 }
 
 TEST(ContractsRanges, TransferOverTooManyRangesFailsWithAnActionableLimit) {
@@ -515,6 +525,23 @@ TEST(ContractsExecutor, ReopenExistingStore) {
   auto wrong = Executor::open("another-chain", genesis, std::move(other));
   ASSERT_FALSE(wrong.is_ok());
   EXPECT_EQ(wrong.status().code(), ErrorCode::kConflict);
+
+  // A state written in another layout (here: with no format mark, as before it existed) is
+  // refused with what to do, never read as if it were this layout.
+  for (const bool unmarked : {true, false}) {
+    auto old_layout = std::make_unique<MemoryStateStore>();
+    for (const auto& [k, v] : raw->entries()) old_layout->put(k, v);
+    if (unmarked) {
+      old_layout->erase(keys::kStateFormat);
+    } else {
+      old_layout->put(keys::kStateFormat, core::codec::encode(std::uint32_t{kStateFormat + 1}));
+    }
+    auto refused = Executor::open(testing::kTestChain, genesis, std::move(old_layout));
+    ASSERT_FALSE(refused.is_ok());
+    EXPECT_EQ(refused.status().code(), ErrorCode::kConflict);
+    EXPECT_NE(refused.status().message().find("state format"), std::string::npos) << refused.status().message();
+    EXPECT_NE(refused.status().message().find("fresh data directories"), std::string::npos);
+  }
 
   // Same chain id and authority on a fresh store: the same genesis root as the constructor.
   auto fresh = Executor::open(testing::kTestChain, genesis, std::make_unique<MemoryStateStore>());
