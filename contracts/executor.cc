@@ -73,7 +73,8 @@ Result<Executor> Executor::open(std::string chain_id, const GenesisConfig& genes
   }
   CARBON_RETURN_IF_ERROR(validate_genesis(genesis));
   bool fresh = false;
-  auto meta = Ledger(static_cast<const StateStore&>(*store)).chain_meta();
+  const Ledger stored(static_cast<const StateStore&>(*store));
+  auto meta = stored.chain_meta();
   if (!meta) return meta.status();
   if (!*meta) {
     if (!store->scan("", "", 1).empty()) {
@@ -87,7 +88,7 @@ Result<Executor> Executor::open(std::string chain_id, const GenesisConfig& genes
                              " with authority " + (*meta)->authority.short_hex() + ", not chain " +
                              chain_id + " with authority " + genesis.authority.short_hex());
   } else {
-    auto format = Ledger(static_cast<const StateStore&>(*store)).get<std::uint32_t>(std::string(keys::kStateFormat));
+    auto format = stored.get<std::uint32_t>(std::string(keys::kStateFormat));
     if (!format) return format.status();
     if (!*format || **format != kStateFormat) {
       return Status::error(ErrorCode::kConflict,
@@ -158,7 +159,7 @@ void Executor::commit(StateOverlay& overlay) {
     } else {
       store_->erase(key);
     }
-    if (tree_pending_.find(key) == tree_pending_.end()) tree_pending_.emplace(key);
+    tree_pending_.insert(key);  // a key already listed is only looked up
   }
 }
 

@@ -16,12 +16,6 @@ bool has_prefix(std::string_view key, std::string_view prefix) {
 }
 }  // namespace
 
-std::optional<Bytes> MemoryStateStore::get(std::string_view key) const {
-  const auto it = entries_.find(key);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second;
-}
-
 const Bytes* MemoryStateStore::find(std::string_view key) const {
   const auto it = entries_.find(key);
   return it == entries_.end() ? nullptr : &it->second;
@@ -50,12 +44,6 @@ std::vector<StateEntry> MemoryStateStore::scan(std::string_view prefix, std::str
     out.emplace_back(it->first, it->second);
   }
   return out;
-}
-
-std::optional<Bytes> StateOverlay::get(std::string_view key) const {
-  const auto it = writes_.find(key);
-  if (it != writes_.end()) return it->second;
-  return base_.get(key);
 }
 
 const Bytes* StateOverlay::find(std::string_view key) const {

@@ -45,11 +45,15 @@ struct StateWrite {
 class StateStore {
  public:
   virtual ~StateStore() = default;
-  virtual std::optional<Bytes> get(std::string_view key) const = 0;
   // The value without a copy, or null when the key is absent: for reading a record in place.
   // Valid until the next write to this store (or, for a store that reads from disk, the next
   // find() on the same thread).
   virtual const Bytes* find(std::string_view key) const = 0;
+  // A copy of the value (find(), copied).
+  std::optional<Bytes> get(std::string_view key) const {
+    const Bytes* value = find(key);
+    return value == nullptr ? std::nullopt : std::optional<Bytes>(*value);
+  }
   virtual void put(std::string_view key, Bytes value) = 0;
   virtual void erase(std::string_view key) = 0;
   // Entries whose key starts with `prefix` and is >= `start` (an empty start means from the
@@ -63,7 +67,6 @@ std::string key_successor(std::string_view key);
 
 class MemoryStateStore final : public StateStore {
  public:
-  std::optional<Bytes> get(std::string_view key) const override;
   const Bytes* find(std::string_view key) const override;
   void put(std::string_view key, Bytes value) override;
   void erase(std::string_view key) override;
@@ -88,7 +91,6 @@ class StateOverlay final : public StateStore {
   StateOverlay(const StateOverlay&) = delete;
   StateOverlay& operator=(const StateOverlay&) = delete;
 
-  std::optional<Bytes> get(std::string_view key) const override;
   const Bytes* find(std::string_view key) const override;
   void put(std::string_view key, Bytes value) override;
   void erase(std::string_view key) override;

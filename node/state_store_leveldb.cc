@@ -8,6 +8,17 @@ namespace carbon::node {
 namespace {
 constexpr char kStateKeyPrefix = 'k';  // the contract state's share of the node's LevelDB
 std::string db_key(std::string_view key) { return kStateKeyPrefix + std::string(key); }
+// Puts `value` under the state key `key` into `batch`, or deletes the key when value is null.
+// `stored_key` is scratch space, reused across a batch's keys.
+void add_to_batch(leveldb::WriteBatch& batch, std::string& stored_key, std::string_view key,
+                  const core::Bytes* value) {
+  stored_key.assign(1, kStateKeyPrefix).append(key);
+  if (value != nullptr) {
+    batch.Put(stored_key, leveldb::Slice(reinterpret_cast<const char*>(value->data()), value->size()));
+  } else {
+    batch.Delete(stored_key);
+  }
+}
 core::Bytes to_bytes(const leveldb::Slice& slice) {
   const auto* data = reinterpret_cast<const std::uint8_t*>(slice.data());
   return core::Bytes(data, data + slice.size());
@@ -24,22 +35,6 @@ LevelDbStateStore::LevelDbStateStore(leveldb::DB* db, bool mirror) : db_(db), mi
   CARBON_ASSERT_MSG(it->status().ok(), "LevelDB scan failed while loading the state");
 }
 
-std::optional<core::Bytes> LevelDbStateStore::get(std::string_view key) const {
-  if (mirrored_) {
-    auto it = mirror_index_.find(key);
-    if (it == mirror_index_.end()) return std::nullopt;
-    return it->second->second;
-  }
-  if (auto it = pending_index_.find(key); it != pending_index_.end()) return it->second->second;
-  std::string value;
-  const auto status = db_->Get(leveldb::ReadOptions(), db_key(key), &value);
-  if (status.IsNotFound()) return std::nullopt;
-  // A disk that cannot be read must stop the node (contracts/state_store.h): never let it look
-  // like a missing key, which could make this node's execution differ from the others'.
-  CARBON_ASSERT_MSG(status.ok(), "LevelDB read failed; the node cannot execute safely");
-  return core::Bytes(value.begin(), value.end());
-}
-
 const core::Bytes* LevelDbStateStore::find(std::string_view key) const {
   if (mirrored_) {
     auto it = mirror_index_.find(key);
@@ -49,10 +44,14 @@ const core::Bytes* LevelDbStateStore::find(std::string_view key) const {
     return it->second->second ? &*it->second->second : nullptr;
   }
   // From disk: held per thread (RPC threads share a read-only instance) until the next find.
+  std::string value;
+  const auto status = db_->Get(leveldb::ReadOptions(), db_key(key), &value);
+  if (status.IsNotFound()) return nullptr;
+  // A disk that cannot be read must stop the node (contracts/state_store.h): never let it look
+  // like a missing key, which could make this node's execution differ from the others'.
+  CARBON_ASSERT_MSG(status.ok(), "LevelDB read failed; the node cannot execute safely");
   thread_local core::Bytes found;
-  auto value = get(key);
-  if (!value) return nullptr;
-  found = std::move(*value);
+  found.assign(value.begin(), value.end());
   return &found;
 }
 
@@ -133,26 +132,14 @@ std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view pref
 
 void LevelDbStateStore::add_writes(leveldb::WriteBatch& batch, const std::vector<contracts::StateWrite>& writes) {
   // The order of a batch's entries does not matter to LevelDB: each key appears once.
-  std::string key;
-  for (const auto& [written, value] : writes) {
-    key.assign(1, kStateKeyPrefix).append(written);
-    if (value != nullptr) {
-      batch.Put(key, leveldb::Slice(reinterpret_cast<const char*>(value->data()), value->size()));
-    } else {
-      batch.Delete(key);
-    }
-  }
+  std::string stored_key;
+  for (const auto& [key, value] : writes) add_to_batch(batch, stored_key, key, value);
 }
 
 void LevelDbStateStore::take_batch(leveldb::WriteBatch& batch) {
   CARBON_ASSERT_MSG(!mirrored_, "a mirrored state store's writes come from the executor (add_writes)");
-  for (auto& [key, value] : pending_) {
-    if (value) {
-      batch.Put(db_key(key), leveldb::Slice(reinterpret_cast<const char*>(value->data()), value->size()));
-    } else {
-      batch.Delete(db_key(key));
-    }
-  }
+  std::string stored_key;
+  for (const auto& [key, value] : pending_) add_to_batch(batch, stored_key, key, value ? &*value : nullptr);
   pending_index_.clear();
   pending_.clear();
 }

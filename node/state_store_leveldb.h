@@ -30,11 +30,10 @@ namespace carbon::node {
 class LevelDbStateStore final : public contracts::StateStore {
  public:
   // mirror: keep every committed entry in memory too (loaded here, kept current by writing
-  // through),
-  // so the executor's reads and scans never go to LevelDB. Only the executor's instance uses it.
+  // through), so the executor's reads and scans never go to LevelDB. Only the executor's
+  // instance uses it.
   explicit LevelDbStateStore(leveldb::DB* db, bool mirror = false);
 
-  std::optional<core::Bytes> get(std::string_view key) const override;
   const core::Bytes* find(std::string_view key) const override;
   void put(std::string_view key, core::Bytes value) override;
   void erase(std::string_view key) override;
