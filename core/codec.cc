@@ -1,9 +1,79 @@
 #include "core/codec.h"
 
+#include <cstring>
+
 namespace carbon::core::codec {
 namespace {
 thread_local const SpanStreamBuf* current_decode_buffer = nullptr;
+
+// The thread's reusable streams (see OutputStreamLease). They start without a buffer; a lease
+// sets one (rdbuf() also clears any error state a previous call left) and takes it away again.
+struct ThreadStreams {
+  std::ostream output{nullptr};
+  std::istream input{nullptr};
+  bool output_leased = false;
+  bool input_leased = false;
+};
+
+ThreadStreams& thread_streams() {
+  thread_local ThreadStreams streams;
+  return streams;
+}
 }  // namespace
+
+std::streamsize CompareStreamBuf::xsputn(const char* data, std::streamsize count) {
+  const auto size = static_cast<std::size_t>(count);
+  if (mismatch_ || size > expected_.size() - position_ ||
+      std::memcmp(expected_.data() + position_, data, size) != 0) {
+    mismatch_ = true;
+  } else {
+    position_ += size;
+  }
+  return count;  // never a write error: the verdict is matched(), read after encoding
+}
+
+CompareStreamBuf::int_type CompareStreamBuf::overflow(int_type ch) {
+  if (ch == traits_type::eof()) return ch;
+  const char byte = traits_type::to_char_type(ch);
+  xsputn(&byte, 1);
+  return ch;
+}
+
+OutputStreamLease::OutputStreamLease(std::streambuf* buffer) {
+  ThreadStreams& streams = thread_streams();
+  if (streams.output_leased) {
+    stream_ = &own_.emplace(buffer);
+    return;
+  }
+  streams.output_leased = true;
+  streams.output.rdbuf(buffer);
+  stream_ = &streams.output;
+}
+
+OutputStreamLease::~OutputStreamLease() {
+  if (own_) return;
+  ThreadStreams& streams = thread_streams();
+  streams.output.rdbuf(nullptr);
+  streams.output_leased = false;
+}
+
+InputStreamLease::InputStreamLease(std::streambuf* buffer) {
+  ThreadStreams& streams = thread_streams();
+  if (streams.input_leased) {
+    stream_ = &own_.emplace(buffer);
+    return;
+  }
+  streams.input_leased = true;
+  streams.input.rdbuf(buffer);
+  stream_ = &streams.input;
+}
+
+InputStreamLease::~InputStreamLease() {
+  if (own_) return;
+  ThreadStreams& streams = thread_streams();
+  streams.input.rdbuf(nullptr);
+  streams.input_leased = false;
+}
 
 SpanStreamBuf::SpanStreamBuf(ByteView bytes) {
   // std::streambuf wants mutable pointers; the buffer is only ever read.

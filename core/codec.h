@@ -18,6 +18,7 @@
 #include <cereal/types/variant.hpp>
 #include <exception>
 #include <istream>
+#include <optional>
 #include <ostream>
 #include <streambuf>
 
@@ -50,6 +51,56 @@ class VectorStreamBuf : public std::streambuf {
   Bytes& out_;
 };
 
+// A streambuf that compares what is written with an expected byte sequence instead of storing
+// it: decode() re-encodes a value through it to check that the input was canonical without
+// allocating a second copy.
+class CompareStreamBuf : public std::streambuf {
+ public:
+  explicit CompareStreamBuf(ByteView expected) : expected_(expected) {}
+  // True when exactly the expected bytes, no more and no fewer, were written.
+  bool matched() const { return !mismatch_ && position_ == expected_.size(); }
+
+ protected:
+  int_type overflow(int_type ch) override;
+  std::streamsize xsputn(const char* data, std::streamsize count) override;
+
+ private:
+  ByteView expected_;
+  std::size_t position_ = 0;
+  bool mismatch_ = false;
+};
+
+// Constructing a std::ostream or std::istream costs thousands of instructions (locale and
+// facet set-up), more than encoding most of our values, and the node encodes and decodes
+// several values per transaction on every thread. So each thread keeps one output and one
+// input stream and a lease points it at the buffer of the call in hand. A call made while the
+// thread's stream is leased (an encode inside a serialize()) gets a stream of its own.
+class OutputStreamLease {
+ public:
+  explicit OutputStreamLease(std::streambuf* buffer);
+  ~OutputStreamLease();
+  OutputStreamLease(const OutputStreamLease&) = delete;
+  OutputStreamLease& operator=(const OutputStreamLease&) = delete;
+  std::ostream& stream() { return *stream_; }
+
+ private:
+  std::optional<std::ostream> own_;
+  std::ostream* stream_ = nullptr;
+};
+
+class InputStreamLease {
+ public:
+  explicit InputStreamLease(std::streambuf* buffer);
+  ~InputStreamLease();
+  InputStreamLease(const InputStreamLease&) = delete;
+  InputStreamLease& operator=(const InputStreamLease&) = delete;
+  std::istream& stream() { return *stream_; }
+
+ private:
+  std::optional<std::istream> own_;
+  std::istream* stream_ = nullptr;
+};
+
 // Marks the thread's current decode input, for decode_bytes_remaining().
 class DecodeScope {
  public:
@@ -73,9 +124,9 @@ Bytes encode(const T& value) {
   Bytes out;
   out.reserve(128);
   VectorStreamBuf buffer(out);
-  std::ostream stream(&buffer);
+  OutputStreamLease stream(&buffer);
   {
-    cereal::PortableBinaryOutputArchive archive(stream);
+    cereal::PortableBinaryOutputArchive archive(stream.stream());
     archive(const_cast<T&>(value));  // cereal's serialize() is non-const by convention
   }
   return out;
@@ -91,8 +142,8 @@ Result<T> decode(ByteView bytes, std::size_t max_bytes = kMaxEncodedBytes) {
   try {
     SpanStreamBuf buffer(bytes);
     DecodeScope scope(&buffer);
-    std::istream stream(&buffer);
-    cereal::PortableBinaryInputArchive archive(stream);
+    InputStreamLease stream(&buffer);
+    cereal::PortableBinaryInputArchive archive(stream.stream());
     archive(value);
     if (buffer.remaining() != 0) {
       return Status::error(ErrorCode::kDecodeError, std::to_string(buffer.remaining()) + " trailing bytes");
@@ -102,10 +153,13 @@ Result<T> decode(ByteView bytes, std::size_t max_bytes = kMaxEncodedBytes) {
   } catch (const std::exception& error) {
     return Status::error(ErrorCode::kDecodeError, std::string("malformed input: ") + error.what());
   }
-  const Bytes canonical = encode(value);
-  if (canonical.size() != bytes.size() || !std::equal(canonical.begin(), canonical.end(), bytes.begin())) {
-    return Status::error(ErrorCode::kDecodeError, "non-canonical encoding");
+  CompareStreamBuf canonical(bytes);
+  {
+    OutputStreamLease stream(&canonical);
+    cereal::PortableBinaryOutputArchive archive(stream.stream());
+    archive(value);
   }
+  if (!canonical.matched()) return Status::error(ErrorCode::kDecodeError, "non-canonical encoding");
   return value;
 }
 

@@ -283,6 +283,76 @@ TEST(CodecTest, InputOverMaxBytesIsRejectedBeforeDecoding) {
   EXPECT_EQ(result.status().code(), ErrorCode::kOutOfBounds);
 }
 
+// A value whose encoding holds another value's encoding: encode() and decode() are called from
+// inside a serialize(), while the thread's reused stream is in use by the outer call.
+struct Envelope {
+  Word inner;
+  template <class Archive>
+  void save(Archive& archive) const {
+    Bytes bytes = encode(inner);
+    core::codec::bounded_bytes(archive, bytes, 64);
+  }
+  template <class Archive>
+  void load(Archive& archive) {
+    Bytes bytes;
+    core::codec::bounded_bytes(archive, bytes, 64);
+    auto decoded = decode<Word>(bytes);
+    if (!decoded) core::codec::throw_decode_error("inner value: " + decoded.status().message());
+    inner = *decoded;
+  }
+};
+
+TEST(CodecTest, NestedEncodeAndDecodeInsideASerializeWork) {
+  const Envelope envelope{Word{0x0A0B0C0D}};
+  const Bytes bytes = encode(envelope);
+  // header, 4-byte length 5, then the inner encoding: its own header and the word
+  const Bytes expected{kLittleEndianFlag, 5, 0, 0, 0, kLittleEndianFlag, 0x0D, 0x0C, 0x0B, 0x0A};
+  EXPECT_EQ(bytes, expected);
+  auto decoded = decode<Envelope>(bytes);
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_EQ(decoded->inner.value, 0x0A0B0C0Du);
+  // A malformed inner value fails the outer decode with the inner reason.
+  Bytes bad_inner = bytes;
+  bad_inner[5] = 0x00;  // the inner header turned big-endian: non-canonical
+  expect_decode_error<Envelope>(bad_inner, "inner value: non-canonical");
+}
+
+TEST(CodecTest, AFailedDecodeLeavesTheThreadReadyForTheNext) {
+  // The thread's streams are reused from call to call: a decode that threw half-way, or ended
+  // with trailing bytes, must not leave an error state or a stale buffer behind.
+  const Bytes good = encode(full_sample(2));
+  for (std::size_t cut = 1; cut < good.size(); cut += 7) {
+    const Bytes truncated(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(cut));
+    EXPECT_FALSE(decode<Sample>(truncated).is_ok()) << cut;
+    auto again = decode<Sample>(good);
+    ASSERT_TRUE(again.is_ok()) << "after a cut at " << cut << ": " << again.status().to_string();
+    EXPECT_EQ(encode(*again), good);
+  }
+  Bytes trailing = good;
+  trailing.push_back(0);
+  EXPECT_FALSE(decode<Sample>(trailing).is_ok());
+  EXPECT_TRUE(decode<Sample>(good).is_ok());
+}
+
+TEST(CodecTest, CompareStreamBufMatchesOnlyTheExactBytes) {
+  const Bytes expected{1, 2, 3, 4};
+  auto written = [&](const std::string& text) {
+    core::codec::CompareStreamBuf buffer(expected);
+    buffer.sputn(text.data(), static_cast<std::streamsize>(text.size()));
+    return buffer.matched();
+  };
+  EXPECT_TRUE(written(std::string{1, 2, 3, 4}));
+  EXPECT_FALSE(written(std::string{1, 2, 3}));        // shorter
+  EXPECT_FALSE(written(std::string{1, 2, 3, 4, 5}));  // longer
+  EXPECT_FALSE(written(std::string{1, 2, 9, 4}));     // one byte differs
+  core::codec::CompareStreamBuf split(expected);
+  split.sputc(1);
+  split.sputn("\x02\x03", 2);
+  EXPECT_FALSE(split.matched());
+  split.sputc(4);
+  EXPECT_TRUE(split.matched());
+}
+
 TEST(CodecDeathTest, EncodingOverALimitIsAProgrammerError) {
   Sample sample;
   sample.serials.resize(kMaxSampleSerials + 1);
