@@ -2,6 +2,9 @@
 
 #include "contracts/ledger_internal.h"
 
+#include <algorithm>
+#include <array>
+#include <cstdint>
 #include <utility>
 
 namespace carbon::contracts {
@@ -151,9 +154,37 @@ Status Executor::precheck(Height height, const SignedTx& signed_tx, Account& sen
   return Status::ok();
 }
 
+Hash256 chain_history(const Hash256& previous_head, const std::vector<StateEntry>& records) {
+  core::Sha3Hasher hasher;
+  const std::uint8_t domain = 0x02;
+  hasher.update(core::ByteView(&domain, 1));
+  hasher.update(previous_head.bytes);
+  auto update_length = [&hasher](std::size_t length) {
+    CARBON_ASSERT(length <= UINT32_MAX);
+    std::array<std::uint8_t, 4> bytes{};
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<std::uint8_t>(length >> (8 * i));
+    hasher.update(bytes);
+  };
+  for (const auto& [key, value] : records) {
+    update_length(key.size());
+    hasher.update(core::as_bytes(key));
+    update_length(value.size());
+    hasher.update(value);
+  }
+  return hasher.finish();
+}
+
 void Executor::commit(StateOverlay& overlay) {
   if (tree_flushed_) start_block_writes();
   for (auto& [key, value] : overlay.take_writes()) {
+    if (is_history_key(key)) {
+      // Written once and never erased (contracts/state_store.h); the block's records reach the
+      // tree only through the hash chain, in flush_tree().
+      CARBON_ASSERT_MSG(value.has_value(), "a history record was erased");
+      store_->put_history(key, *value);
+      block_history_.emplace_back(key, std::move(*value));
+      continue;
+    }
     if (value) {
       store_->put(key, std::move(*value));
     } else {
@@ -167,12 +198,29 @@ void Executor::start_block_writes() {
   flush_tree();  // writes made outside a block (the genesis state) reach the tree first
   tree_pending_.clear();
   block_writes_.clear();
+  block_history_.clear();
   tree_flushed_ = false;
 }
 
 void Executor::flush_tree() {
   if (tree_flushed_) return;
-  block_writes_.reserve(tree_pending_.size());
+  if (!block_history_.empty()) {
+    // Key order: the same on every node whatever order the records were written in, and the
+    // order in which anyone can read a block's records back to check the chain.
+    std::sort(block_history_.begin(), block_history_.end(),
+              [](const StateEntry& a, const StateEntry& b) { return a.first < b.first; });
+    for (std::size_t i = 1; i < block_history_.size(); ++i) {
+      CARBON_ASSERT_MSG(block_history_[i - 1].first != block_history_[i].first, "a history record was written twice");
+    }
+    Ledger ledger(*store_);
+    const std::string head_key(keys::kHistoryHead);
+    auto previous = ledger.get<Hash256>(head_key);
+    CARBON_ASSERT_MSG(previous.is_ok(), "the stored head of the history chain does not decode");
+    ledger.put(head_key, chain_history(previous->value_or(Hash256{}), block_history_));
+    tree_pending_.insert(head_key);
+  }
+  block_writes_.reserve(tree_pending_.size() + block_history_.size());
+  for (const auto& [key, value] : block_history_) block_writes_.push_back(StateWrite{key, &value});
   for (const std::string& key : tree_pending_) {
     const Bytes* value = store_->find(key);
     if (value != nullptr) {

@@ -64,6 +64,11 @@ struct BlockResult {
 // Whether the sender's current signing key is among the transaction's signers.
 Status check_signer(const SignedTx& signed_tx, const Account& sender);
 
+// The next head of the history chain (keys::kHistoryHead, contracts/ledger.h) after a block that
+// wrote `records`, given in key order: what the executor stores, and what anyone holding the
+// move log can recompute block by block to check it against a state root.
+Hash256 chain_history(const Hash256& previous_head, const std::vector<StateEntry>& records);
+
 class Executor {
  public:
   // Called with the transaction and its id (tx_id), computed once by the executor.
@@ -149,6 +154,9 @@ class Executor {
   std::unordered_set<std::string, StateKeyHash, std::equal_to<>> tree_pending_;
   bool tree_flushed_ = true;
   std::vector<StateWrite> block_writes_;
+  // The history records the block wrote (contracts/state_store.h), in key order after the flush:
+  // folded into the hash chain, reported in block_writes_ (which views them), never in the tree.
+  std::vector<StateEntry> block_history_;
   SignatureCheck signature_check_;
   // The exchange's order books, an in-memory index over the open orders in the state
   // (contracts/market_books.h). Held by pointer so the executor stays movable.

@@ -8,6 +8,7 @@
 //
 //   meta/chain                                  ChainMeta    chain id and the authority's key
 //   meta/format                                 u32          the state layout (kStateFormat)
+//   meta/history                                Hash256      head of the move log's hash chain
 //   acct/<key>                                  Account      name, role, nonce, frozen flag
 //   prod/<product>                              ProductState issued, retired, next serial
 //   bal/<owner>/<product>                       BalanceRecord  tonnes held (never 0) and the
@@ -90,15 +91,22 @@ struct ProductState {
   }
 };
 
-// The state layout this build reads and writes. 2: holdings keyed by their end, and the balance
-// and history of a holder in one record (1: keyed by start with an end index, history apart).
-inline constexpr std::uint32_t kStateFormat = 2;
+// The state layout this build reads and writes. 3: the move log (mv/) out of the Merkle tree,
+// committed by the hash chain meta/history (2: in the tree; 2 and later: holdings keyed by their
+// end, and the balance and history of a holder in one record; 1: keyed by start with an end
+// index, history apart).
+inline constexpr std::uint32_t kStateFormat = 3;
 
 namespace keys {
 inline constexpr std::string_view kChainMeta = "meta/chain";
 // The layout of the state (u32 kStateFormat), written at genesis: a node never runs on a state
 // written in another layout (Executor::open refuses it).
 inline constexpr std::string_view kStateFormat = "meta/format";
+// The head of the hash chain over every history record (contracts/state_store.h), a Hash256:
+// after a block that wrote records r1..rn, head = SHA3-256(0x02 || previous head || for each
+// record in the order written: u32 key length || key || u32 value length || value), lengths
+// little-endian; absent until the first record. The executor writes it.
+inline constexpr std::string_view kHistoryHead = "meta/history";
 std::string account(const PublicKey& key);
 std::string product(const ProductId& product);
 std::string balance(const PublicKey& owner, const ProductId& product);

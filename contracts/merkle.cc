@@ -160,7 +160,18 @@ void SparseMerkleTree::rebuild(const StateStore& store) {
   std::string start;
   for (;;) {
     const auto page = store.scan("", start, kScanPageSize);
-    for (const auto& [key, value] : page) put(key, value);
+    bool skipped_history = false;
+    for (const auto& [key, value] : page) {
+      if (is_history_key(key)) {  // committed through the history chain's head instead
+        skipped_history = true;
+        break;
+      }
+      put(key, value);
+    }
+    if (skipped_history) {
+      start = std::string(kHistoryEnd);
+      continue;
+    }
     if (page.size() < kScanPageSize) break;
     start = key_successor(page.back().first);
   }

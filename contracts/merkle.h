@@ -46,7 +46,8 @@ class SparseMerkleTree {
   core::Hash256 root();
   std::size_t size() const { return size_; }
 
-  // Replaces the tree with one over every entry of `store` (scanned in pages).
+  // Replaces the tree with one over every entry of `store` (scanned in pages) except the history
+  // records (contracts/state_store.h), which the tree covers through the history chain's head.
   void rebuild(const StateStore& store);
 
   struct Node;
@@ -56,7 +57,8 @@ class SparseMerkleTree {
   std::size_t size_ = 0;
 };
 
-// The root of a whole store, computed from scratch (tests compare it with the incremental one).
+// The root of a whole store (history records aside, as in rebuild()), computed from scratch
+// (tests compare it with the incremental one).
 core::Hash256 compute_state_root(const StateStore& store);
 
 }  // namespace carbon::contracts

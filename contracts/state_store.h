@@ -56,6 +56,11 @@ class StateStore {
   }
   virtual void put(std::string_view key, Bytes value) = 0;
   virtual void erase(std::string_view key) = 0;
+  // Stores a history record (is_history_key(key)), written by the executor once per record. A
+  // store that holds the state in memory for execution leaves it out: the record is in the
+  // executor's block writes (Executor::last_block_writes()), and whoever persists those keeps
+  // it. The default keeps it like any other key, so that queries on this store find it.
+  virtual void put_history(std::string_view key, const Bytes& value) { put(key, value); }
   // Entries whose key starts with `prefix` and is >= `start` (an empty start means from the
   // beginning of the prefix), in ascending key order, at most `limit` of them.
   virtual std::vector<StateEntry> scan(std::string_view prefix, std::string_view start,
@@ -64,6 +69,19 @@ class StateStore {
 
 // The smallest key greater than `key`: pass it as `start` to continue a scan after `key`.
 std::string key_successor(std::string_view key);
+
+// History records: the move log (mv/, contracts/records.h), one record for every serial range a
+// transfer moves. Each is written once, by one transaction, and never changed or erased; only
+// queries read them (GET /trace), never a transaction; and there are as many as there have
+// been transfers. So they are kept out of the Merkle tree and out of a node's in-memory copy of
+// the state, which therefore grow with the live state (accounts, holdings) and not with the
+// number of transfers ever made. The state root still commits to every one of them: the
+// executor folds each block's records, in order, into a hash chain whose head is a state key
+// (keys::kHistoryHead, contracts/ledger.h).
+inline constexpr std::string_view kHistoryPrefix = "mv/";
+// The first key after every history key (the end of the mv/ range in key order).
+inline constexpr std::string_view kHistoryEnd = "mv0";
+inline bool is_history_key(std::string_view key) { return key.starts_with(kHistoryPrefix); }
 
 class MemoryStateStore final : public StateStore {
  public:

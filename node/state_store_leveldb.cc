@@ -28,7 +28,14 @@ core::Bytes to_bytes(const leveldb::Slice& slice) {
 LevelDbStateStore::LevelDbStateStore(leveldb::DB* db, bool mirror) : db_(db), mirrored_(mirror) {
   if (!mirrored_) return;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  const std::string history_start = db_key(contracts::kHistoryPrefix);
+  const std::string history_end = db_key(contracts::kHistoryEnd);
   for (it->Seek("k"); it->Valid() && it->key().starts_with("k"); it->Next()) {
+    if (it->key().starts_with(history_start)) {  // left on disk (see the header)
+      it->Seek(history_end);
+      if (!it->Valid()) break;
+    }
+    if (!it->key().starts_with("k")) break;
     auto [entry, inserted] = mirror_.emplace(it->key().ToString().substr(1), to_bytes(it->value()));
     if (inserted) mirror_index_.emplace(std::string_view(entry->first), entry);
   }
@@ -94,6 +101,11 @@ void LevelDbStateStore::erase(std::string_view key) {
   } else {
     buffer(key, std::nullopt);
   }
+}
+
+void LevelDbStateStore::put_history(std::string_view key, const core::Bytes& value) {
+  CARBON_ASSERT(contracts::is_history_key(key));
+  if (!mirrored_) buffer(key, value);
 }
 
 std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view prefix, std::string_view start,

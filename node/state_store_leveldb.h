@@ -8,7 +8,9 @@
 // in-memory mirror at once and keeps no buffer: the executor lists the keys each block wrote
 // (contracts::Executor::last_block_writes()), and add_writes() puts their final values into the
 // block's batch (the mirror is then ahead of LevelDB for the block being executed, and a node
-// whose block commit fails halts, so the difference is never served).
+// whose block commit fails halts, so the difference is never served). The mirror leaves out the
+// history records (the move log, contracts/state_store.h): only queries read them, from
+// LevelDB, so a node's memory grows with the live state and not with the number of transfers.
 //
 // Thread safety: the executor thread owns a writable instance. RPC threads use their own
 // read-only instance (no buffer) over the same DB; LevelDB makes each read consistent and a
@@ -37,6 +39,9 @@ class LevelDbStateStore final : public contracts::StateStore {
   const core::Bytes* find(std::string_view key) const override;
   void put(std::string_view key, core::Bytes value) override;
   void erase(std::string_view key) override;
+  // Not mirrored: buffered like put(). Mirrored: nothing; the record reaches LevelDB through the
+  // block's writes (add_writes), and reads of it go to a non-mirrored instance.
+  void put_history(std::string_view key, const core::Bytes& value) override;
   std::vector<contracts::StateEntry> scan(std::string_view prefix, std::string_view start,
                                           std::size_t limit) const override;
 

@@ -615,6 +615,75 @@ TEST(ContractsExecutor, LastBlockWritesHoldEveryChangedKeyWithItsFinalValue) {
   }
 }
 
+// The move log (mv/) stays out of the Merkle tree, and the state root commits to it through the
+// history chain: recomputed here from the records alone, block by block, as an auditor holding
+// the log would, it matches the head in the state; and a restart rebuilds the same root.
+TEST(ContractsExecutor, MoveLogIsCommittedThroughTheHistoryChain) {
+  const auto authority = test_key(0);
+  const GenesisConfig genesis{authority.public_key(), "Hubei DRC", {}, 1};
+  auto store = std::make_unique<MemoryStateStore>();
+  MemoryStateStore* raw = store.get();
+  auto opened = Executor::open(testing::kTestChain, genesis, std::move(store));
+  ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+  Executor executor = std::move(opened).value();
+  const auto a = test_key(1);
+  const auto b = test_key(2);
+  const ProductId hbea = ProductId::allowance(2025);
+  std::uint64_t nonce = 0;
+  std::vector<std::vector<SignedTx>> blocks = {
+      {make_tx(authority, ++nonce, RegisterParticipant{a.public_key(), "A", Role::kCoveredEnterprise}),
+       make_tx(authority, ++nonce, RegisterParticipant{b.public_key(), "B", Role::kCoveredEnterprise})},
+      {make_tx(authority, ++nonce, IssueAllowances{a.public_key(), 2025, 100}),
+       make_tx(authority, ++nonce, IssueAllowances{b.public_key(), 2025, 100})},
+      {make_tx(a, 1, TransferUnits{b.public_key(), hbea, 30}),
+       make_tx(b, 1, TransferUnits{a.public_key(), hbea, 120}),   // two ranges: two records
+       make_tx(a, 2, TransferUnits{b.public_key(), hbea, 1000})},  // fails: no record
+      {},
+      {make_tx(b, 2, TransferUnits{a.public_key(), hbea, 1})},
+  };
+  Height height = 0;
+  for (const auto& block : blocks) {
+    ++height;
+    const auto result = executor.execute_block(height, 1'000 * height, block);
+    EXPECT_EQ(result.state_root, compute_state_root(*raw)) << "height " << height;
+    for (std::size_t i = 0; i < result.receipts.size(); ++i) {
+      EXPECT_EQ(result.receipts[i].ok(), !(height == 3 && i == 2)) << result.receipts[i].message;
+    }
+  }
+  // Group the records by the height in their key (mv/<product>/<height:016x>/...), in key order.
+  std::map<std::string, std::vector<StateEntry>> by_height;
+  const auto records = raw->scan(std::string(kHistoryPrefix), "", 1000);
+  for (const auto& record : records) {
+    const std::string_view key = record.first;
+    const std::size_t height_at = key.find('/', kHistoryPrefix.size()) + 1;
+    by_height[std::string(key.substr(height_at, 16))].push_back(record);
+  }
+  ASSERT_EQ(records.size(), 4u);      // 1 + 2 at height 3, 1 at height 5
+  ASSERT_EQ(by_height.size(), 2u);
+  Hash256 head{};
+  for (const auto& [block_height, block_records] : by_height) head = chain_history(head, block_records);
+  const auto stored = raw->find(keys::kHistoryHead);
+  ASSERT_NE(stored, nullptr);
+  auto stored_head = core::codec::decode<Hash256>(*stored);
+  ASSERT_TRUE(stored_head.is_ok());
+  EXPECT_EQ(*stored_head, head);
+  EXPECT_NE(head, chain_history(Hash256{}, records));  // the chain is per block, not one list
+
+  // The tree holds the head, not the records: changing a record alone leaves the tree's root
+  // as it was (and would break the chain, which the head commits to).
+  MemoryStateStore altered;
+  for (const auto& [key, value] : raw->entries()) altered.put(key, value);
+  altered.put(records.front().first, Bytes{1, 2, 3});
+  EXPECT_EQ(compute_state_root(altered), executor.state_root());
+
+  // A restart rebuilds the tree without the records and reaches the same root.
+  auto copy = std::make_unique<MemoryStateStore>();
+  for (const auto& [key, value] : raw->entries()) copy->put(key, value);
+  auto reopened = Executor::open(testing::kTestChain, genesis, std::move(copy));
+  ASSERT_TRUE(reopened.is_ok());
+  EXPECT_EQ(reopened->state_root(), executor.state_root());
+}
+
 TEST(ContractsExecutor, ReceiptsStayWithinTheirBound) {
   TestChain chain;
   std::string long_name(kMaxNameBytes, 'x');

@@ -103,5 +103,54 @@ TEST_P(LevelDbStateStoreTest, MatchesTheReferenceStoreThroughBlocksAndAReopen) {
 
 INSTANTIATE_TEST_SUITE_P(DiskAndMirror, LevelDbStateStoreTest, ::testing::Values(false, true));
 
+TEST(LevelDbStateStoreHistory, HistoryRecordsReachDiskButNeverTheMirror) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("carbon-statestore-history-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  auto db = open_db(dir);
+  const core::Bytes record{7, 7};
+  {
+    // The executor's store: keys on both sides of the mv/ range, and two history records.
+    LevelDbStateStore mirrored(db.get(), /*mirror=*/true);
+    mirrored.put("acct/a", core::Bytes{1});
+    mirrored.put("mkt/z", core::Bytes{2});
+    mirrored.put("prod/p", core::Bytes{3});
+    mirrored.put_history("mv/P/1", record);
+    mirrored.put_history("mv/P/2", record);
+    EXPECT_EQ(mirrored.find("mv/P/1"), nullptr);
+    EXPECT_TRUE(mirrored.scan("mv/", "", 10).empty());
+    // The block's writes, as the executor reports them, carry the records to disk.
+    std::vector<contracts::StateWrite> writes;
+    for (const char* key : {"acct/a", "mkt/z", "prod/p"}) writes.push_back({key, mirrored.find(key)});
+    writes.push_back({"mv/P/1", &record});
+    writes.push_back({"mv/P/2", &record});
+    leveldb::WriteBatch batch;
+    LevelDbStateStore::add_writes(batch, writes);
+    ASSERT_TRUE(db->Write(leveldb::WriteOptions(), &batch).ok());
+  }
+  LevelDbStateStore reader(db.get(), /*mirror=*/false);  // as RPC reads
+  EXPECT_EQ(reader.get("mv/P/1"), record);
+  EXPECT_EQ(reader.scan("mv/", "", 10).size(), 2u);
+  // A restart loads everything but the records: the keys after the mv/ range too.
+  LevelDbStateStore reopened(db.get(), /*mirror=*/true);
+  const auto loaded = reopened.scan("", "", 100);
+  ASSERT_EQ(loaded.size(), 3u);
+  EXPECT_EQ(loaded[0].first, "acct/a");
+  EXPECT_EQ(loaded[1].first, "mkt/z");
+  EXPECT_EQ(loaded[2].first, "prod/p");
+  EXPECT_EQ(reopened.find("mv/P/2"), nullptr);
+  // A non-mirrored store buffers a record like any write until its batch is taken.
+  LevelDbStateStore buffered(db.get(), /*mirror=*/false);
+  buffered.put_history("mv/P/3", record);
+  EXPECT_EQ(buffered.get("mv/P/3"), record);
+  EXPECT_FALSE(reader.get("mv/P/3").has_value());
+  leveldb::WriteBatch batch;
+  buffered.take_batch(batch);
+  ASSERT_TRUE(db->Write(leveldb::WriteOptions(), &batch).ok());
+  EXPECT_EQ(reader.get("mv/P/3"), record);
+  db.reset();
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace carbon::node
