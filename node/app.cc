@@ -461,8 +461,8 @@ void NodeApp::halt(const std::string& why) {
                    why);
 }
 
-bool NodeApp::record_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch batch) {
-  if (auto status = store_.commit_block(block, state_root, std::move(batch)); !status.is_ok()) {
+bool NodeApp::record_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch& batch) {
+  if (auto status = store_.commit_block(block, state_root, batch); !status.is_ok()) {
     halt(status.to_string());
     return false;
   }
@@ -511,7 +511,8 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
       std::lock_guard lock(last_root_mutex_);
       root = last_root_;
     }
-    if (!record_executed(block, root, leveldb::WriteBatch())) return;
+    leveldb::WriteBatch batch;
+    if (!record_executed(block, root, batch)) return;
     spdlog::info("committed height {} round {} items {} (ordering only)", height, block.header.round, payload.txs.size());
     return;
   }
@@ -561,7 +562,7 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
     StoredReceipt stored{height, static_cast<std::uint32_t>(i), result.receipts[i]};
     batch.Put(NodeStore::id_key('t', id), as_string(core::codec::encode(stored)));
   }
-  if (!record_executed(block, result.state_root, std::move(batch))) return;
+  if (!record_executed(block, result.state_root, batch)) return;
   std::size_t failed = 0;
   std::vector<core::Hash256> ids;  // the executor computed every tx id already, in its receipts
   ids.reserve(result.receipts.size());

@@ -118,7 +118,7 @@ class NodeApp final : public Application {
   void execute(const consensus::Block& block, std::chrono::steady_clock::time_point committed_at);
   // Writes an executed block (with `batch`: its state changes and receipts) and advances the
   // executed height; false (and halted) if the store failed.
-  bool record_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch batch);
+  bool record_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch& batch);
   void halt(const std::string& why);
 
   boost::asio::io_context& io_;

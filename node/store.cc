@@ -34,7 +34,10 @@ core::ByteView view(const std::string& bytes) {
   return {reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()};
 }
 
-std::string to_string(const core::Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
+// A view for LevelDB, which copies what it is given into its batch: no string copy in between.
+leveldb::Slice slice(const core::Bytes& bytes) {
+  return leveldb::Slice(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
 
 }  // namespace
 
@@ -78,9 +81,9 @@ Status NodeStore::persist_for_vote(const std::vector<consensus::Block>& blocks, 
   for (const auto& block : blocks) {
     const core::Hash256 id = block.id();
     batch.Put(height_key('p', block.header.height) + std::string(id.bytes.begin(), id.bytes.end()),
-              to_string(consensus::encode_block(block)));
+              slice(consensus::encode_block(block)));
   }
-  if (safety != nullptr) batch.Put(kSafetyKey, to_string(consensus::encode_safety_data(*safety)));
+  if (safety != nullptr) batch.Put(kSafetyKey, slice(consensus::encode_safety_data(*safety)));
   leveldb::WriteOptions options;
   options.sync = true;  // the vote or timeout that follows must not outlive this write
   const auto status = db_->Write(options, &batch);
@@ -135,9 +138,9 @@ core::Result<std::optional<core::Hash256>> NodeStore::state_root(consensus::Heig
 }
 
 Status NodeStore::commit_block(const consensus::Block& block, const core::Hash256& state_root,
-                               leveldb::WriteBatch batch) {
+                               leveldb::WriteBatch& batch) {
   CARBON_ASSERT(block.header.height == committed_height_ + 1);
-  batch.Put(height_key('c', block.header.height), to_string(consensus::encode_block(block)));
+  batch.Put(height_key('c', block.header.height), slice(consensus::encode_block(block)));
   batch.Put(height_key('r', block.header.height), std::string(state_root.bytes.begin(), state_root.bytes.end()));
   batch.Put(kTipKey, u64be(block.header.height));
   {

@@ -50,8 +50,9 @@ class NodeStore {
 
   // Commits one block: the block, the state root after it, and everything in `batch` (state
   // changes and receipts the executor staged), plus removal of the pending blocks at or below its
-  // height — atomically and durably.
-  core::Status commit_block(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch batch);
+  // height — atomically and durably. `batch` is extended with those (taken by reference: a
+  // LevelDB batch has no move, and a block's is hundreds of kilobytes).
+  core::Status commit_block(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch& batch);
 
   // Raw reads for the executor's state store and the RPC.
   core::Result<std::optional<std::string>> get(const std::string& key) const;
