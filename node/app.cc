@@ -502,9 +502,19 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
   }
   if (config_.bench_ordering_only) {
     // Benchmark mode: nothing to execute; record the block and forget its items.
+    // The ids as the vote check hashed them (almost always there), else hashed here.
+    std::vector<core::Hash256> ids;
+    {
+      std::lock_guard lock(seen_mutex_);
+      if (auto it = seen_blocks_.find(block.id()); it != seen_blocks_.end()) ids = it->second.tx_ids;
+    }
+    if (ids.size() != payload.txs.size()) {
+      ids.clear();
+      for (const auto& item : payload.txs) ids.push_back(core::sha3_256(item.bytes));
+    }
     {
       std::lock_guard lock(raw_mutex_);
-      for (const auto& item : payload.txs) raw_pending_.erase(core::sha3_256(item.bytes));
+      for (const auto& id : ids) raw_pending_.erase(id);
     }
     core::Hash256 root;
     {
