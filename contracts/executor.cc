@@ -248,8 +248,12 @@ Receipt Executor::execute_tx(Height height, std::uint64_t timestamp_ms, std::uin
   Context ctx{height, timestamp_ms, sender, {}, tx_index, books_.get()};
   for (const auto& signature : signed_tx.signatures) ctx.signers.push_back(signature.signer);
   Status status = apply_call(overlay, ctx, signed_tx.tx.call);
-  if (status) {
-    // Re-read: the call may have written the sender's account.
+  if (status && !overlay.writes().contains(keys::account(sender.key))) {
+    // Most calls (a transfer, an order) leave the sender's account alone: it is as precheck()
+    // read it, with the new nonce.
+    Ledger(overlay).put_account(sender);
+  } else if (status) {
+    // Re-read: the call wrote the sender's account (a key rotation, a name change).
     auto current = Ledger(static_cast<const StateStore&>(overlay)).account(sender.key);
     if (!current || !*current) {
       status = current ? Status::error(ErrorCode::kInternal, "sender account vanished")
