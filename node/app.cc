@@ -374,6 +374,20 @@ bool NodeApp::has_pending_work(consensus::Height height) const {
   });
 }
 
+void NodeApp::prepare_payload_check(const consensus::Block& block) {
+  if (config_.bench_ordering_only) return;
+  auto payload = decode_payload(block.payload);
+  if (!payload) return;  // payload_acceptable refuses it
+  for (const auto& encoded : payload->txs) {
+    const core::Hash256 id = core::sha3_256(encoded.bytes);
+    if (mempool_.contains(id) || is_verified(id)) continue;
+    auto tx = contracts::decode_signed_tx(encoded.bytes);
+    if (!tx) return;  // the block is refused: checking the rest would be wasted
+    // Only a success is remembered: a failure is found again, and refused, on the strand.
+    if (check_stateless(*tx, id).is_ok()) remember_verified(id);
+  }
+}
+
 bool NodeApp::payload_acceptable(const consensus::Block& block) const {
   // Every transaction must decode, be for this chain and carry valid signatures; state-dependent
   // failures (nonce, balance) are for execution to report in receipts.

@@ -69,6 +69,9 @@ class NodeApp final : public Application {
   // Application (consensus strand).
   core::Bytes build_payload(const core::Hash256& parent_id, consensus::Height height) override;
   bool payload_acceptable(const consensus::Block& block) const override;
+  // Checks the signatures of the block's transactions this node has not verified yet, on the
+  // calling (verify pool) thread, and remembers the verdicts for payload_acceptable.
+  void prepare_payload_check(const consensus::Block& block) override;
   bool has_pending_work(consensus::Height height) const override;
   std::size_t unordered_tx_estimate() const override;
   std::size_t full_block_txs() const override { return std::min(config_.max_block_txs, kMaxTxsPerPayload); }

@@ -94,6 +94,7 @@ void Driver::on_peer_message(consensus::ValidatorIndex from, core::Bytes bytes) 
                     consensus::drop_reason_name(rejection->reason), rejection->detail);
       return;
     }
+    if (const auto* proposal = std::get_if<consensus::Proposal>(&*decoded)) app_.prepare_payload_check(proposal->block);
     boost::asio::post(strand_, [this, from, message = std::move(decoded).value()]() mutable {
       step(consensus::MessageEvent{from, std::move(message)});
     });

@@ -55,6 +55,11 @@ class Application {
   virtual std::size_t full_block_txs() const = 0;
   // Called on the consensus strand before voting; deterministic given the block.
   virtual bool payload_acceptable(const consensus::Block& block) const = 0;
+  // Called on the verify pool, off the strand, for a proposed block whose proposal passed
+  // message verification, before the strand sees it: the place for the costly, state-free part
+  // of payload_acceptable (signature checks), so that the strand, which every vote and timeout
+  // waits for, does not do it. It must not change what payload_acceptable decides.
+  virtual void prepare_payload_check(const consensus::Block& block) { (void)block; }
   // Newly committed blocks in height order; executes and persists them (may be asynchronous,
   // but in order).
   virtual void on_commit(std::vector<consensus::Block> blocks) = 0;
