@@ -174,6 +174,84 @@ Hash256 chain_history(const Hash256& previous_head, const std::vector<StateEntry
   return hasher.finish();
 }
 
+namespace {
+
+// Reads one product's move records ("mv/<product>/...") in key order, a page at a time.
+class HistoryCursor {
+ public:
+  HistoryCursor(const StateStore& store, std::string prefix) : store_(store), prefix_(std::move(prefix)) { fill(); }
+  bool done() const { return next_ == page_.size(); }
+  const StateEntry& current() const { return page_[next_]; }
+  void advance() {
+    if (++next_ == page_.size() && page_.size() == kScanPageSize) fill();
+  }
+  // The block height in the current record's key (16 hex digits after the product), or nullopt
+  // for a malformed key.
+  std::optional<Height> height() const {
+    const std::string_view key = current().first;
+    if (key.size() < prefix_.size() + 16) return std::nullopt;
+    Height height = 0;
+    for (const char digit : key.substr(prefix_.size(), 16)) {
+      const int value = (digit >= '0' && digit <= '9') ? digit - '0' : (digit >= 'a' && digit <= 'f') ? digit - 'a' + 10 : -1;
+      if (value < 0) return std::nullopt;
+      height = (height << 4) | static_cast<Height>(value);
+    }
+    return height;
+  }
+
+ private:
+  void fill() {
+    const std::string start = page_.empty() ? std::string() : key_successor(page_.back().first);
+    page_ = store_.scan(prefix_, start, kScanPageSize);
+    next_ = 0;
+  }
+  const StateStore& store_;
+  std::string prefix_;
+  std::vector<StateEntry> page_;
+  std::size_t next_ = 0;
+};
+
+}  // namespace
+
+Result<std::optional<Hash256>> recompute_history_head(const StateStore& store) {
+  // One cursor per product, found by skipping from one product's records to the next's.
+  std::vector<HistoryCursor> cursors;
+  std::string start;
+  for (;;) {
+    const auto first = store.scan(kHistoryPrefix, start, 1);
+    if (first.empty()) break;
+    const std::string_view key = first.front().first;
+    const std::size_t slash = key.find('/', kHistoryPrefix.size());
+    if (slash == std::string_view::npos) {
+      return Status::error(ErrorCode::kInternal, "malformed move record key " + std::string(key));
+    }
+    cursors.emplace_back(store, std::string(key.substr(0, slash + 1)));
+    start = std::string(key.substr(0, slash)) + static_cast<char>('/' + 1);  // past this product
+  }
+  std::optional<Hash256> head;
+  std::vector<StateEntry> block;
+  for (;;) {
+    // The lowest height any product has left; its records from every product, in product
+    // order and within a product in key order: key order, as the executor hashed them.
+    std::optional<Height> lowest;
+    for (const auto& cursor : cursors) {
+      if (cursor.done()) continue;
+      const auto height = cursor.height();
+      if (!height) return Status::error(ErrorCode::kInternal, "malformed move record key " + cursor.current().first);
+      if (!lowest || *height < *lowest) lowest = height;
+    }
+    if (!lowest) return head;
+    block.clear();
+    for (auto& cursor : cursors) {
+      while (!cursor.done() && cursor.height() == lowest) {
+        block.push_back(cursor.current());
+        cursor.advance();
+      }
+    }
+    head = chain_history(head.value_or(Hash256{}), block);
+  }
+}
+
 void Executor::commit(StateOverlay& overlay) {
   if (tree_flushed_) start_block_writes();
   for (auto& [key, value] : overlay.take_writes()) {

@@ -69,6 +69,13 @@ Status check_signer(const SignedTx& signed_tx, const Account& sender);
 // move log can recompute block by block to check it against a state root.
 Hash256 chain_history(const Hash256& previous_head, const std::vector<StateEntry>& records);
 
+// The head of the history chain recomputed from the records in `store` alone (nullopt when there
+// are none), block by block: what a node checks against the head in its state at start-up, since
+// the Merkle tree does not cover the records themselves. Reads the log once, a page per product
+// at a time, so its memory is bounded by the number of products, not of records. An error for a
+// record whose key does not have the layout of contracts/records.h.
+Result<std::optional<Hash256>> recompute_history_head(const StateStore& store);
+
 class Executor {
  public:
   // Called with the transaction and its id (tx_id), computed once by the executor.

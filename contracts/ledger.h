@@ -104,7 +104,7 @@ inline constexpr std::string_view kChainMeta = "meta/chain";
 inline constexpr std::string_view kStateFormat = "meta/format";
 // The head of the hash chain over every history record (contracts/state_store.h), a Hash256:
 // after a block that wrote records r1..rn, head = SHA3-256(0x02 || previous head || for each
-// record in the order written: u32 key length || key || u32 value length || value), lengths
+// record in key order: u32 key length || key || u32 value length || value), lengths
 // little-endian; absent until the first record. The executor writes it.
 inline constexpr std::string_view kHistoryHead = "meta/history";
 std::string account(const PublicKey& key);

@@ -35,8 +35,9 @@ struct StateKeyHash {
 };
 
 // A key's value after a block's writes, as Executor::last_block_writes() reports it: `value` is
-// null when the key was erased. Views: the value into the store (valid until its next write),
-// the key into the executor's set of the block's keys (valid until the next block begins).
+// null when the key was erased. Views, valid until the next block begins: the key into the
+// executor's set of the block's keys; the value into the store (until the key's next write), or,
+// for a history record, into the executor's list of the block's records.
 struct StateWrite {
   std::string_view key;
   const Bytes* value = nullptr;

@@ -79,6 +79,24 @@ Status NodeApp::open() {
     const auto written = store_.db()->Write(sync, &batch);
     if (!written.ok()) return Status::error(ErrorCode::kIoError, "cannot write the genesis state: " + written.ToString());
   }
+  // The Merkle root covers the move log only through its chain head (contracts/state_store.h),
+  // so the records on disk are checked against that head here, as the root is below.
+  auto recomputed = contracts::recompute_history_head(read_state_);
+  if (!recomputed) return recomputed.status();
+  std::optional<core::Hash256> stored_head;
+  if (const core::Bytes* encoded = executor_->state().find(contracts::keys::kHistoryHead)) {
+    auto decoded = core::codec::decode<core::Hash256>(*encoded);
+    if (!decoded) return Status::error(ErrorCode::kInternal, "the history chain head in the state does not decode");
+    stored_head = *decoded;
+  }
+  if (*recomputed != stored_head) {
+    return Status::error(ErrorCode::kInternal,
+                         "the move log on disk does not match the history chain head in the state (" +
+                             (*recomputed ? (*recomputed)->short_hex() : std::string("no records")) + " against " +
+                             (stored_head ? stored_head->short_hex() : std::string("none")) +
+                             "): the data directory is damaged; restore it from a backup or start this node "
+                             "again from genesis with a fresh data directory");
+  }
   executed_height_ = store_.committed_height();
   {
     std::lock_guard lock(last_root_mutex_);
@@ -382,9 +400,10 @@ void NodeApp::prepare_payload_check(const consensus::Block& block) {
     const core::Hash256 id = core::sha3_256(encoded.bytes);
     if (mempool_.contains(id) || is_verified(id)) continue;
     auto tx = contracts::decode_signed_tx(encoded.bytes);
-    if (!tx) return;  // the block is refused: checking the rest would be wasted
-    // Only a success is remembered: a failure is found again, and refused, on the strand.
-    if (check_stateless(*tx, id).is_ok()) remember_verified(id);
+    // A failure is not remembered: the strand finds it again and refuses the block, so checking
+    // the rest would be wasted.
+    if (!tx || !check_stateless(*tx, id).is_ok()) return;
+    remember_verified(id);
   }
 }
 

@@ -83,6 +83,10 @@ void Driver::on_peer_message(consensus::ValidatorIndex from, core::Bytes bytes) 
     } else {
       rejection = message_verifier_.verify(from, *decoded);
     }
+    // Counted as in flight until its signature checks are done too (the pool's bound covers them).
+    if (!rejection) {
+      if (const auto* proposal = std::get_if<consensus::Proposal>(&*decoded)) prepare_payload(*proposal);
+    }
     inflight_verifications_.fetch_sub(1);
     inflight_verification_bytes_.fetch_sub(size);
     if (rejection) {
@@ -94,11 +98,20 @@ void Driver::on_peer_message(consensus::ValidatorIndex from, core::Bytes bytes) 
                     consensus::drop_reason_name(rejection->reason), rejection->detail);
       return;
     }
-    if (const auto* proposal = std::get_if<consensus::Proposal>(&*decoded)) app_.prepare_payload_check(proposal->block);
     boost::asio::post(strand_, [this, from, message = std::move(decoded).value()]() mutable {
       step(consensus::MessageEvent{from, std::move(message)});
     });
   });
+}
+
+void Driver::prepare_payload(const consensus::Proposal& proposal) {
+  const consensus::Round round = proposal.block.header.round;
+  if (proposal.block.header.proposer != options_.validators.leader(round) || round < round_.load()) return;
+  consensus::Round prepared = last_prepared_round_.load();
+  do {
+    if (round <= prepared) return;  // one already (or a later round's, arrived first: the strand checks)
+  } while (!last_prepared_round_.compare_exchange_weak(prepared, round));
+  app_.prepare_payload_check(proposal.block);
 }
 
 void Driver::step(consensus::Event event) {

@@ -111,6 +111,11 @@ class Driver final : private consensus::PayloadValidator {
   void prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms);
   // Every kDropReportInterval, one log line with what was dropped since the last one (if any).
   void report_drops();
+  // Runs Application::prepare_payload_check for a verified proposal, on the verify pool: only
+  // for one from its round's leader, for a round not behind this node's, and at most once per
+  // round. The vote check needs no more, and so a faulty validator cannot make every node check
+  // a block's worth of signatures for each message it sends.
+  void prepare_payload(const consensus::Proposal& proposal);
   void serve_committed(consensus::ValidatorIndex to, consensus::Height from, std::uint32_t max_blocks);
   void answer_from_store(consensus::ValidatorIndex to, consensus::Height from, std::uint32_t max_blocks);
 
@@ -137,6 +142,7 @@ class Driver final : private consensus::PayloadValidator {
   std::atomic<std::size_t> inflight_verifications_{0};
   std::atomic<std::size_t> inflight_verification_bytes_{0};
   std::atomic<consensus::Round> round_{0};
+  std::atomic<consensus::Round> last_prepared_round_{0};
   std::atomic<consensus::Height> committed_height_{0};
   std::atomic<std::uint64_t> dropped_{0};
   mutable std::mutex drops_mutex_;

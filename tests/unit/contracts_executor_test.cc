@@ -634,10 +634,13 @@ TEST(ContractsExecutor, MoveLogIsCommittedThroughTheHistoryChain) {
       {make_tx(authority, ++nonce, RegisterParticipant{a.public_key(), "A", Role::kCoveredEnterprise}),
        make_tx(authority, ++nonce, RegisterParticipant{b.public_key(), "B", Role::kCoveredEnterprise})},
       {make_tx(authority, ++nonce, IssueAllowances{a.public_key(), 2025, 100}),
-       make_tx(authority, ++nonce, IssueAllowances{b.public_key(), 2025, 100})},
+       make_tx(authority, ++nonce, IssueAllowances{b.public_key(), 2025, 100}),
+       make_tx(authority, ++nonce, IssueAllowances{a.public_key(), 2024, 50})},
+      // Written in the order 2025, 2024; hashed in key order (HBEA-2024 first).
       {make_tx(a, 1, TransferUnits{b.public_key(), hbea, 30}),
        make_tx(b, 1, TransferUnits{a.public_key(), hbea, 120}),   // two ranges: two records
-       make_tx(a, 2, TransferUnits{b.public_key(), hbea, 1000})},  // fails: no record
+       make_tx(a, 2, TransferUnits{b.public_key(), hbea, 1000}),  // fails: no record
+       make_tx(a, 3, TransferUnits{b.public_key(), ProductId::allowance(2024), 5})},
       {},
       {make_tx(b, 2, TransferUnits{a.public_key(), hbea, 1})},
   };
@@ -658,7 +661,7 @@ TEST(ContractsExecutor, MoveLogIsCommittedThroughTheHistoryChain) {
     const std::size_t height_at = key.find('/', kHistoryPrefix.size()) + 1;
     by_height[std::string(key.substr(height_at, 16))].push_back(record);
   }
-  ASSERT_EQ(records.size(), 4u);      // 1 + 2 at height 3, 1 at height 5
+  ASSERT_EQ(records.size(), 5u);      // 1 + 2 + 1 at height 3, 1 at height 5
   ASSERT_EQ(by_height.size(), 2u);
   Hash256 head{};
   for (const auto& [block_height, block_records] : by_height) head = chain_history(head, block_records);
@@ -668,6 +671,29 @@ TEST(ContractsExecutor, MoveLogIsCommittedThroughTheHistoryChain) {
   ASSERT_TRUE(stored_head.is_ok());
   EXPECT_EQ(*stored_head, head);
   EXPECT_NE(head, chain_history(Hash256{}, records));  // the chain is per block, not one list
+
+  // What a node checks at start-up: the same head from the records alone, and a different one
+  // when a record is damaged or missing; a malformed key is an error, not a silent skip.
+  auto recomputed = recompute_history_head(*raw);
+  ASSERT_TRUE(recomputed.is_ok()) << recomputed.status().to_string();
+  EXPECT_EQ(*recomputed, std::optional<Hash256>(head));
+  for (const int damage : {0, 1, 2}) {
+    MemoryStateStore damaged;
+    for (const auto& [key, value] : raw->entries()) damaged.put(key, value);
+    if (damage == 0) damaged.put(records[2].first, Bytes{1, 2, 3});
+    if (damage == 1) damaged.erase(records[2].first);
+    if (damage == 2) damaged.put(std::string(kHistoryPrefix) + "HBEA-2025/not-a-height", Bytes{});
+    auto again = recompute_history_head(damaged);
+    if (damage == 2) {
+      EXPECT_FALSE(again.is_ok());
+    } else {
+      ASSERT_TRUE(again.is_ok());
+      EXPECT_NE(*again, std::optional<Hash256>(head)) << damage;
+    }
+  }
+  auto none = recompute_history_head(MemoryStateStore{});
+  ASSERT_TRUE(none.is_ok());
+  EXPECT_FALSE(none->has_value());
 
   // The tree holds the head, not the records: changing a record alone leaves the tree's root
   // as it was (and would break the chain, which the head commits to).
