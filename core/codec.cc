@@ -6,18 +6,19 @@ namespace carbon::core::codec {
 namespace {
 thread_local const SpanStreamBuf* current_decode_buffer = nullptr;
 
-// The thread's reusable streams (see OutputStreamLease). They start without a buffer; a lease
-// sets one (rdbuf() also clears any error state a previous call left) and takes it away again.
-struct ThreadStreams {
-  std::ostream output{nullptr};
-  std::istream input{nullptr};
-  bool output_leased = false;
-  bool input_leased = false;
+// The thread's reusable stream of each kind (see StreamLease). It starts without a buffer; a
+// lease sets one (rdbuf() also clears any error state a previous call left) and takes it away
+// again.
+template <class Stream>
+struct ThreadStream {
+  Stream stream{nullptr};
+  bool leased = false;
 };
 
-ThreadStreams& thread_streams() {
-  thread_local ThreadStreams streams;
-  return streams;
+template <class Stream>
+ThreadStream<Stream>& thread_stream() {
+  thread_local ThreadStream<Stream> shared;
+  return shared;
 }
 }  // namespace
 
@@ -39,41 +40,28 @@ CompareStreamBuf::int_type CompareStreamBuf::overflow(int_type ch) {
   return ch;
 }
 
-OutputStreamLease::OutputStreamLease(std::streambuf* buffer) {
-  ThreadStreams& streams = thread_streams();
-  if (streams.output_leased) {
+template <class Stream>
+StreamLease<Stream>::StreamLease(std::streambuf* buffer) {
+  ThreadStream<Stream>& shared = thread_stream<Stream>();
+  if (shared.leased) {  // a nested call: the thread's stream is in use
     stream_ = &own_.emplace(buffer);
     return;
   }
-  streams.output_leased = true;
-  streams.output.rdbuf(buffer);
-  stream_ = &streams.output;
+  shared.leased = true;
+  shared.stream.rdbuf(buffer);
+  stream_ = &shared.stream;
 }
 
-OutputStreamLease::~OutputStreamLease() {
+template <class Stream>
+StreamLease<Stream>::~StreamLease() {
   if (own_) return;
-  ThreadStreams& streams = thread_streams();
-  streams.output.rdbuf(nullptr);
-  streams.output_leased = false;
+  ThreadStream<Stream>& shared = thread_stream<Stream>();
+  shared.stream.rdbuf(nullptr);
+  shared.leased = false;
 }
 
-InputStreamLease::InputStreamLease(std::streambuf* buffer) {
-  ThreadStreams& streams = thread_streams();
-  if (streams.input_leased) {
-    stream_ = &own_.emplace(buffer);
-    return;
-  }
-  streams.input_leased = true;
-  streams.input.rdbuf(buffer);
-  stream_ = &streams.input;
-}
-
-InputStreamLease::~InputStreamLease() {
-  if (own_) return;
-  ThreadStreams& streams = thread_streams();
-  streams.input.rdbuf(nullptr);
-  streams.input_leased = false;
-}
+template class StreamLease<std::ostream>;
+template class StreamLease<std::istream>;
 
 SpanStreamBuf::SpanStreamBuf(ByteView bytes) {
   // std::streambuf wants mutable pointers; the buffer is only ever read.

@@ -75,31 +75,23 @@ class CompareStreamBuf : public std::streambuf {
 // several values per transaction on every thread. So each thread keeps one output and one
 // input stream and a lease points it at the buffer of the call in hand. A call made while the
 // thread's stream is leased (an encode inside a serialize()) gets a stream of its own.
-class OutputStreamLease {
+template <class Stream>  // std::ostream or std::istream
+class StreamLease {
  public:
-  explicit OutputStreamLease(std::streambuf* buffer);
-  ~OutputStreamLease();
-  OutputStreamLease(const OutputStreamLease&) = delete;
-  OutputStreamLease& operator=(const OutputStreamLease&) = delete;
-  std::ostream& stream() { return *stream_; }
+  explicit StreamLease(std::streambuf* buffer);
+  ~StreamLease();
+  StreamLease(const StreamLease&) = delete;
+  StreamLease& operator=(const StreamLease&) = delete;
+  Stream& stream() { return *stream_; }
 
  private:
-  std::optional<std::ostream> own_;
-  std::ostream* stream_ = nullptr;
+  std::optional<Stream> own_;
+  Stream* stream_ = nullptr;
 };
-
-class InputStreamLease {
- public:
-  explicit InputStreamLease(std::streambuf* buffer);
-  ~InputStreamLease();
-  InputStreamLease(const InputStreamLease&) = delete;
-  InputStreamLease& operator=(const InputStreamLease&) = delete;
-  std::istream& stream() { return *stream_; }
-
- private:
-  std::optional<std::istream> own_;
-  std::istream* stream_ = nullptr;
-};
+extern template class StreamLease<std::ostream>;
+extern template class StreamLease<std::istream>;
+using OutputStreamLease = StreamLease<std::ostream>;
+using InputStreamLease = StreamLease<std::istream>;
 
 // Marks the thread's current decode input, for decode_bytes_remaining().
 class DecodeScope {

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "contracts/ledger.h"
 #include "contracts_harness.h"
@@ -499,14 +500,29 @@ TEST(ContractsExecutor, SignatureCheckCanBeReplacedByACachedVerdict) {
   EXPECT_EQ(calls, 1);
 }
 
-TEST(ContractsExecutor, ReopenExistingStore) {
-  const auto authority = test_key(0);
+// An executor opened on an empty memory store, for the tests that look at exactly what it wrote
+// there (`raw`, owned by the executor).
+class ContractsExecutorOnStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = std::make_unique<MemoryStateStore>();
+    raw = store.get();
+    auto opened = Executor::open(testing::kTestChain, genesis, std::move(store));
+    ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
+    opened_.emplace(std::move(opened).value());
+  }
+  Executor& executor() { return *opened_; }
+
+  const core::SecretKey authority = test_key(0);
   const GenesisConfig genesis{authority.public_key(), "Hubei DRC", {}, 1};
-  auto store = std::make_unique<MemoryStateStore>();
-  MemoryStateStore* raw = store.get();
-  auto opened = Executor::open(testing::kTestChain, genesis, std::move(store));
-  ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
-  Executor executor = std::move(opened).value();
+  MemoryStateStore* raw = nullptr;
+
+ private:
+  std::optional<Executor> opened_;
+};
+
+TEST_F(ContractsExecutorOnStore, ReopenExistingStore) {
+  Executor& executor = this->executor();
   auto result = executor.execute_block(
       1, 0,
       {make_tx(authority, 1,
@@ -553,14 +569,8 @@ TEST(ContractsExecutor, ReopenExistingStore) {
 
 // What the node persists after each block: every key whose value changed, with its final value
 // (or erased), and nothing for a block that wrote nothing; on a fresh store, the genesis state.
-TEST(ContractsExecutor, LastBlockWritesHoldEveryChangedKeyWithItsFinalValue) {
-  const auto authority = test_key(0);
-  const GenesisConfig genesis{authority.public_key(), "Hubei DRC", {}, 1};
-  auto store = std::make_unique<MemoryStateStore>();
-  MemoryStateStore* raw = store.get();
-  auto opened = Executor::open(testing::kTestChain, genesis, std::move(store));
-  ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
-  Executor executor = std::move(opened).value();
+TEST_F(ContractsExecutorOnStore, LastBlockWritesHoldEveryChangedKeyWithItsFinalValue) {
+  Executor& executor = this->executor();
 
   // Checks the reported writes against the store: each is current, and they cover `changed`.
   const auto check = [&](const std::vector<std::string>& changed) {
@@ -618,14 +628,8 @@ TEST(ContractsExecutor, LastBlockWritesHoldEveryChangedKeyWithItsFinalValue) {
 // The move log (mv/) stays out of the Merkle tree, and the state root commits to it through the
 // history chain: recomputed here from the records alone, block by block, as an auditor holding
 // the log would, it matches the head in the state; and a restart rebuilds the same root.
-TEST(ContractsExecutor, MoveLogIsCommittedThroughTheHistoryChain) {
-  const auto authority = test_key(0);
-  const GenesisConfig genesis{authority.public_key(), "Hubei DRC", {}, 1};
-  auto store = std::make_unique<MemoryStateStore>();
-  MemoryStateStore* raw = store.get();
-  auto opened = Executor::open(testing::kTestChain, genesis, std::move(store));
-  ASSERT_TRUE(opened.is_ok()) << opened.status().to_string();
-  Executor executor = std::move(opened).value();
+TEST_F(ContractsExecutorOnStore, MoveLogIsCommittedThroughTheHistoryChain) {
+  Executor& executor = this->executor();
   const auto a = test_key(1);
   const auto b = test_key(2);
   const ProductId hbea = ProductId::allowance(2025);
