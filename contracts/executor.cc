@@ -176,6 +176,10 @@ Hash256 chain_history(const Hash256& previous_head, const std::vector<StateEntry
 
 namespace {
 
+// Records per page of one product's cursor: small, as there is a cursor per product and a chain
+// of many CCER products must not hold many records in memory at once.
+constexpr std::size_t kHistoryPageRecords = 64;
+
 // Reads one product's move records ("mv/<product>/...") in key order, a page at a time.
 class HistoryCursor {
  public:
@@ -183,7 +187,7 @@ class HistoryCursor {
   bool done() const { return next_ == page_.size(); }
   const StateEntry& current() const { return page_[next_]; }
   void advance() {
-    if (++next_ == page_.size() && page_.size() == kScanPageSize) fill();
+    if (++next_ == page_.size() && page_.size() == kHistoryPageRecords) fill();
   }
   // The block height in the current record's key (16 hex digits after the product), or nullopt
   // for a malformed key.
@@ -202,7 +206,7 @@ class HistoryCursor {
  private:
   void fill() {
     const std::string start = page_.empty() ? std::string() : key_successor(page_.back().first);
-    page_ = store_.scan(prefix_, start, kScanPageSize);
+    page_ = store_.scan(prefix_, start, kHistoryPageRecords);
     next_ = 0;
   }
   const StateStore& store_;

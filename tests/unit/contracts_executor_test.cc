@@ -3,6 +3,8 @@
 // sender's account for its nonce). Then serial-range split and merge, check_tx, and reopening.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <optional>
@@ -712,6 +714,38 @@ TEST_F(ContractsExecutorOnStore, MoveLogIsCommittedThroughTheHistoryChain) {
   auto reopened = Executor::open(testing::kTestChain, genesis, std::move(copy));
   ASSERT_TRUE(reopened.is_ok());
   EXPECT_EQ(reopened->state_root(), executor.state_root());
+}
+
+// The start-up check reads the log in pages, one cursor per product: records of many blocks and
+// products, more than a page of each, give the chain folded block by block in key order.
+TEST(ContractsExecutor, HistoryHeadIsRecomputedAcrossPagesAndProducts) {
+  MemoryStateStore store;
+  store.put("acct/x", Bytes{1});  // keys around the log are not part of it
+  store.put("mw/x", Bytes{2});
+  std::map<Height, std::vector<StateEntry>> blocks;  // what the executor would have hashed
+  const std::vector<std::string> products = {"CCER-7-2024", "HBEA-2024", "HBEA-2025"};
+  for (Height height = 1; height <= 90; ++height) {
+    for (std::size_t p = 0; p < products.size(); ++p) {
+      if ((height + p) % 3 == 0) continue;  // not every product moves in every block
+      for (std::uint32_t leg = 0; leg < 2; ++leg) {
+        char key[96];
+        std::snprintf(key, sizeof key, "mv/%s/%016llx/%08x/%08x", products[p].c_str(),
+                      static_cast<unsigned long long>(height), 0u, leg);
+        const Bytes value{static_cast<std::uint8_t>(height), static_cast<std::uint8_t>(p),
+                          static_cast<std::uint8_t>(leg)};
+        store.put(key, value);
+        blocks[height].emplace_back(key, value);
+      }
+    }
+  }
+  Hash256 head{};
+  for (auto& [height, records] : blocks) {
+    std::sort(records.begin(), records.end());
+    head = chain_history(head, records);
+  }
+  auto recomputed = recompute_history_head(store);
+  ASSERT_TRUE(recomputed.is_ok()) << recomputed.status().to_string();
+  EXPECT_EQ(*recomputed, std::optional<Hash256>(head));
 }
 
 TEST(ContractsExecutor, ReceiptsStayWithinTheirBound) {
