@@ -670,8 +670,27 @@ Status update_depth(Ledger& ledger, const ProductId& product, Side side, std::ui
   return Status::ok();
 }
 
+// The authority's instruction (the reserve's mandate) was counted for the whole of an
+// intervention order when it was placed; what the order did not trade is given back, so that the
+// reserve may offer it again.
+Status give_back_to_mandate(Ledger& ledger, const OrderRecord& order) {
+  const std::string key = keys::mandate(order.owner, order.product);
+  auto stored = ledger.get<Mandate>(key);
+  if (!stored) return stored.status();
+  Mandate mandate = *stored ? **stored : Mandate{};
+  std::uint64_t& remaining = order.side == Side::kSell ? mandate.sell_remaining_t : mandate.buy_remaining_t;
+  auto sum = core::checked_add(remaining, order.remaining_t);
+  if (!sum) return Status::error(ErrorCode::kInternal, "the reserve's mandate for " + order.product.code() + " overflows");
+  remaining = *sum;
+  ledger.put(key, mandate);
+  return Status::ok();
+}
+
 Status close_order(Ledger& ledger, OrderRecord& order, OrderStatus status, OrderEnd end) {
   CARBON_ASSERT(order.status == OrderStatus::kOpen);
+  if (order.intervention != 0 && order.remaining_t > 0) {
+    CARBON_RETURN_IF_ERROR(give_back_to_mandate(ledger, order));
+  }
   if (order.side == Side::kBuy) {
     CARBON_RETURN_IF_ERROR(unlock_funds(ledger, order.owner, order.locked_fen));
     order.locked_fen = 0;

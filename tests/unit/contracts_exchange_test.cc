@@ -1269,6 +1269,34 @@ TEST(ContractsExchangeSurveillance, ReserveInterventionUnderAnInstruction) {
   ASSERT_TRUE(history.is_ok());
   EXPECT_EQ(history->intervention_t, 20u);
   w.refused(w.reserve, PlaceOrder{kProduct, kSell, price, 11, kDay, 1});
+
+  // An intervention order gives back to the instruction what it did not trade: when the reserve
+  // cancels it, after a partial fill, and when it expires at the close.
+  const std::uint64_t ask = price + 1;
+  const auto place_intervention = [&](std::uint64_t quantity_t) {
+    const Receipt placed = w.chain.call(w.reserve, PlaceOrder{kProduct, kSell, ask, quantity_t, kDay, 1});
+    EXPECT_TRUE(placed.ok()) << placed.message;
+    return w.market_state().next_order_id - 1;
+  };
+  const auto sell_left = [&] {
+    return read<Mandate>(w.chain, mandate_key(w.reserve.public_key(), kProduct))->sell_remaining_t;
+  };
+  const std::uint64_t resting = place_intervention(8);
+  EXPECT_EQ(w.order_record(resting).status, OrderStatus::kOpen);
+  EXPECT_EQ(sell_left(), 2u);
+  ASSERT_TRUE(w.chain.call(w.reserve, CancelOrder{resting}).ok());
+  EXPECT_EQ(sell_left(), 10u);
+  const std::uint64_t partly = place_intervention(10);
+  EXPECT_EQ(sell_left(), 0u);
+  w.place(w.t[2], kBuy, ask, 4);
+  EXPECT_EQ(w.order_record(partly).remaining_t, 6u);
+  ASSERT_TRUE(w.chain.call(w.reserve, CancelOrder{partly}).ok());
+  EXPECT_EQ(sell_left(), 6u);
+  const std::uint64_t expiring = place_intervention(5);
+  EXPECT_EQ(sell_left(), 1u);
+  w.close_day();
+  EXPECT_EQ(w.order_record(expiring).status, OrderStatus::kExpired);
+  EXPECT_EQ(sell_left(), 6u);
 }
 
 TEST(ContractsExchangeSurveillance, TradesBetweenRelatedAccountsRaiseAnAlert) {
