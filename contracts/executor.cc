@@ -194,12 +194,10 @@ class HistoryCursor {
   std::optional<Height> height() const {
     const std::string_view key = current().first;
     if (key.size() < prefix_.size() + 16) return std::nullopt;
+    const auto bytes = core::fixed_from_hex<8>(key.substr(prefix_.size(), 16));
+    if (!bytes) return std::nullopt;
     Height height = 0;
-    for (const char digit : key.substr(prefix_.size(), 16)) {
-      const int value = (digit >= '0' && digit <= '9') ? digit - '0' : (digit >= 'a' && digit <= 'f') ? digit - 'a' + 10 : -1;
-      if (value < 0) return std::nullopt;
-      height = (height << 4) | static_cast<Height>(value);
-    }
+    for (const std::uint8_t byte : *bytes) height = (height << 8) | byte;  // big-endian, as keys::hex16 writes it
     return height;
   }
 
@@ -254,6 +252,20 @@ Result<std::optional<Hash256>> recompute_history_head(const StateStore& store) {
     }
     head = chain_history(head.value_or(Hash256{}), block);
   }
+}
+
+Status Executor::check_history(const StateStore& log) const {
+  auto recomputed = recompute_history_head(log);
+  if (!recomputed) return recomputed.status();
+  auto stored = Ledger(*store_).get<Hash256>(std::string(keys::kHistoryHead));
+  if (!stored) return stored.status();
+  if (*recomputed == *stored) return Status::ok();
+  return Status::error(ErrorCode::kInternal,
+                       "the move log on disk does not match the history chain head in the state (" +
+                           (*recomputed ? (*recomputed)->short_hex() : std::string("no records")) + " against " +
+                           (*stored ? (*stored)->short_hex() : std::string("none")) +
+                           "): the data directory is damaged; restore it from a backup or start this node "
+                           "again from genesis with a fresh data directory");
 }
 
 void Executor::commit(StateOverlay& overlay) {

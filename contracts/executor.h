@@ -108,6 +108,11 @@ class Executor {
   // Replaces the signature check of step 1; an empty function skips it.
   void set_signature_check(SignatureCheck check) { signature_check_ = std::move(check); }
 
+  // Whether the history records in `log` (a store that holds them, unlike a node's in-memory
+  // copy of the state) recompute to the history chain head in this executor's state: an error
+  // saying the data directory is damaged when they do not (recompute_history_head).
+  Status check_history(const StateStore& log) const;
+
   const std::string& chain_id() const { return chain_id_; }
   const StateStore& state() const { return *store_; }
   // The root over the current state (recomputed only where something changed).

@@ -54,7 +54,7 @@ std::string retired(const ProductId& product, std::uint64_t start) {
   return "ret/" + product.code() + "/" + hex16(start);
 }
 std::string move(const ProductId& product, Height height, std::uint32_t tx_index, std::uint32_t leg) {
-  return "mv/" + product.code() + "/" + hex16(height) + "/" + hex8(tx_index) + "/" + hex8(leg);
+  return std::string(kHistoryPrefix) + product.code() + "/" + hex16(height) + "/" + hex8(tx_index) + "/" + hex8(leg);
 }
 std::string holder_history(const PublicKey& owner, const ProductId& product) {
   return "hist/" + owner.to_hex() + "/" + product.code();

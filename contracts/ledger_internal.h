@@ -62,9 +62,9 @@ std::string project(std::uint64_t id);
 std::string issuance(const ProductId& product, std::uint64_t start);
 std::string retired(const ProductId& product, std::uint64_t start);
 std::string move(const ProductId& product, Height height, std::uint32_t tx_index, std::uint32_t leg);
-// Holders of intervention allowances of a product (HolderHistory::intervention_t > 0).
 // The history of a product the owner no longer holds (BalanceRecord, contracts/records.h).
 std::string holder_history(const PublicKey& owner, const ProductId& product);
+// Holders of intervention allowances of a product (HolderHistory::intervention_t > 0).
 std::string intervention_holders_prefix(const ProductId& product);
 std::string intervention_holder(const ProductId& product, const PublicKey& owner);
 std::string surrendered(std::uint16_t year, const PublicKey& enterprise);

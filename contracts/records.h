@@ -300,16 +300,12 @@ struct HolderHistory {
   // received from a holder of them (they leave a holding first). RULES.md: never banked, so
   // cancelled at year close from whoever holds them (ivh/<product>/<key> indexes holders).
   std::uint64_t intervention_t = 0;
+  friend bool operator==(const HolderHistory&, const HolderHistory&) = default;
   template <class A>
   void serialize(A& archive) {
     archive(issued_t, sent_t, surrendered_t, intervention_t);
   }
 };
-
-inline bool operator==(const HolderHistory& a, const HolderHistory& b) {
-  return a.issued_t == b.issued_t && a.sent_t == b.sent_t && a.surrendered_t == b.surrendered_t &&
-         a.intervention_t == b.intervention_t;
-}
 
 // bal/<owner>/<product>: a non-zero balance and the holder's history with the product, in one
 // record because a transfer changes both for its sender (one state key written, not two). When

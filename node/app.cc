@@ -81,22 +81,7 @@ Status NodeApp::open() {
   }
   // The Merkle root covers the move log only through its chain head (contracts/state_store.h),
   // so the records on disk are checked against that head here, as the root is below.
-  auto recomputed = contracts::recompute_history_head(read_state_);
-  if (!recomputed) return recomputed.status();
-  std::optional<core::Hash256> stored_head;
-  if (const core::Bytes* encoded = executor_->state().find(contracts::keys::kHistoryHead)) {
-    auto decoded = core::codec::decode<core::Hash256>(*encoded);
-    if (!decoded) return Status::error(ErrorCode::kInternal, "the history chain head in the state does not decode");
-    stored_head = *decoded;
-  }
-  if (*recomputed != stored_head) {
-    return Status::error(ErrorCode::kInternal,
-                         "the move log on disk does not match the history chain head in the state (" +
-                             (*recomputed ? (*recomputed)->short_hex() : std::string("no records")) + " against " +
-                             (stored_head ? stored_head->short_hex() : std::string("none")) +
-                             "): the data directory is damaged; restore it from a backup or start this node "
-                             "again from genesis with a fresh data directory");
-  }
+  CARBON_RETURN_IF_ERROR(executor_->check_history(read_state_));
   executed_height_ = store_.committed_height();
   {
     std::lock_guard lock(last_root_mutex_);

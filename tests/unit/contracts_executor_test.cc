@@ -696,6 +696,17 @@ TEST_F(ContractsExecutorOnStore, MoveLogIsCommittedThroughTheHistoryChain) {
       ASSERT_TRUE(again.is_ok());
       EXPECT_NE(*again, std::optional<Hash256>(head)) << damage;
     }
+    // What the node runs at start-up, with the log read from its disk.
+    const Status checked = executor.check_history(damaged);
+    EXPECT_FALSE(checked.is_ok()) << damage;
+  }
+  EXPECT_TRUE(executor.check_history(*raw).is_ok());
+  {
+    MemoryStateStore damaged;
+    for (const auto& [key, value] : raw->entries()) damaged.put(key, value);
+    damaged.put(records[0].first, Bytes{9});
+    EXPECT_NE(executor.check_history(damaged).message().find("does not match the history chain head"),
+              std::string::npos);
   }
   auto none = recompute_history_head(MemoryStateStore{});
   ASSERT_TRUE(none.is_ok());
