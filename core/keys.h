@@ -1,8 +1,10 @@
-// Ed25519 keys, signing and verification (libsodium).
+// Ed25519 keys, signing (libsodium) and verification (libsodium's key checks, Crypto++'s
+// verification equation: see verify_signature in keys.cc).
 //
-// Verification is strict: it rejects non-canonical signatures (S >= L), non-canonical and
-// small-order public keys, and small-order R, so a signature cannot be mangled into a second
-// valid one. Agreement with Project Wycheproof's Ed25519 vectors is tested.
+// Verification is strict: it rejects non-canonical signatures (S >= L), non-canonical,
+// small-order and mixed-order public keys, and small-order R, so a signature cannot be mangled
+// into a second valid one. It accepts exactly what libsodium's strict verification accepts for
+// a valid key (a differential test checks it), and agrees with Project Wycheproof's vectors.
 //
 // Thread safety: all functions are reentrant; init_crypto() must run once before any thread
 // uses them (it is idempotent and thread-safe).
@@ -70,5 +72,8 @@ bool verify_signature(const PublicKey& key, ByteView message, const Signature& s
 
 // Whether a public key is acceptable at all (canonical, not of small order).
 bool is_valid_public_key(const PublicKey& key);
+
+// Whether 32 little-endian bytes are a scalar below the group order L (a canonical S).
+bool is_canonical_scalar(const std::uint8_t* scalar);
 
 }  // namespace carbon::core
