@@ -218,7 +218,7 @@ Admission NodeApp::admit_raw(core::ByteView item, bool from_client) {
     return result;
   }
   result.tx_id = core::sha3_256(item);
-  auto bytes = std::make_shared<const core::Bytes>(item.begin(), item.end());
+  auto raw = std::make_shared<RawItem>(RawItem{result.tx_id, core::Bytes(item.begin(), item.end())});
   {
     std::lock_guard lock(raw_mutex_);
     if (raw_pending_.count(result.tx_id) > 0) return result;
@@ -226,22 +226,24 @@ Admission NodeApp::admit_raw(core::ByteView item, bool from_client) {
       result.status = Status::error(ErrorCode::kOutOfBounds, "the mempool is full");
       return result;
     }
-    raw_pending_.insert(result.tx_id);
-    raw_queue_.emplace_back(result.tx_id, bytes);
+    raw_pending_.emplace(result.tx_id, raw);
+    raw_queue_.push_back(raw);
   }
-  if (from_client) gossip(bytes);
+  // The gossip holds the item alive through a view of its bytes.
+  if (from_client) gossip(std::shared_ptr<const core::Bytes>(raw, &raw->bytes));
   return result;
 }
 
-core::Bytes NodeApp::build_raw_payload(const std::set<core::Hash256>& on_chain, BlockPayload payload) {
+core::Bytes NodeApp::build_raw_payload(const std::unordered_set<core::Hash256>& on_chain, BlockPayload payload) {
   std::lock_guard lock(raw_mutex_);
   // Items already executed leave the queue lazily, from the front.
-  while (!raw_queue_.empty() && raw_pending_.count(raw_queue_.front().first) == 0) raw_queue_.pop_front();
+  while (!raw_queue_.empty() && raw_queue_.front()->executed) raw_queue_.pop_front();
   const std::size_t limit = full_block_txs();
-  for (const auto& [id, bytes] : raw_queue_) {
+  payload.txs.reserve(std::min(limit, raw_queue_.size()));
+  for (const auto& raw : raw_queue_) {
     if (payload.txs.size() >= limit) break;
-    if (raw_pending_.count(id) == 0 || on_chain.count(id) > 0) continue;
-    payload.txs.push_back(EncodedTx{*bytes});
+    if (raw->executed || on_chain.count(raw->id) > 0) continue;
+    payload.txs.push_back(EncodedTx{raw->bytes});
   }
   return encode_payload(payload);
 }
@@ -297,11 +299,18 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
   }
   // Transactions already on the chain this block extends (its uncommitted or unexecuted
   // ancestors), and the nonces they use up.
-  std::set<core::Hash256> on_chain;
+  std::unordered_set<core::Hash256> on_chain;
   std::map<core::PublicKey, std::uint64_t> chain_nonce;
   {
     std::lock_guard lock(seen_mutex_);
+    std::size_t chain_txs = 0;  // sized first: one allocation of the table, no rehashing
     auto it = seen_blocks_.find(parent_id);
+    for (std::size_t steps = 0; it != seen_blocks_.end() && steps < kMaxSeenBlocks; ++steps) {
+      chain_txs += it->second.tx_ids.size();
+      it = seen_blocks_.find(it->second.parent_id);
+    }
+    on_chain.reserve(chain_txs);
+    it = seen_blocks_.find(parent_id);
     for (std::size_t steps = 0; it != seen_blocks_.end() && steps < kMaxSeenBlocks; ++steps) {
       on_chain.insert(it->second.tx_ids.begin(), it->second.tx_ids.end());
       for (const auto& [sender, nonce] : it->second.highest_nonce) {
@@ -532,7 +541,12 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
     }
     {
       std::lock_guard lock(raw_mutex_);
-      for (const auto& id : ids) raw_pending_.erase(id);
+      for (const auto& id : ids) {
+        auto it = raw_pending_.find(id);
+        if (it == raw_pending_.end()) continue;
+        it->second->executed = true;
+        raw_pending_.erase(it);
+      }
     }
     core::Hash256 root;
     {

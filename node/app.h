@@ -21,6 +21,7 @@
 #include <optional>
 #include <nlohmann/json_fwd.hpp>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "contracts/executor.h"
@@ -174,11 +175,17 @@ class NodeApp final : public Application {
 
   // config_.bench_ordering_only: opaque items instead of transactions (see node/config.h).
   Admission admit_raw(core::ByteView item, bool from_client);
-  core::Bytes build_raw_payload(const std::set<core::Hash256>& on_chain, BlockPayload payload);
+  core::Bytes build_raw_payload(const std::unordered_set<core::Hash256>& on_chain, BlockPayload payload);
   void gossip(std::shared_ptr<const core::Bytes> bytes);
+  struct RawItem {
+    core::Hash256 id;
+    core::Bytes bytes;
+    bool executed = false;  // guarded by raw_mutex_; the queue drops executed items lazily
+  };
   mutable std::mutex raw_mutex_;
-  std::deque<std::pair<core::Hash256, std::shared_ptr<const core::Bytes>>> raw_queue_;  // guarded
-  std::unordered_set<core::Hash256> raw_pending_;                                       // guarded
+  // Arrival order, for proposals; a leader walks it from the front without a look-up per item.
+  std::deque<std::shared_ptr<RawItem>> raw_queue_;                            // guarded
+  std::unordered_map<core::Hash256, std::shared_ptr<RawItem>> raw_pending_;  // guarded
 
   boost::asio::strand<boost::asio::io_context::executor_type> gossip_strand_;
   boost::asio::steady_timer gossip_timer_;

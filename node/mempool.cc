@@ -73,7 +73,7 @@ std::size_t Mempool::size() const {
 
 std::vector<std::shared_ptr<const PoolTx>> Mempool::select(
     std::size_t max_txs, std::uint64_t height, const std::function<std::uint64_t(const core::PublicKey&)>& next_nonce,
-    const std::set<core::Hash256>& exclude) {
+    const std::unordered_set<core::Hash256>& exclude) {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<const PoolTx>> out;
   std::map<core::PublicKey, std::uint64_t> wanted;  // per sender, for this batch

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "contracts/types.h"
@@ -55,7 +56,7 @@ class Mempool {
   // needs next on the chain being extended; `exclude` holds the transactions already on it.
   std::vector<std::shared_ptr<const PoolTx>> select(std::size_t max_txs, std::uint64_t height,
                                                     const std::function<std::uint64_t(const core::PublicKey&)>& next_nonce,
-                                                    const std::set<core::Hash256>& exclude);
+                                                    const std::unordered_set<core::Hash256>& exclude);
   // Whether some sender's next transaction (the last nonce used, by the state or by blocks already
   // ordered, + 1) is waiting: if not, a block now would be empty (transactions behind a nonce
   // gap wait for the missing one).

@@ -125,7 +125,7 @@ void submit_batch(const testing::Cluster& cluster, std::size_t node, const std::
 
 int main(int argc, char** argv) {
   if (!core::init_crypto()) return 1;
-  std::size_t total = 20'000, senders = 200, rate = 3'000, seconds = 5;
+  std::size_t total = 20'000, senders = 200, rate = 3'000, seconds = 5, block_txs = 0;
   bool ordering_only = false;
   bool orders = false;
   for (int i = 1; i < argc; ++i) {
@@ -143,11 +143,13 @@ int main(int argc, char** argv) {
     else if (flag == "--senders") senders = value;
     else if (flag == "--rate") rate = value;
     else if (flag == "--seconds") seconds = value;
+    else if (flag == "--block-txs") block_txs = value;
   }
   const auto dir = std::filesystem::temp_directory_path() / ("carbon-loadgen-" + std::to_string(::getpid()));
   // A mempool large enough for the whole saturation run at every node (gossip included).
   json extra = {{"mempool_max_txs", 400'000}};
   if (ordering_only) extra["bench_ordering_only"] = true;
+  if (block_txs > 0) extra["max_block_txs"] = block_txs;
   testing::Cluster cluster(CARBON_NODE_BIN, dir, 4, static_cast<std::uint16_t>(21000 + (::getpid() % 80) * 100), extra);
   cluster.start_all();
   for (std::size_t i = 0; i < 4; ++i) {
