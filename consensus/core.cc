@@ -40,6 +40,16 @@ const Block* ConsensusCore::find_block(const Hash256& id) const {
   return it == blocks_.end() ? nullptr : &it->second;
 }
 
+std::vector<const Block*> ConsensusCore::uncommitted_chain(const Hash256& tip_id) const {
+  std::vector<const Block*> chain;
+  for (const Block* block = find_block(tip_id);
+       block != nullptr && block->header.height > committed_tip_.header.height && chain.size() < blocks_.size();
+       block = find_block(block->header.parent_id)) {
+    chain.push_back(block);
+  }
+  return chain;
+}
+
 Effects ConsensusCore::start() {
   effects_.clear();
   effects_.push_back(SetTimerEffect{current_round_, round_timeout_ticks()});
@@ -347,19 +357,31 @@ void ConsensusCore::maybe_propose() {
     on_payload(std::move(event));
     return;
   }
+  // Not before the parent is here (block sync calls this again when it delivers it): the
+  // application leaves out what the parent's chain holds, which it can know only from the
+  // parent and its ancestors.
+  if (parent == nullptr) return;
   NeedPayloadEffect need;
   need.round = current_round_;
   need.parent_id = safety_.high_qc.block_id;
-  if (parent != nullptr) {
-    need.height = parent->header.height + 1;
-    need.parent_timestamp_ms = parent->header.timestamp_ms;
-  }
+  need.height = parent->header.height + 1;
+  need.parent_timestamp_ms = parent->header.timestamp_ms;
   effects_.push_back(need);
 }
 
 void ConsensusCore::on_payload(PayloadEvent event) {
   if (event.round != current_round_ || leader(current_round_) != config_.self) return;
   if (current_round_ <= last_proposed_round_ || current_round_ <= safety_.highest_voted_round) return;
+  if (event.parent_id != safety_.high_qc.block_id) {
+    // Built for an older parent: a higher QC arrived in this round while the payload was being
+    // prepared (after a timeout certificate, say). The application left out what that older
+    // chain holds, not what the block's real ancestors hold, so the payload could repeat their
+    // transactions. Ask for one built for the current parent instead.
+    waiting_payload_.reset();
+    drops_.add(DropReason::kStale);
+    maybe_propose();
+    return;
+  }
   if (event.payload.size() > kMaxPayloadBytes) {
     drops_.add(DropReason::kOverCapacity);
     event.payload.clear();  // propose an empty block rather than none

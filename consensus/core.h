@@ -45,6 +45,7 @@ struct TimerEvent {
 // The payload asked for by NeedPayloadEffect; timestamp_ms is the driver's clock reading.
 struct PayloadEvent {
   Round round = 0;
+  Hash256 parent_id;  // NeedPayloadEffect::parent_id: the parent the payload was built for
   Bytes payload;
   std::uint64_t timestamp_ms = 0;
 };
@@ -141,6 +142,10 @@ class ConsensusCore {
   const QuorumCert& high_qc() const { return safety_.high_qc; }
   const DropCounters& drops() const { return drops_; }
   std::size_t blocks_in_memory() const { return blocks_.size(); }
+  // The blocks this replica holds from `tip_id` back towards its committed tip (which is not
+  // included), newest first: the uncommitted ancestors a block extending `tip_id` would have,
+  // whether or not this replica voted for them. Bounded by the blocks in memory.
+  std::vector<const Block*> uncommitted_chain(const Hash256& tip_id) const;
   // Set if a commit conflicting with an earlier one was ever attempted (possible only with
   // more than f Byzantine validators); the core then refuses to commit further.
   bool halted_on_conflict() const { return halted_on_conflict_; }

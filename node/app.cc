@@ -221,7 +221,8 @@ Admission NodeApp::admit_raw(core::ByteView item, bool from_client) {
   auto raw = std::make_shared<RawItem>(RawItem{result.tx_id, core::Bytes(item.begin(), item.end())});
   {
     std::lock_guard lock(raw_mutex_);
-    if (raw_pending_.count(result.tx_id) > 0) return result;
+    // Already waiting, or already ordered: accepted again, and nothing changes.
+    if (raw_pending_.count(result.tx_id) > 0 || raw_ordered_.count(result.tx_id) > 0) return result;
     if (raw_pending_.size() >= config_.mempool_max_txs) {
       result.status = Status::error(ErrorCode::kOutOfBounds, "the mempool is full");
       return result;
@@ -255,12 +256,12 @@ void NodeApp::flush_gossip() {
 }
 
 void NodeApp::on_gossip_frame(core::ByteView body) {
-  auto batch = decode_payload(body);
+  auto batch = view_payload(body);
   if (!batch) {
     spdlog::debug("dropped a malformed gossip frame: {}", batch.status().message());
     return;
   }
-  for (const auto& tx : batch->txs) (void)admit(tx.bytes, /*from_client=*/false);
+  for (const auto& tx : batch->txs) (void)admit(tx, /*from_client=*/false);
 }
 
 void NodeApp::remember_rejection(const core::Hash256& id, const std::string& reason) {
@@ -388,12 +389,12 @@ bool NodeApp::has_pending_work(consensus::Height height) const {
 
 void NodeApp::prepare_payload_check(const consensus::Block& block) {
   if (config_.bench_ordering_only) return;
-  auto payload = decode_payload(block.payload);
+  auto payload = view_payload(block.payload);
   if (!payload) return;  // payload_acceptable refuses it
   for (const auto& encoded : payload->txs) {
-    const core::Hash256 id = core::sha3_256(encoded.bytes);
+    const core::Hash256 id = core::sha3_256(encoded);
     if (mempool_.contains(id) || is_verified(id)) continue;
-    auto tx = contracts::decode_signed_tx(encoded.bytes);
+    auto tx = contracts::decode_signed_tx(encoded);
     // A failure is not remembered: the strand finds it again and refuses the block, so checking
     // the rest would be wasted.
     if (!tx || !check_stateless(*tx, id).is_ok()) return;
@@ -401,10 +402,51 @@ void NodeApp::prepare_payload_check(const consensus::Block& block) {
   }
 }
 
+void NodeApp::note_blocks(const std::vector<const consensus::Block*>& blocks) {
+  const consensus::Height executed = executed_height_.load();
+  for (const consensus::Block* block : blocks) {
+    if (block->header.height <= executed) continue;  // its transactions left the pools already
+    const core::Hash256 block_id = block->id();
+    {
+      std::lock_guard lock(seen_mutex_);
+      if (seen_blocks_.count(block_id) > 0 || seen_blocks_.size() >= kMaxSeenBlocks) continue;
+    }
+    // A block this node did not check for a vote: indexed without checks (it was certified, or
+    // is about to be extended by this node's own proposal). Its transactions are not pooled.
+    SeenBlock seen;
+    seen.parent_id = block->header.parent_id;
+    seen.height = block->header.height;
+    if (auto payload = view_payload(block->payload)) {
+      seen.tx_ids.reserve(payload->txs.size());
+      for (const auto& encoded : payload->txs) {
+        const core::Hash256 id = core::sha3_256(encoded);
+        seen.tx_ids.push_back(id);
+        if (config_.bench_ordering_only) continue;
+        std::shared_ptr<const PoolTx> entry = mempool_.find(id);
+        if (!entry) {
+          auto tx = contracts::decode_signed_tx(encoded);
+          if (!tx) continue;
+          entry = std::make_shared<const PoolTx>(
+              PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(encoded.begin(), encoded.end())});
+        }
+        if (entry->tx.tx.expiry_height >= block->header.height) {
+          auto& highest = seen.highest_nonce[entry->tx.tx.sender];
+          highest = std::max(highest, entry->tx.tx.nonce);
+        }
+        seen.txs.push_back(std::move(entry));
+      }
+    }
+    // Execution reuses the decoded transactions only if every one of them is there.
+    if (seen.txs.size() != seen.tx_ids.size()) seen.txs.clear();
+    std::lock_guard lock(seen_mutex_);
+    if (seen_blocks_.size() < kMaxSeenBlocks) seen_blocks_.emplace(block_id, std::move(seen));
+  }
+}
+
 bool NodeApp::payload_acceptable(const consensus::Block& block) const {
   // Every transaction must decode, be for this chain and carry valid signatures; state-dependent
   // failures (nonce, balance) are for execution to report in receipts.
-  auto payload = decode_payload(block.payload);
+  auto payload = view_payload(block.payload);
   if (!payload) return false;
   // The proposer's state-root claim: about an earlier height, and, where this node has executed
   // that height, equal to its own root. (A voter still executing it cannot check and does not
@@ -423,7 +465,7 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
   seen.parent_id = block.header.parent_id;
   seen.height = block.header.height;
   if (config_.bench_ordering_only) {
-    for (const auto& item : payload->txs) seen.tx_ids.push_back(core::sha3_256(item.bytes));
+    for (const auto& item : payload->txs) seen.tx_ids.push_back(core::sha3_256(item));
     std::lock_guard lock(seen_mutex_);
     if (seen_blocks_.size() < kMaxSeenBlocks) const_cast<NodeApp*>(this)->seen_blocks_.emplace(block.id(), std::move(seen));
     return true;
@@ -432,17 +474,17 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
   // Transactions this node had not admitted: remembered and pooled only once the whole block
   // passed.
   std::vector<std::shared_ptr<const PoolTx>> fresh;
-  for (auto& encoded : payload->txs) {
+  for (const auto& encoded : payload->txs) {
     // Canonical encodings only (see admit()): the hash of the bytes is the id, and a pending
     // transaction with that id was decoded, checked for this chain and verified on admission.
-    const core::Hash256 id = core::sha3_256(encoded.bytes);
+    const core::Hash256 id = core::sha3_256(encoded);
     std::shared_ptr<const PoolTx> entry = mempool_.find(id);
     if (!entry) {
-      auto tx = contracts::decode_signed_tx(encoded.bytes);
+      auto tx = contracts::decode_signed_tx(encoded);
       if (!tx) return false;
       if (!check_stateless(*tx, id).is_ok()) return false;
       entry = std::make_shared<const PoolTx>(
-          PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(std::move(encoded.bytes))});
+          PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(encoded.begin(), encoded.end())});
       fresh.push_back(entry);
     }
     seen.tx_ids.push_back(id);
@@ -516,8 +558,8 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
   }
   // A payload that does not decode executes as empty on every honest node alike (honest
   // validators never vote for one; this only happens with more than f faulty).
-  BlockPayload payload;
-  if (auto decoded = decode_payload(block.payload)) payload = std::move(decoded).value();
+  PayloadView payload;
+  if (auto viewed = view_payload(block.payload)) payload = std::move(viewed).value();
   if (payload.executed_height > 0 && payload.executed_height < height) {
     auto mine = store_.state_root(payload.executed_height);
     if (mine && *mine && **mine != payload.executed_root) {
@@ -537,15 +579,20 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
     }
     if (ids.size() != payload.txs.size()) {
       ids.clear();
-      for (const auto& item : payload.txs) ids.push_back(core::sha3_256(item.bytes));
+      for (const auto& item : payload.txs) ids.push_back(core::sha3_256(item));
     }
     {
       std::lock_guard lock(raw_mutex_);
       for (const auto& id : ids) {
+        if (raw_ordered_.insert(id).second) raw_ordered_order_.push_back(id);
         auto it = raw_pending_.find(id);
         if (it == raw_pending_.end()) continue;
         it->second->executed = true;
         raw_pending_.erase(it);
+      }
+      while (raw_ordered_order_.size() > kMaxRememberedOrderedItems) {
+        raw_ordered_.erase(raw_ordered_order_.front());
+        raw_ordered_order_.pop_front();
       }
     }
     core::Hash256 root;
@@ -578,7 +625,7 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
   } else {
     decoded_here.reserve(payload.txs.size());
     for (const auto& encoded : payload.txs) {
-      auto tx = contracts::decode_signed_tx(encoded.bytes);
+      auto tx = contracts::decode_signed_tx(encoded);
       if (!tx) continue;  // cannot happen in a block honest validators voted for; skipped alike everywhere
       decoded_here.push_back(std::move(tx).value());
     }
@@ -676,8 +723,8 @@ std::pair<unsigned, std::string> NodeApp::rpc_tx(const std::string& id_hex) cons
                   {"message", record->receipt.message}}}};
     // The transaction itself, from its block (the receipt records where it is).
     if (auto block = store_.committed_block(record->height); block && *block) {
-      if (auto payload = decode_payload((**block).payload); payload && record->index < payload->txs.size()) {
-        if (auto tx = contracts::decode_signed_tx(payload->txs[record->index].bytes)) {
+      if (auto payload = view_payload((**block).payload); payload && record->index < payload->txs.size()) {
+        if (auto tx = contracts::decode_signed_tx(payload->txs[record->index])) {
           out["sender"] = tx->tx.sender.to_hex();
           out["nonce"] = tx->tx.nonce;
           out["call"] = render::call_json(tx->tx.call);
@@ -734,13 +781,13 @@ std::pair<unsigned, std::string> NodeApp::rpc_block(const std::string& height_te
   if (!*block) return not_found("no committed block at height " + height_text);
   const consensus::Block& b = **block;
   json txs = json::array();
-  if (auto payload = decode_payload(b.payload)) {
+  if (auto payload = view_payload(b.payload)) {
     for (const auto& encoded : payload->txs) {
       if (config_.bench_ordering_only) {
-        txs.push_back({{"tx_id", core::sha3_256(encoded.bytes).to_hex()}});
+        txs.push_back({{"tx_id", core::sha3_256(encoded).to_hex()}});
         continue;
       }
-      auto tx = contracts::decode_signed_tx(encoded.bytes);
+      auto tx = contracts::decode_signed_tx(encoded);
       if (!tx) continue;
       txs.push_back({{"tx_id", contracts::tx_id(*tx).to_hex()},
                      {"sender", tx->tx.sender.to_hex()},
@@ -776,8 +823,8 @@ std::pair<unsigned, std::string> NodeApp::rpc_blocks(const std::string& query) c
     const consensus::Block& b = **block;
     json ids = json::array();
     // Canonical encodings only, so the hash of the bytes is the id (see admit()).
-    if (auto payload = decode_payload(b.payload)) {
-      for (const auto& encoded : payload->txs) ids.push_back(core::sha3_256(encoded.bytes).to_hex());
+    if (auto payload = view_payload(b.payload)) {
+      for (const auto& encoded : payload->txs) ids.push_back(core::sha3_256(encoded).to_hex());
     }
     blocks.push_back({{"height", b.header.height},
                       {"round", b.header.round},

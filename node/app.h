@@ -44,6 +44,9 @@ class NodeApp final : public Application {
  public:
   static constexpr std::size_t kMaxRememberedRejections = 10'000;
   static constexpr std::size_t kMaxVerifiedCache = 200'000;
+  // Ordering only: ids of items already ordered and executed, so that a copy arriving late (by
+  // gossip from a validator the client also sent it to) is not ordered a second time.
+  static constexpr std::size_t kMaxRememberedOrderedItems = 400'000;
   static constexpr std::size_t kGossipBatchTxs = 256;
   static constexpr std::uint64_t kGossipDelayMs = 5;
   static constexpr std::size_t kMaxQueuedBlocks = 65'536;
@@ -73,6 +76,7 @@ class NodeApp final : public Application {
   // Checks the signatures of the block's transactions this node has not verified yet, on the
   // calling (verify pool) thread, and remembers the verdicts for payload_acceptable.
   void prepare_payload_check(const consensus::Block& block) override;
+  void note_blocks(const std::vector<const consensus::Block*>& blocks) override;
   bool has_pending_work(consensus::Height height) const override;
   std::size_t unordered_tx_estimate() const override;
   std::size_t full_block_txs() const override { return std::min(config_.max_block_txs, kMaxTxsPerPayload); }
@@ -186,6 +190,8 @@ class NodeApp final : public Application {
   // Arrival order, for proposals; a leader walks it from the front without a look-up per item.
   std::deque<std::shared_ptr<RawItem>> raw_queue_;                            // guarded
   std::unordered_map<core::Hash256, std::shared_ptr<RawItem>> raw_pending_;  // guarded
+  std::unordered_set<core::Hash256> raw_ordered_;                            // guarded
+  std::deque<core::Hash256> raw_ordered_order_;                              // guarded, oldest first
 
   boost::asio::strand<boost::asio::io_context::executor_type> gossip_strand_;
   boost::asio::steady_timer gossip_timer_;

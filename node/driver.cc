@@ -155,6 +155,9 @@ void Driver::perform(Effects effects) {
       arm_timer(timer->round, timer->duration_ticks);
     } else if (auto* commit = std::get_if<consensus::CommitEffect>(&effect)) {
       committed_height_ = commit->blocks.back().header.height;
+      std::vector<const consensus::Block*> committed;
+      for (const auto& block : commit->blocks) committed.push_back(&block);
+      app_.note_blocks(committed);
       app_.on_commit(std::move(commit->blocks));
     } else if (auto* need = std::get_if<consensus::NeedPayloadEffect>(&effect)) {
       prepare_payload(*need, 0);
@@ -197,7 +200,8 @@ void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t wa
     });
     return;
   }
-  consensus::PayloadEvent payload{need.round, app_.build_payload(need.parent_id, need.height), now_ms};
+  app_.note_blocks(core_->uncommitted_chain(need.parent_id));
+  consensus::PayloadEvent payload{need.round, need.parent_id, app_.build_payload(need.parent_id, need.height), now_ms};
   // Handled as a new event, after the effects being performed now.
   boost::asio::post(strand_, [this, payload = std::move(payload)]() mutable { step(std::move(payload)); });
 }

@@ -60,6 +60,11 @@ class Application {
   // of payload_acceptable (signature checks), so that the strand, which every vote and timeout
   // waits for, does not do it. It must not change what payload_acceptable decides.
   virtual void prepare_payload_check(const consensus::Block& block) { (void)block; }
+  // The blocks a proposal is about to extend, newest first (on the strand, before
+  // build_payload): the application learns those it did not check for a vote (a replica that
+  // had moved on to a later round does not), so that build_payload leaves out their
+  // transactions too. Also called with every newly committed block.
+  virtual void note_blocks(const std::vector<const consensus::Block*>& blocks) { (void)blocks; }
   // Newly committed blocks in height order; executes and persists them (may be asynchronous,
   // but in order).
   virtual void on_commit(std::vector<consensus::Block> blocks) = 0;

@@ -1,5 +1,8 @@
 #include "node/payload.h"
 
+#include <algorithm>
+#include <string>
+
 #include "core/codec.h"
 
 namespace carbon::node {
@@ -8,6 +11,57 @@ core::Bytes encode_payload(const BlockPayload& payload) { return core::codec::en
 
 core::Result<BlockPayload> decode_payload(core::ByteView bytes) {
   return core::codec::decode<BlockPayload>(bytes, consensus::kMaxPayloadBytes);
+}
+
+namespace {
+
+// Little-endian fixed-width integer at `at`; the caller checked the bounds.
+template <class T>
+T read_le(const std::uint8_t* at) {
+  T value = 0;
+  for (std::size_t i = sizeof(T); i-- > 0;) value = static_cast<T>((value << 8) | at[i]);
+  return value;
+}
+
+core::Status malformed(const std::string& what) {
+  return core::Status::error(core::ErrorCode::kDecodeError, "malformed payload: " + what);
+}
+
+}  // namespace
+
+core::Result<PayloadView> view_payload(core::ByteView bytes) {
+  // The codec's layout of BlockPayload (cereal's portable binary archive, core/codec.h): one
+  // byte 1 (little-endian; the only canonical value), executed_height as u64, executed_root as
+  // 32 bytes, the count as u32, then each transaction as a u32 length and its bytes. Every byte
+  // must be used, as decode() requires.
+  if (bytes.size() > consensus::kMaxPayloadBytes) {
+    return core::Status::error(core::ErrorCode::kOutOfBounds, "encoded value of " + std::to_string(bytes.size()) +
+                                                                  " bytes exceeds limit " +
+                                                                  std::to_string(consensus::kMaxPayloadBytes));
+  }
+  constexpr std::size_t kHeaderBytes = 1 + 8 + 32 + 4;
+  if (bytes.size() < kHeaderBytes) return malformed("shorter than its header");
+  const std::uint8_t* at = bytes.data();
+  if (at[0] != 1) return malformed("not little-endian");
+  PayloadView view;
+  view.executed_height = read_le<std::uint64_t>(at + 1);
+  std::copy(at + 9, at + 41, view.executed_root.bytes.begin());
+  const std::uint32_t count = read_le<std::uint32_t>(at + 41);
+  std::size_t offset = kHeaderBytes;
+  if (count > kMaxTxsPerPayload) return malformed(std::to_string(count) + " transactions, the limit is " + std::to_string(kMaxTxsPerPayload));
+  if (count > (bytes.size() - offset) / 4) return malformed("more transactions than bytes");
+  view.txs.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    if (bytes.size() - offset < 4) return malformed("truncated");
+    const std::uint32_t length = read_le<std::uint32_t>(at + offset);
+    offset += 4;
+    if (length > contracts::kMaxTxBytes) return malformed("a transaction over " + std::to_string(contracts::kMaxTxBytes) + " bytes");
+    if (length > bytes.size() - offset) return malformed("truncated");
+    view.txs.emplace_back(at + offset, length);
+    offset += length;
+  }
+  if (offset != bytes.size()) return malformed(std::to_string(bytes.size() - offset) + " trailing bytes");
+  return view;
 }
 
 core::Bytes encode_tx_gossip(const std::vector<std::shared_ptr<const core::Bytes>>& txs) {

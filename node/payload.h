@@ -42,6 +42,17 @@ struct BlockPayload {
 core::Bytes encode_payload(const BlockPayload& payload);
 core::Result<BlockPayload> decode_payload(core::ByteView bytes);
 
+// A payload read in place: each transaction is a view into the bytes it was read from (valid
+// while they are), so a node that reads every block several times (vote check, execution, RPC)
+// copies and allocates nothing per transaction. Accepts exactly what decode_payload accepts,
+// with the same values (a differential test holds the two together).
+struct PayloadView {
+  std::uint64_t executed_height = 0;
+  core::Hash256 executed_root;
+  std::vector<core::ByteView> txs;
+};
+core::Result<PayloadView> view_payload(core::ByteView bytes);
+
 // Frames between validators start with one of these bytes.
 enum class FrameKind : std::uint8_t { kConsensus = 1, kTxGossip = 2 };
 

@@ -51,24 +51,25 @@ TEST(OrderingOnlyTest, EveryItemIsOrderedExactlyOnceAndEveryNodeCommitsTheSameBl
     }
     return blocks;
   };
-  std::map<std::string, std::size_t> seen;
+  std::map<std::string, std::vector<std::uint64_t>> seen;  // item -> heights it was ordered at
   std::vector<json> node0_blocks;
   ASSERT_TRUE(Cluster::wait_until(
       [&] {
         node0_blocks = blocks_of(0);
         seen.clear();
         for (const auto& block : node0_blocks) {
-          for (const auto& id : block["tx_ids"]) ++seen[id.get<std::string>()];
+          for (const auto& id : block["tx_ids"]) seen[id.get<std::string>()].push_back(block.value("height", std::uint64_t{0}));
         }
         return seen.size() >= wanted.size();
       },
       60s))
       << seen.size() << " of " << wanted.size() << " items ordered\n" << cluster.log_tail(0);
-  for (const auto& [id, times] : seen) {
-    EXPECT_EQ(times, 1u) << "item " << id << " ordered " << times << " times";
+  for (const auto& [id, heights] : seen) {
+    EXPECT_EQ(heights.size(), 1u) << "item " << id << " ordered " << heights.size() << " times, at heights "
+                                  << json(heights).dump();
     EXPECT_EQ(wanted.count(id), 1u) << "item " << id << " was never submitted";
   }
-  EXPECT_GT(node0_blocks.size(), kItems / 40);  // the 40-item limit held: many blocks
+  EXPECT_GE(node0_blocks.size(), kItems / 40);  // the 40-item limit held: many blocks
 
   // Every node commits the same blocks (the same items at the same heights).
   const std::uint64_t top = node0_blocks.back().value("height", std::uint64_t{0});

@@ -117,6 +117,7 @@ struct SimEvent {
   std::uint64_t incarnation = 0;
   std::uint64_t generation = 0;
   Round round = 0;
+  Hash256 parent_id;  // kPayload: the parent the payload is built for
   std::shared_ptr<const Bytes> bytes;
   bool operator>(const SimEvent& other) const {
     return time_ms != other.time_ms ? time_ms > other.time_ms : sequence > other.sequence;
@@ -582,6 +583,7 @@ void Simulation::perform(Process& process, Effects effects) {
       event.process = process.id;
       event.incarnation = process.incarnation;
       event.round = need->round;
+      event.parent_id = need->parent_id;
       schedule(std::move(event));
     } else if (auto* serve = std::get_if<ServeCommittedBlocksEffect>(&effect)) {
       // The driver's job: answer from the committed-block store.
@@ -670,7 +672,7 @@ void Simulation::handle(const SimEvent& event) {
       Process& process = processes_[event.process];
       if (!process.alive || event.incarnation != process.incarnation) break;
       trace("p" + std::to_string(process.id) + " payload for round " + std::to_string(event.round));
-      step(process, PayloadEvent{event.round, make_payload(process, event.round), now_ms_});
+      step(process, PayloadEvent{event.round, event.parent_id, make_payload(process, event.round), now_ms_});
       break;
     }
     case SimEvent::Kind::kCrash: {

@@ -73,7 +73,7 @@ TEST_F(ConsensusCoreTest, LeaderPersistsBlockAndSafetyBeforeItsProposalOrVoteLea
   auto core = make_core(1);
   (void)core->start();
   const std::uint64_t now_ms = after_genesis_ms(500);
-  const Effects effects = core->step(PayloadEvent{1, harness::bytes_of("tx-batch"), now_ms});
+  const Effects effects = core->step(PayloadEvent{1, genesis.id(), harness::bytes_of("tx-batch"), now_ms});
 
   const auto block_at = positions_of<PersistBlockEffect>(effects);
   const auto safety_at = positions_of<PersistSafetyEffect>(effects);
@@ -112,12 +112,33 @@ TEST_F(ConsensusCoreTest, LeaderKeepsItsBlockAfterItsParent) {
   auto core = make_core(1);
   (void)core->start();
   // A clock behind the parent's timestamp still yields a block strictly after it.
-  const Effects effects = core->step(PayloadEvent{1, {}, harness::kGenesisTimeMs - 5});
+  const Effects effects = core->step(PayloadEvent{1, genesis.id(), {}, harness::kGenesisTimeMs - 5});
   const auto proposals = outgoing<Proposal>(effects);
   ASSERT_EQ(proposals.size(), 1u);
   EXPECT_EQ(proposals[0].message.block.header.timestamp_ms, genesis.header.timestamp_ms + 1);
   // A payload for another round is ignored.
-  EXPECT_TRUE(core->step(PayloadEvent{2, {}, after_genesis_ms(900)}).empty());
+  EXPECT_TRUE(core->step(PayloadEvent{2, genesis.id(), {}, after_genesis_ms(900)}).empty());
+}
+
+TEST_F(ConsensusCoreTest, LeaderAsksAgainForAPayloadBuiltForAnotherParent) {
+  // The application leaves out what the parent's chain already holds, so a payload built for
+  // one parent must not be proposed on another (a higher QC may arrive while it is prepared).
+  auto core = make_core(1);
+  (void)core->start();
+  Hash256 other_parent = genesis.id();
+  other_parent.bytes[0] ^= 0x01;
+  const Effects effects = core->step(PayloadEvent{1, other_parent, harness::bytes_of("stale"), after_genesis_ms(10)});
+  EXPECT_TRUE(outgoing<Proposal>(effects).empty());
+  EXPECT_TRUE(outgoing<Vote>(effects).empty());
+  const auto needs = all_of<NeedPayloadEffect>(effects);
+  ASSERT_EQ(needs.size(), 1u);
+  EXPECT_EQ(needs[0].round, 1u);
+  EXPECT_EQ(needs[0].parent_id, genesis.id());
+  // The payload built for the right parent is proposed.
+  const Effects proposed = core->step(PayloadEvent{1, genesis.id(), harness::bytes_of("fresh"), after_genesis_ms(20)});
+  const auto proposals = outgoing<Proposal>(proposed);
+  ASSERT_EQ(proposals.size(), 1u);
+  EXPECT_EQ(proposals[0].message.block.payload, harness::bytes_of("fresh"));
 }
 
 // ---------------------------------------------------------------- voting
@@ -253,7 +274,7 @@ TEST_F(ConsensusCoreTest, NextLeaderFormsAQcFromAQuorumOfVotesAndProposes) {
 
   // The proposal for round 2 carries the QC and is one every replica accepts.
   const Effects proposed =
-      core->step(PayloadEvent{2, harness::bytes_of("p2"), b1.header.timestamp_ms + 50});
+      core->step(PayloadEvent{2, b1.id(), harness::bytes_of("p2"), b1.header.timestamp_ms + 50});
   const auto proposals = outgoing<Proposal>(proposed);
   ASSERT_EQ(proposals.size(), 1u);
   EXPECT_EQ(proposals[0].message.block.parent_qc.signers, qc.signers);
@@ -307,7 +328,7 @@ TEST_F(ConsensusCoreTest, TwoChainRuleCommitsTheParentOfEachCertifiedConsecutive
   effects = deliver(*core, 2, make_vote(2, b3));
   EXPECT_EQ(committed_ids(effects), std::vector<Hash256>{b2.id()});
   ASSERT_EQ(all_of<NeedPayloadEffect>(effects).size(), 1u);
-  effects = core->step(PayloadEvent{4, harness::bytes_of("4"), b3.header.timestamp_ms + 10});
+  effects = core->step(PayloadEvent{4, b3.id(), harness::bytes_of("4"), b3.header.timestamp_ms + 10});
   const auto proposals = outgoing<Proposal>(effects);
   ASSERT_EQ(proposals.size(), 1u);
   const Block b4 = proposals[0].message.block;
@@ -535,7 +556,7 @@ TEST_F(ConsensusCoreTest, RestartedLeaderDoesNotProposeAgainInARoundItVotedIn) {
     auto core = make_core(1);
     (void)core->start();
     const Effects effects =
-        core->step(PayloadEvent{1, harness::bytes_of("a"), after_genesis_ms(10)});
+        core->step(PayloadEvent{1, genesis.id(), harness::bytes_of("a"), after_genesis_ms(10)});
     ASSERT_EQ(outgoing<Proposal>(effects).size(), 1u);
     disk.apply(effects);
   }
@@ -546,7 +567,7 @@ TEST_F(ConsensusCoreTest, RestartedLeaderDoesNotProposeAgainInARoundItVotedIn) {
   const Effects started = restarted->start();
   EXPECT_TRUE(all_of<NeedPayloadEffect>(started).empty());
   const Effects effects =
-      restarted->step(PayloadEvent{1, harness::bytes_of("b"), after_genesis_ms(20)});
+      restarted->step(PayloadEvent{1, genesis.id(), harness::bytes_of("b"), after_genesis_ms(20)});
   EXPECT_TRUE(outgoing<Proposal>(effects).empty());
   EXPECT_TRUE(outgoing<Vote>(effects).empty());
 }
