@@ -13,8 +13,9 @@ core::Status Mempool::add(std::shared_ptr<const PoolTx> tx) {
   CARBON_ASSERT(tx != nullptr);
   std::lock_guard lock(mutex_);
   if (by_id_.count(tx->id) > 0) return Status::error(ErrorCode::kConflict, "transaction already pending");
-  const auto key = std::make_pair(tx->tx.tx.sender, tx->tx.tx.nonce);
-  if (by_sender_nonce_.count(key) > 0) {
+  const core::PublicKey& sender = tx->tx.tx.sender;
+  const std::uint64_t nonce = tx->tx.tx.nonce;
+  if (auto it = by_sender_.find(sender); it != by_sender_.end() && it->second.count(nonce) > 0) {
     return Status::error(ErrorCode::kConflict,
                          "another transaction with nonce " + std::to_string(tx->tx.tx.nonce) + " from this sender is pending");
   }
@@ -24,7 +25,7 @@ core::Status Mempool::add(std::shared_ptr<const PoolTx> tx) {
   }
   const std::uint64_t seq = next_seq_++;
   const core::Hash256 id = tx->id;
-  by_sender_nonce_.emplace(key, id);
+  by_sender_[sender].emplace(nonce, id);
   by_seq_.emplace(seq, id);
   by_expiry_.emplace(tx->tx.tx.expiry_height, seq);
   by_id_.emplace(id, std::make_pair(seq, std::move(tx)));
@@ -45,23 +46,18 @@ bool Mempool::contains(const core::Hash256& id) const {
 std::uint64_t Mempool::contiguous_pending_nonce(const core::PublicKey& sender, std::uint64_t committed_nonce) const {
   std::lock_guard lock(mutex_);
   std::uint64_t nonce = committed_nonce;
+  const auto waiting = by_sender_.find(sender);
+  if (waiting == by_sender_.end()) return nonce;
   // Bounded by the sender's waiting transactions (at most kMaxNonceGap of them).
-  for (auto it = by_sender_nonce_.find({sender, nonce + 1}); it != by_sender_nonce_.end() &&
-                                                             it->first.first == sender && it->first.second == nonce + 1;
-       ++it) {
-    ++nonce;
-  }
+  for (auto it = waiting->second.find(nonce + 1); it != waiting->second.end() && it->first == nonce + 1; ++it) ++nonce;
   return nonce;
 }
 
 bool Mempool::has_ready(const std::function<std::uint64_t(const core::PublicKey&)>& used_nonce) const {
   std::lock_guard lock(mutex_);
-  // by_sender_nonce_ is ordered by (sender, nonce): one look-up per sender, for the nonce due.
-  for (auto it = by_sender_nonce_.begin(); it != by_sender_nonce_.end();) {
-    const core::PublicKey sender = it->first.first;
-    if (by_sender_nonce_.count({sender, used_nonce(sender) + 1}) > 0) return true;
-    it = by_sender_nonce_.lower_bound({sender, UINT64_MAX});
-    if (it != by_sender_nonce_.end() && it->first.first == sender) ++it;
+  // One look-up per sender, for the nonce due (the order of senders does not matter: any will do).
+  for (const auto& [sender, nonces] : by_sender_) {
+    if (nonces.count(used_nonce(sender) + 1) > 0) return true;
   }
   return false;
 }
@@ -76,7 +72,7 @@ std::vector<std::shared_ptr<const PoolTx>> Mempool::select(
     const std::unordered_set<core::Hash256>& exclude) {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<const PoolTx>> out;
-  std::map<core::PublicKey, std::uint64_t> wanted;  // per sender, for this batch
+  std::unordered_map<core::PublicKey, std::uint64_t, SenderHash> wanted;  // per sender, for this batch
   for (const auto& [seq, id] : by_seq_) {
     if (out.size() >= max_txs) break;
     if (exclude.count(id) > 0) continue;
@@ -96,7 +92,10 @@ void Mempool::erase_locked(const core::Hash256& id) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
   by_seq_.erase(it->second.first);
-  by_sender_nonce_.erase({it->second.second->tx.tx.sender, it->second.second->tx.tx.nonce});
+  if (auto waiting = by_sender_.find(it->second.second->tx.tx.sender); waiting != by_sender_.end()) {
+    waiting->second.erase(it->second.second->tx.tx.nonce);
+    if (waiting->second.empty()) by_sender_.erase(waiting);
+  }
   by_expiry_.erase({it->second.second->tx.tx.expiry_height, it->second.first});
   by_id_.erase(it);
 }
@@ -108,10 +107,11 @@ void Mempool::on_committed(std::uint64_t height, const std::vector<core::Hash256
   for (const auto& id : ids) erase_locked(id);
   // Transactions whose nonce is now used can never apply.
   for (const auto& sender : senders) {
+    const auto waiting = by_sender_.find(sender);
+    if (waiting == by_sender_.end()) continue;
     const std::uint64_t used = committed_nonce(sender);
     std::vector<core::Hash256> stale;
-    for (auto it = by_sender_nonce_.lower_bound({sender, 0});
-         it != by_sender_nonce_.end() && it->first.first == sender && it->first.second <= used; ++it) {
+    for (auto it = waiting->second.begin(); it != waiting->second.end() && it->first <= used; ++it) {
       stale.push_back(it->second);
     }
     for (const auto& id : stale) erase_locked(id);

@@ -75,7 +75,16 @@ class Mempool {
   std::uint64_t next_seq_ = 0;
   std::unordered_map<core::Hash256, std::pair<std::uint64_t, std::shared_ptr<const PoolTx>>> by_id_;  // id -> (seq, tx)
   std::map<std::uint64_t, core::Hash256> by_seq_;                                           // arrival order
-  std::map<std::pair<core::PublicKey, std::uint64_t>, core::Hash256> by_sender_nonce_;
+  // Per sender, its waiting nonces in order. Hashed by sender: an ordered map of (sender, nonce)
+  // compared 32-byte keys a dozen times per look-up, on every admission and proposal.
+  struct SenderHash {
+    std::size_t operator()(const core::PublicKey& key) const noexcept {
+      std::size_t out = 0;
+      for (std::size_t i = 0; i < sizeof(std::size_t); ++i) out = (out << 8) | key.bytes[i];
+      return out;
+    }
+  };
+  std::unordered_map<core::PublicKey, std::map<std::uint64_t, core::Hash256>, SenderHash> by_sender_;
   // (expiry height, arrival seq): expiry after a block costs what expires, not a scan of the
   // pool (seq, not the id, breaks ties: most transactions share an expiry height).
   std::set<std::pair<std::uint64_t, std::uint64_t>> by_expiry_;

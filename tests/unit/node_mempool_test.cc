@@ -19,12 +19,12 @@ core::SecretKey key_for(std::uint8_t index) {
   return core::SecretKey(seed);
 }
 
-PoolTx pool_tx(const core::SecretKey& key, std::uint64_t nonce) {
+PoolTx pool_tx(const core::SecretKey& key, std::uint64_t nonce, std::uint64_t expiry_height = 1000) {
   contracts::SignedTx tx;
   tx.tx.chain_id = "mempool-test";
   tx.tx.sender = key.public_key();
   tx.tx.nonce = nonce;
-  tx.tx.expiry_height = 1000;
+  tx.tx.expiry_height = expiry_height;
   contracts::TransferUnits transfer;
   transfer.to = key_for(99).public_key();
   transfer.product = contracts::ProductId::allowance(2025);
@@ -91,6 +91,38 @@ TEST(Mempool, SelectTakesEachSendersNoncesInSequenceOnly) {
   batch = pool.select(10, 1, [](const core::PublicKey&) { return std::uint64_t{2}; }, {a1.id});
   ASSERT_FALSE(batch.empty());
   EXPECT_EQ(batch[0]->tx.tx.nonce, 2u);
+}
+
+TEST(Mempool, KeepsOneTransactionPerSenderAndNonceAndDropsWhatCanNoLongerApply) {
+  Mempool pool(6);
+  const auto alice = key_for(1);
+  const auto bob = key_for(2);
+  const auto carol = key_for(3);
+  for (std::uint64_t nonce = 1; nonce <= 3; ++nonce) ASSERT_TRUE(pool.add(pool_tx(alice, nonce)).is_ok());
+  ASSERT_TRUE(pool.add(pool_tx(bob, 1)).is_ok());
+  ASSERT_TRUE(pool.add(pool_tx(bob, 3)).is_ok());  // behind a gap
+  // Another transaction with a nonce already waiting (here: a different expiry) is refused.
+  const auto again = pool.add(pool_tx(alice, 2, 999));
+  EXPECT_EQ(again.code(), core::ErrorCode::kConflict);
+  EXPECT_EQ(pool.size(), 5u);
+  EXPECT_EQ(pool.contiguous_pending_nonce(alice.public_key(), 0), 3u);
+  EXPECT_EQ(pool.contiguous_pending_nonce(bob.public_key(), 0), 1u);  // stops at the gap
+  EXPECT_EQ(pool.contiguous_pending_nonce(carol.public_key(), 7), 7u);
+  ASSERT_TRUE(pool.add(pool_tx(carol, 1, 10)).is_ok());  // expires after height 10
+  EXPECT_EQ(pool.add(pool_tx(carol, 2)).code(), core::ErrorCode::kOutOfBounds);  // full
+  // A block at height 11 used alice's nonces up to 2 (through transactions this pool never held)
+  // and bob's up to 3: alice keeps 3, bob keeps nothing, carol's expired.
+  std::map<core::PublicKey, std::uint64_t> used = {{alice.public_key(), 2}, {bob.public_key(), 3}};
+  pool.on_committed(11, {}, {alice.public_key(), bob.public_key()},
+                    [&](const core::PublicKey& sender) { return used.at(sender); });
+  EXPECT_EQ(pool.size(), 1u);
+  EXPECT_NE(pool.find(pool_tx(alice, 3).id), nullptr);
+  EXPECT_EQ(pool.contiguous_pending_nonce(alice.public_key(), 2), 3u);
+  EXPECT_EQ(pool.contiguous_pending_nonce(bob.public_key(), 3), 3u);
+  // Their nonces are free to be used again by new transactions.
+  EXPECT_TRUE(pool.add(pool_tx(bob, 4)).is_ok());
+  EXPECT_TRUE(pool.add(pool_tx(carol, 1)).is_ok());
+  EXPECT_EQ(pool.size(), 3u);
 }
 
 }  // namespace
