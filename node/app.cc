@@ -240,13 +240,19 @@ core::Bytes NodeApp::build_raw_payload(const std::unordered_set<core::Hash256>& 
   // Items already executed leave the queue lazily, from the front.
   while (!raw_queue_.empty() && raw_queue_.front()->executed) raw_queue_.pop_front();
   const std::size_t limit = full_block_txs();
-  payload.txs.reserve(std::min(limit, raw_queue_.size()));
+  std::vector<core::ByteView> items;  // views into the queue's items, which the lock keeps alive
+  items.reserve(std::min(limit, raw_queue_.size()));
+  std::size_t bytes = 64;
   for (const auto& raw : raw_queue_) {
-    if (payload.txs.size() >= limit) break;
+    if (items.size() >= limit) break;
     if (raw->executed || on_chain.count(raw->id) > 0) continue;
-    payload.txs.push_back(EncodedTx{raw->bytes});
+    bytes += raw->bytes.size() + 4;
+    if (bytes > consensus::kMaxPayloadBytes - 1024) break;
+    items.emplace_back(raw->bytes);
   }
-  return encode_payload(payload);
+  core::Bytes encoded;
+  append_payload(encoded, payload.executed_height, payload.executed_root, items);
+  return encoded;
 }
 
 void NodeApp::flush_gossip() {
@@ -329,13 +335,17 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
         return std::max(committed_nonce(sender), it == chain_nonce.end() ? 0 : it->second) + 1;
       },
       on_chain);
+  std::vector<core::ByteView> txs;  // views into `selected`'s transactions
+  txs.reserve(selected.size());
   std::size_t bytes = 64;
   for (const auto& tx : selected) {
     bytes += tx->bytes->size() + 4;
     if (bytes > consensus::kMaxPayloadBytes - 1024) break;
-    payload.txs.push_back(EncodedTx{*tx->bytes});
+    txs.emplace_back(*tx->bytes);
   }
-  return encode_payload(payload);
+  core::Bytes encoded;
+  append_payload(encoded, payload.executed_height, payload.executed_root, txs);
+  return encoded;
 }
 
 std::size_t NodeApp::unordered_tx_estimate() const {

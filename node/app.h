@@ -46,7 +46,7 @@ class NodeApp final : public Application {
   static constexpr std::size_t kMaxVerifiedCache = 200'000;
   // Ordering only: ids of items already ordered and executed, so that a copy arriving late (by
   // gossip from a validator the client also sent it to) is not ordered a second time.
-  static constexpr std::size_t kMaxRememberedOrderedItems = 400'000;
+  static constexpr std::size_t kMaxRememberedOrderedItems = 200'000;
   static constexpr std::size_t kGossipBatchTxs = 256;
   static constexpr std::uint64_t kGossipDelayMs = 5;
   static constexpr std::size_t kMaxQueuedBlocks = 65'536;

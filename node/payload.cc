@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "core/assert.h"
 #include "core/codec.h"
 
 namespace carbon::node {
@@ -64,13 +65,33 @@ core::Result<PayloadView> view_payload(core::ByteView bytes) {
   return view;
 }
 
+void append_payload(core::Bytes& out, std::uint64_t executed_height, const core::Hash256& executed_root,
+                    const std::vector<core::ByteView>& txs) {
+  // The layout view_payload reads (see there).
+  CARBON_ASSERT_MSG(txs.size() <= kMaxTxsPerPayload, "encoding a payload over its transaction limit");
+  auto put_le = [&out](std::uint64_t value, std::size_t bytes) {
+    for (std::size_t i = 0; i < bytes; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+  };
+  std::size_t size = 1 + 8 + 32 + 4;
+  for (const auto& tx : txs) size += 4 + tx.size();
+  out.reserve(out.size() + size);
+  out.push_back(1);
+  put_le(executed_height, 8);
+  out.insert(out.end(), executed_root.bytes.begin(), executed_root.bytes.end());
+  put_le(txs.size(), 4);
+  for (const auto& tx : txs) {
+    CARBON_ASSERT_MSG(tx.size() <= contracts::kMaxTxBytes, "encoding a transaction over its size limit");
+    put_le(tx.size(), 4);
+    out.insert(out.end(), tx.begin(), tx.end());
+  }
+}
+
 core::Bytes encode_tx_gossip(const std::vector<std::shared_ptr<const core::Bytes>>& txs) {
-  BlockPayload batch;
-  batch.txs.reserve(txs.size());
-  for (const auto& tx : txs) batch.txs.push_back(EncodedTx{*tx});
+  std::vector<core::ByteView> views;
+  views.reserve(txs.size());
+  for (const auto& tx : txs) views.emplace_back(*tx);
   core::Bytes frame{static_cast<std::uint8_t>(FrameKind::kTxGossip)};
-  const core::Bytes body = encode_payload(batch);
-  frame.insert(frame.end(), body.begin(), body.end());
+  append_payload(frame, 0, core::Hash256{}, views);
   return frame;
 }
 

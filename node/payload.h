@@ -53,6 +53,11 @@ struct PayloadView {
 };
 core::Result<PayloadView> view_payload(core::ByteView bytes);
 
+// Appends to `out` exactly what encode_payload writes for a payload holding these
+// transactions, written straight from the views (no copy of each transaction first).
+void append_payload(core::Bytes& out, std::uint64_t executed_height, const core::Hash256& executed_root,
+                    const std::vector<core::ByteView>& txs);
+
 // Frames between validators start with one of these bytes.
 enum class FrameKind : std::uint8_t { kConsensus = 1, kTxGossip = 2 };
 

@@ -4,6 +4,7 @@
 // an execution that disagree would split honest nodes).
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <random>
 
 #include "node/payload.h"
@@ -98,6 +99,32 @@ TEST(NodePayloadView, RefusesCountsAndLengthsOverTheLimits) {
   too_many.resize(too_many.size() + 4 * (kMaxTxsPerPayload + 1), 0);  // room for that many empty ones
   expect_same_reading(too_many, "one transaction over the count limit");
   EXPECT_FALSE(view_payload(too_many).is_ok());
+}
+
+TEST(NodePayloadView, WritingFromViewsEqualsTheCodec) {
+  std::mt19937_64 random(13);
+  for (int round = 0; round < 200; ++round) {
+    const BlockPayload payload = random_payload(random);
+    std::vector<core::ByteView> views;
+    for (const auto& tx : payload.txs) views.emplace_back(tx.bytes);
+    core::Bytes written{0xAB};  // appends after what is there
+    append_payload(written, payload.executed_height, payload.executed_root, views);
+    const core::Bytes expected = encode_payload(payload);
+    ASSERT_EQ(written.size(), expected.size() + 1) << "payload " << round;
+    EXPECT_EQ(written[0], 0xAB);
+    EXPECT_TRUE(std::equal(expected.begin(), expected.end(), written.begin() + 1)) << "payload " << round;
+  }
+  // The gossip frame: its kind, then a payload holding the transactions.
+  std::vector<std::shared_ptr<const core::Bytes>> txs = {std::make_shared<const core::Bytes>(core::Bytes{1, 2, 3}),
+                                                         std::make_shared<const core::Bytes>(core::Bytes{})};
+  const core::Bytes frame = encode_tx_gossip(txs);
+  ASSERT_FALSE(frame.empty());
+  EXPECT_EQ(frame[0], static_cast<std::uint8_t>(FrameKind::kTxGossip));
+  const auto body = decode_payload(core::ByteView(frame).subspan(1));
+  ASSERT_TRUE(body.is_ok()) << body.status().message();
+  ASSERT_EQ(body->txs.size(), 2u);
+  EXPECT_EQ(body->txs[0].bytes, (core::Bytes{1, 2, 3}));
+  EXPECT_TRUE(body->txs[1].bytes.empty());
 }
 
 }  // namespace
