@@ -1,0 +1,72 @@
+// verify_bench: the cost of one Ed25519 verification on this machine, for the verifier the
+// node uses (core::verify_signature: libsodium's strict rules, Crypto++'s equation) and for
+// libsodium's crypto_sign_verify_detached alone, in alternation so that both see the same
+// machine. A program that prints figures, not a test.
+//
+//   verify_bench [--verifications N] [--rounds R]
+#include <sodium.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "core/keys.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using carbon::core::Bytes;
+using carbon::core::SecretKey;
+using carbon::core::Signature;
+
+struct Signed {
+  SecretKey key;
+  Bytes message;
+  Signature signature;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!carbon::core::init_crypto()) return 1;
+  std::size_t verifications = 10'000, rounds = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const std::size_t value = std::strtoull(argv[i + 1], nullptr, 10);
+    if (flag == "--verifications") verifications = value;
+    else if (flag == "--rounds") rounds = value;
+  }
+  // 256 keys and 160-byte messages, about the size of a signed transfer's body.
+  std::vector<Signed> samples;
+  for (std::size_t k = 0; k < 256; ++k) {
+    Signed sample{carbon::core::generate_secret_key(), Bytes(160), {}};
+    randombytes_buf(sample.message.data(), sample.message.size());
+    sample.signature = sample.key.sign(sample.message);
+    samples.push_back(std::move(sample));
+  }
+  const auto micros_each = [&](auto verify) {
+    std::size_t accepted = 0;
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < verifications; ++i) {
+      if (verify(samples[i % samples.size()])) ++accepted;
+    }
+    const double us = std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+    if (accepted != verifications) std::fprintf(stderr, "verify_bench: a genuine signature was refused\n");
+    return us / static_cast<double>(verifications);
+  };
+  std::printf("Ed25519 verification, %zu signatures per measurement, one core:\n", verifications);
+  for (std::size_t round = 1; round <= rounds; ++round) {
+    const double ours = micros_each([](const Signed& s) {
+      return carbon::core::verify_signature(s.key.public_key(), s.message, s.signature);
+    });
+    const double sodium = micros_each([](const Signed& s) {
+      return crypto_sign_verify_detached(s.signature.bytes.data(), s.message.data(), s.message.size(),
+                                         s.key.public_key().bytes.data()) == 0;
+    });
+    std::printf("  round %zu: node's verifier %.1f us (%.0f/s), libsodium alone %.1f us (%.0f/s)\n", round, ours,
+                1e6 / ours, sodium, 1e6 / sodium);
+  }
+  return 0;
+}
