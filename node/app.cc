@@ -416,13 +416,18 @@ void NodeApp::note_blocks(const std::vector<const consensus::Block*>& blocks) {
   const consensus::Height executed = executed_height_.load();
   for (const consensus::Block* block : blocks) {
     if (block->header.height <= executed) continue;  // its transactions left the pools already
+    // A node catching up commits blocks by sync far ahead of its execution and proposes
+    // nothing useful meanwhile: noting all of them would hold their ids in memory for nothing.
+    if (block->header.height > executed + kMaxNotedBlocksAhead) continue;
     const core::Hash256 block_id = block->id();
     {
       std::lock_guard lock(seen_mutex_);
       if (seen_blocks_.count(block_id) > 0 || seen_blocks_.size() >= kMaxSeenBlocks) continue;
     }
     // A block this node did not check for a vote: indexed without checks (it was certified, or
-    // is about to be extended by this node's own proposal). Its transactions are not pooled.
+    // is about to be extended by this node's own proposal), by ids and, for the transactions
+    // this node holds, the nonces they use. Nothing is decoded or copied: execution decodes
+    // such a block itself (seen.txs stays empty).
     SeenBlock seen;
     seen.parent_id = block->header.parent_id;
     seen.height = block->header.height;
@@ -432,22 +437,14 @@ void NodeApp::note_blocks(const std::vector<const consensus::Block*>& blocks) {
         const core::Hash256 id = core::sha3_256(encoded);
         seen.tx_ids.push_back(id);
         if (config_.bench_ordering_only) continue;
-        std::shared_ptr<const PoolTx> entry = mempool_.find(id);
-        if (!entry) {
-          auto tx = contracts::decode_signed_tx(encoded);
-          if (!tx) continue;
-          entry = std::make_shared<const PoolTx>(
-              PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(encoded.begin(), encoded.end())});
-        }
-        if (entry->tx.tx.expiry_height >= block->header.height) {
+        // One the pool does not hold is not proposed by this node, whatever its nonce.
+        const std::shared_ptr<const PoolTx> entry = mempool_.find(id);
+        if (entry && entry->tx.tx.expiry_height >= block->header.height) {
           auto& highest = seen.highest_nonce[entry->tx.tx.sender];
           highest = std::max(highest, entry->tx.tx.nonce);
         }
-        seen.txs.push_back(std::move(entry));
       }
     }
-    // Execution reuses the decoded transactions only if every one of them is there.
-    if (seen.txs.size() != seen.tx_ids.size()) seen.txs.clear();
     std::lock_guard lock(seen_mutex_);
     if (seen_blocks_.size() < kMaxSeenBlocks) seen_blocks_.emplace(block_id, std::move(seen));
   }

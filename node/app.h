@@ -47,6 +47,8 @@ class NodeApp final : public Application {
   // Ordering only: ids of items already ordered and executed, so that a copy arriving late (by
   // gossip from a validator the client also sent it to) is not ordered a second time.
   static constexpr std::size_t kMaxRememberedOrderedItems = 200'000;
+  // note_blocks() indexes committed blocks at most this far beyond the executed height.
+  static constexpr consensus::Height kMaxNotedBlocksAhead = 256;
   static constexpr std::size_t kGossipBatchTxs = 256;
   static constexpr std::uint64_t kGossipDelayMs = 5;
   static constexpr std::size_t kMaxQueuedBlocks = 65'536;
@@ -169,8 +171,9 @@ class NodeApp final : public Application {
     std::vector<core::Hash256> tx_ids;
     std::map<core::PublicKey, std::uint64_t> highest_nonce;
     // The payload's transactions as decoded and hashed by the vote check, in payload order:
-    // execution reuses them instead of decoding and hashing every transaction again. Shared
-    // with the mempool, so they cost pointers only.
+    // execution reuses them instead of decoding and hashing every transaction again. Mostly
+    // shared with the mempool, so they cost pointers only. Empty for a block note_blocks()
+    // indexed (execution decodes that one itself).
     std::vector<std::shared_ptr<const PoolTx>> txs;
   };
   mutable std::mutex seen_mutex_;

@@ -181,6 +181,12 @@ void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t wa
     payload_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
     payload_timer_.async_wait([this, need, waited_ms](const boost::system::error_code& error) {
       if (error || halted_ || !core_ || core_->current_round() != need.round) return;
+      if (core_->high_qc().block_id != need.parent_id) {
+        // A higher QC arrived while waiting: the core drops a payload for the old parent and
+        // asks again for the new one, at once rather than after this wait.
+        step(consensus::PayloadEvent{need.round, need.parent_id, {}, 0});
+        return;
+      }
       prepare_payload(need, waited_ms + options_.tick_ms);
     });
     return;
@@ -196,6 +202,12 @@ void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t wa
     payload_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
     payload_timer_.async_wait([this, need, waited_ms](const boost::system::error_code& error) {
       if (error || halted_ || !core_ || core_->current_round() != need.round) return;
+      if (core_->high_qc().block_id != need.parent_id) {
+        // A higher QC arrived while waiting: the core drops a payload for the old parent and
+        // asks again for the new one, at once rather than after this wait.
+        step(consensus::PayloadEvent{need.round, need.parent_id, {}, 0});
+        return;
+      }
       prepare_payload(need, waited_ms + options_.tick_ms);
     });
     return;
