@@ -668,5 +668,34 @@ TEST_F(ConsensusCoreTest, ProposalWithUnknownParentIsFetchedThenVotedFor) {
   EXPECT_EQ(votes[0].to, std::optional<ValidatorIndex>(3));
 }
 
+TEST_F(ConsensusCoreTest, LeaderAsksForAPayloadOnlyOnceItHoldsTheParent) {
+  // Replica 3 leads round 3. It forms QC(b2) from votes before b1 and b2 themselves reach it:
+  // the application could not know what the parent's chain holds, so no payload is asked for
+  // until block sync delivers the parent.
+  auto core = make_core(3);
+  (void)core->start();
+  const Block b1 = make_block(1, genesis, genesis_qc, "1");
+  const Block b2 = extend(2, b1, "2");
+  Effects effects;
+  for (ValidatorIndex voter = 0; voter < 3; ++voter) {
+    const Effects step = deliver(*core, voter, make_vote(voter, b2));
+    effects.insert(effects.end(), step.begin(), step.end());
+  }
+  ASSERT_EQ(core->current_round(), 3u);
+  EXPECT_EQ(core->high_qc().block_id, b2.id());
+  EXPECT_TRUE(all_of<NeedPayloadEffect>(effects).empty());
+  const auto requests = outgoing<SyncRequest>(effects);
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests.back().message.target_id, b2.id());
+
+  const ValidatorIndex asked = requests.back().to.value_or(0);
+  effects = deliver(*core, asked, SyncResponse{kChainId, kEpoch, {b1, b2}});
+  const auto needs = all_of<NeedPayloadEffect>(effects);
+  ASSERT_EQ(needs.size(), 1u);
+  EXPECT_EQ(needs[0].round, 3u);
+  EXPECT_EQ(needs[0].parent_id, b2.id());
+  EXPECT_EQ(needs[0].height, 3u);
+}
+
 }  // namespace
 }  // namespace carbon::consensus
