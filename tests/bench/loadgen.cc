@@ -8,7 +8,8 @@
 //      latency (commit = first seen in a committed block on node 0, polled every 5 ms);
 // and prints every node's peak RSS (VmHWM). A program that prints figures, not a test.
 //
-//   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T] [--ordering-only | --orders]
+//   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T] [--block-txs N] [--ordering-only | --orders]
+// --block-txs N: the validators' max_block_txs (default 2,000, as in a real network).
 // --ordering-only: the nodes order opaque 100-byte items with no signatures and no execution
 // (node config bench_ordering_only), which measures consensus and the node around it alone.
 // --orders: instead of transfers, every transaction is a signed limit order on the exchange
