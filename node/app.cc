@@ -235,24 +235,40 @@ Admission NodeApp::admit_raw(core::ByteView item, bool from_client) {
   return result;
 }
 
-core::Bytes NodeApp::build_raw_payload(const std::unordered_set<core::Hash256>& on_chain, BlockPayload payload) {
+namespace {
+
+// A proposal's payload: the transactions in order, as many as fit under the payload limit.
+core::Bytes proposal_payload(std::uint64_t executed_height, const core::Hash256& executed_root,
+                             std::vector<core::ByteView> txs) {
+  std::size_t bytes = 64;
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    bytes += txs[i].size() + 4;
+    if (bytes > consensus::kMaxPayloadBytes - 1024) {
+      txs.resize(i);
+      break;
+    }
+  }
+  core::Bytes encoded;
+  append_payload(encoded, executed_height, executed_root, txs);
+  return encoded;
+}
+
+}  // namespace
+
+core::Bytes NodeApp::build_raw_payload(const std::unordered_set<core::Hash256>& on_chain, std::uint64_t executed_height,
+                                       const core::Hash256& executed_root) {
   std::lock_guard lock(raw_mutex_);
   // Items already executed leave the queue lazily, from the front.
   while (!raw_queue_.empty() && raw_queue_.front()->executed) raw_queue_.pop_front();
   const std::size_t limit = full_block_txs();
   std::vector<core::ByteView> items;  // views into the queue's items, which the lock keeps alive
   items.reserve(std::min(limit, raw_queue_.size()));
-  std::size_t bytes = 64;
   for (const auto& raw : raw_queue_) {
     if (items.size() >= limit) break;
     if (raw->executed || on_chain.count(raw->id) > 0) continue;
-    bytes += raw->bytes.size() + 4;
-    if (bytes > consensus::kMaxPayloadBytes - 1024) break;
     items.emplace_back(raw->bytes);
   }
-  core::Bytes encoded;
-  append_payload(encoded, payload.executed_height, payload.executed_root, items);
-  return encoded;
+  return proposal_payload(executed_height, executed_root, std::move(items));
 }
 
 void NodeApp::flush_gossip() {
@@ -296,13 +312,13 @@ void NodeApp::remember_verified(const core::Hash256& id) {
 // ------------------------------------------------------------------ consensus hooks
 
 core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::Height height) {
-  BlockPayload payload;
   // Claim the state root of the latest height this node executed (if any beyond genesis).
-  payload.executed_height = executed_height_.load();
-  if (auto stored = store_.state_root(payload.executed_height); stored && *stored) {
-    payload.executed_root = **stored;
+  std::uint64_t executed_height = executed_height_.load();
+  core::Hash256 executed_root;
+  if (auto stored = store_.state_root(executed_height); stored && *stored) {
+    executed_root = **stored;
   } else {
-    payload.executed_height = 0;
+    executed_height = 0;
   }
   // Transactions already on the chain this block extends (its uncommitted or unexecuted
   // ancestors), and the nonces they use up.
@@ -310,24 +326,23 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
   std::map<core::PublicKey, std::uint64_t> chain_nonce;
   {
     std::lock_guard lock(seen_mutex_);
-    std::size_t chain_txs = 0;  // sized first: one allocation of the table, no rehashing
-    auto it = seen_blocks_.find(parent_id);
-    for (std::size_t steps = 0; it != seen_blocks_.end() && steps < kMaxSeenBlocks; ++steps) {
+    std::vector<const SeenBlock*> chain;
+    std::size_t chain_txs = 0;
+    for (auto it = seen_blocks_.find(parent_id); it != seen_blocks_.end() && chain.size() < kMaxSeenBlocks;
+         it = seen_blocks_.find(it->second.parent_id)) {
+      chain.push_back(&it->second);
       chain_txs += it->second.tx_ids.size();
-      it = seen_blocks_.find(it->second.parent_id);
     }
-    on_chain.reserve(chain_txs);
-    it = seen_blocks_.find(parent_id);
-    for (std::size_t steps = 0; it != seen_blocks_.end() && steps < kMaxSeenBlocks; ++steps) {
-      on_chain.insert(it->second.tx_ids.begin(), it->second.tx_ids.end());
-      for (const auto& [sender, nonce] : it->second.highest_nonce) {
+    on_chain.reserve(chain_txs);  // one allocation of the table, no rehashing
+    for (const SeenBlock* seen : chain) {
+      on_chain.insert(seen->tx_ids.begin(), seen->tx_ids.end());
+      for (const auto& [sender, nonce] : seen->highest_nonce) {
         auto& highest = chain_nonce[sender];
         highest = std::max(highest, nonce);
       }
-      it = seen_blocks_.find(it->second.parent_id);
     }
   }
-  if (config_.bench_ordering_only) return build_raw_payload(on_chain, std::move(payload));
+  if (config_.bench_ordering_only) return build_raw_payload(on_chain, executed_height, executed_root);
   const auto selected = mempool_.select(
       full_block_txs(), height,
       [&](const core::PublicKey& sender) {
@@ -337,15 +352,8 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
       on_chain);
   std::vector<core::ByteView> txs;  // views into `selected`'s transactions
   txs.reserve(selected.size());
-  std::size_t bytes = 64;
-  for (const auto& tx : selected) {
-    bytes += tx->bytes->size() + 4;
-    if (bytes > consensus::kMaxPayloadBytes - 1024) break;
-    txs.emplace_back(*tx->bytes);
-  }
-  core::Bytes encoded;
-  append_payload(encoded, payload.executed_height, payload.executed_root, txs);
-  return encoded;
+  for (const auto& tx : selected) txs.emplace_back(*tx->bytes);
+  return proposal_payload(executed_height, executed_root, std::move(txs));
 }
 
 std::size_t NodeApp::unordered_tx_estimate() const {

@@ -182,7 +182,8 @@ class NodeApp final : public Application {
 
   // config_.bench_ordering_only: opaque items instead of transactions (see node/config.h).
   Admission admit_raw(core::ByteView item, bool from_client);
-  core::Bytes build_raw_payload(const std::unordered_set<core::Hash256>& on_chain, BlockPayload payload);
+  core::Bytes build_raw_payload(const std::unordered_set<core::Hash256>& on_chain, std::uint64_t executed_height,
+                                const core::Hash256& executed_root);
   void gossip(std::shared_ptr<const core::Bytes> bytes);
   struct RawItem {
     core::Hash256 id;

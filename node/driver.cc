@@ -178,17 +178,7 @@ void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t wa
   if (!app_.has_pending_work(need.height) && waited_ms < options_.max_empty_block_delay_ms) {
     // Nothing to order: wait a tick and look again, rather than filling the chain (and the
     // disk) with empty blocks.
-    payload_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
-    payload_timer_.async_wait([this, need, waited_ms](const boost::system::error_code& error) {
-      if (error || halted_ || !core_ || core_->current_round() != need.round) return;
-      if (core_->high_qc().block_id != need.parent_id) {
-        // A higher QC arrived while waiting: the core drops a payload for the old parent and
-        // asks again for the new one, at once rather than after this wait.
-        step(consensus::PayloadEvent{need.round, need.parent_id, {}, 0});
-        return;
-      }
-      prepare_payload(need, waited_ms + options_.tick_ms);
-    });
+    retry_payload_after_a_tick(need, waited_ms);
     return;
   }
   const auto now_ms = static_cast<std::uint64_t>(
@@ -199,23 +189,27 @@ void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t wa
       waiting_txs > 0 && waiting_txs < app_.full_block_txs()) {
     // Batching: let more transactions arrive rather than propose a small block right behind
     // its parent. Bounded by waited_ms, whatever the parent's (proposer's) clock says.
-    payload_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
-    payload_timer_.async_wait([this, need, waited_ms](const boost::system::error_code& error) {
-      if (error || halted_ || !core_ || core_->current_round() != need.round) return;
-      if (core_->high_qc().block_id != need.parent_id) {
-        // A higher QC arrived while waiting: the core drops a payload for the old parent and
-        // asks again for the new one, at once rather than after this wait.
-        step(consensus::PayloadEvent{need.round, need.parent_id, {}, 0});
-        return;
-      }
-      prepare_payload(need, waited_ms + options_.tick_ms);
-    });
+    retry_payload_after_a_tick(need, waited_ms);
     return;
   }
   app_.note_blocks(core_->uncommitted_chain(need.parent_id));
   consensus::PayloadEvent payload{need.round, need.parent_id, app_.build_payload(need.parent_id, need.height), now_ms};
   // Handled as a new event, after the effects being performed now.
   boost::asio::post(strand_, [this, payload = std::move(payload)]() mutable { step(std::move(payload)); });
+}
+
+void Driver::retry_payload_after_a_tick(consensus::NeedPayloadEffect need, std::uint64_t waited_ms) {
+  payload_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
+  payload_timer_.async_wait([this, need, waited_ms](const boost::system::error_code& error) {
+    if (error || halted_ || !core_ || core_->current_round() != need.round) return;
+    if (core_->high_qc().block_id != need.parent_id) {
+      // A higher QC arrived while waiting: the core drops a payload for the old parent and
+      // asks again for the new one, at once rather than after this wait.
+      step(consensus::PayloadEvent{need.round, need.parent_id, {}, 0});
+      return;
+    }
+    prepare_payload(need, waited_ms + options_.tick_ms);
+  });
 }
 
 void Driver::report_drops() {

@@ -114,6 +114,9 @@ class Driver final : private consensus::PayloadValidator {
   void perform(consensus::Effects effects);
   void arm_timer(consensus::Round round, std::uint64_t ticks);
   void prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms);
+  // Looks again one tick later (waiting for work or a fuller block), unless the round or the
+  // parent changed meanwhile.
+  void retry_payload_after_a_tick(consensus::NeedPayloadEffect need, std::uint64_t waited_ms);
   // Every kDropReportInterval, one log line with what was dropped since the last one (if any).
   void report_drops();
   // Runs Application::prepare_payload_check for a verified proposal, on the verify pool: only

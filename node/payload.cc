@@ -24,6 +24,9 @@ T read_le(const std::uint8_t* at) {
   return value;
 }
 
+// Before the transactions: the endianness byte, executed_height, executed_root, the count.
+constexpr std::size_t kPayloadHeaderBytes = 1 + 8 + 32 + 4;
+
 core::Status malformed(const std::string& what) {
   return core::Status::error(core::ErrorCode::kDecodeError, "malformed payload: " + what);
 }
@@ -40,15 +43,14 @@ core::Result<PayloadView> view_payload(core::ByteView bytes) {
                                                                   " bytes exceeds limit " +
                                                                   std::to_string(consensus::kMaxPayloadBytes));
   }
-  constexpr std::size_t kHeaderBytes = 1 + 8 + 32 + 4;
-  if (bytes.size() < kHeaderBytes) return malformed("shorter than its header");
+  if (bytes.size() < kPayloadHeaderBytes) return malformed("shorter than its header");
   const std::uint8_t* at = bytes.data();
   if (at[0] != 1) return malformed("not little-endian");
   PayloadView view;
   view.executed_height = read_le<std::uint64_t>(at + 1);
   std::copy(at + 9, at + 41, view.executed_root.bytes.begin());
   const std::uint32_t count = read_le<std::uint32_t>(at + 41);
-  std::size_t offset = kHeaderBytes;
+  std::size_t offset = kPayloadHeaderBytes;
   if (count > kMaxTxsPerPayload) return malformed(std::to_string(count) + " transactions, the limit is " + std::to_string(kMaxTxsPerPayload));
   if (count > (bytes.size() - offset) / 4) return malformed("more transactions than bytes");
   view.txs.reserve(count);
@@ -72,7 +74,7 @@ void append_payload(core::Bytes& out, std::uint64_t executed_height, const core:
   auto put_le = [&out](std::uint64_t value, std::size_t bytes) {
     for (std::size_t i = 0; i < bytes; ++i) out.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
   };
-  std::size_t size = 1 + 8 + 32 + 4;
+  std::size_t size = kPayloadHeaderBytes;
   for (const auto& tx : txs) size += 4 + tx.size();
   out.reserve(out.size() + size);
   out.push_back(1);
