@@ -1,12 +1,15 @@
 #include "node/app.h"
 
 #include <pthread.h>
+
+#include <thread>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
 #include "core/codec.h"
+#include "node/parallel.h"
 #include "node/registry_json.h"
 #include "node/rpc_query.h"
 
@@ -186,7 +189,8 @@ Admission NodeApp::admit(core::ByteView encoded, bool from_client) {
                                                            std::to_string(used + 1) + ")"));
   }
   auto bytes = std::make_shared<const core::Bytes>(encoded.begin(), encoded.end());
-  if (auto status = mempool_.add(PoolTx{result.tx_id, tx, bytes}); !status.is_ok()) {
+  // `tx` is not used after this: the pool takes the decoded transaction without a copy.
+  if (auto status = mempool_.add(PoolTx{result.tx_id, std::move(*decoded), bytes}); !status.is_ok()) {
     if (status.code() == ErrorCode::kConflict && mempool_.contains(result.tx_id)) return result;
     return fail(status);
   }
@@ -238,8 +242,9 @@ Admission NodeApp::admit_raw(core::ByteView item, bool from_client) {
 namespace {
 
 // A proposal's payload: the transactions in order, as many as fit under the payload limit.
+// Leaves in `txs` those that fit.
 core::Bytes proposal_payload(std::uint64_t executed_height, const core::Hash256& executed_root,
-                             std::vector<core::ByteView> txs) {
+                             std::vector<core::ByteView>& txs) {
   std::size_t bytes = 64;
   for (std::size_t i = 0; i < txs.size(); ++i) {
     bytes += txs[i].size() + 4;
@@ -256,19 +261,23 @@ core::Bytes proposal_payload(std::uint64_t executed_height, const core::Hash256&
 }  // namespace
 
 core::Bytes NodeApp::build_raw_payload(const std::unordered_set<core::Hash256>& on_chain, std::uint64_t executed_height,
-                                       const core::Hash256& executed_root) {
+                                       const core::Hash256& executed_root, std::vector<core::Hash256>& ids) {
   std::lock_guard lock(raw_mutex_);
   // Items already executed leave the queue lazily, from the front.
   while (!raw_queue_.empty() && raw_queue_.front()->executed) raw_queue_.pop_front();
   const std::size_t limit = full_block_txs();
   std::vector<core::ByteView> items;  // views into the queue's items, which the lock keeps alive
   items.reserve(std::min(limit, raw_queue_.size()));
+  ids.clear();
   for (const auto& raw : raw_queue_) {
     if (items.size() >= limit) break;
     if (raw->executed || on_chain.count(raw->id) > 0) continue;
     items.emplace_back(raw->bytes);
+    ids.push_back(raw->id);
   }
-  return proposal_payload(executed_height, executed_root, std::move(items));
+  core::Bytes payload = proposal_payload(executed_height, executed_root, items);
+  ids.resize(items.size());
+  return payload;
 }
 
 void NodeApp::flush_gossip() {
@@ -342,7 +351,16 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
       }
     }
   }
-  if (config_.bench_ordering_only) return build_raw_payload(on_chain, executed_height, executed_root);
+  // This node votes for its own block too: the vote check finds the block's transactions here
+  // (they are the pool's own, checked on admission) instead of hashing every one again.
+  CheckedBlock own;
+  own.seen.parent_id = parent_id;
+  own.seen.height = height;
+  if (config_.bench_ordering_only) {
+    core::Bytes payload = build_raw_payload(on_chain, executed_height, executed_root, own.seen.tx_ids);
+    remember_own_proposal(payload, std::move(own));
+    return payload;
+  }
   const auto selected = mempool_.select(
       full_block_txs(), height,
       [&](const core::PublicKey& sender) {
@@ -353,7 +371,25 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
   std::vector<core::ByteView> txs;  // views into `selected`'s transactions
   txs.reserve(selected.size());
   for (const auto& tx : selected) txs.emplace_back(*tx->bytes);
-  return proposal_payload(executed_height, executed_root, std::move(txs));
+  core::Bytes payload = proposal_payload(executed_height, executed_root, txs);
+  own.seen.tx_ids.reserve(txs.size());
+  own.seen.txs.reserve(txs.size());
+  for (std::size_t i = 0; i < txs.size(); ++i) {  // those that fit, in payload order
+    const std::shared_ptr<const PoolTx>& entry = selected[i];
+    own.seen.tx_ids.push_back(entry->id);
+    own.seen.txs.push_back(entry);
+    if (entry->tx.tx.expiry_height >= height) {
+      auto& highest = own.seen.highest_nonce[entry->tx.tx.sender];
+      highest = std::max(highest, entry->tx.tx.nonce);
+    }
+  }
+  remember_own_proposal(payload, std::move(own));
+  return payload;
+}
+
+void NodeApp::remember_own_proposal(const core::Bytes& payload, CheckedBlock checked) {
+  std::lock_guard lock(prepared_mutex_);
+  own_proposal_ = OwnProposal{payload, std::move(checked)};
 }
 
 std::size_t NodeApp::unordered_tx_estimate() const {
@@ -405,18 +441,75 @@ bool NodeApp::has_pending_work(consensus::Height height) const {
   });
 }
 
+std::optional<NodeApp::CheckedBlock> NodeApp::check_block_txs(const consensus::Block& block, const PayloadView& payload,
+                                                              std::size_t helpers) const {
+  const std::size_t count = payload.txs.size();
+  CheckedBlock checked;
+  SeenBlock& seen = checked.seen;
+  seen.parent_id = block.header.parent_id;
+  seen.height = block.header.height;
+  seen.tx_ids.resize(count);
+  std::vector<char> is_fresh(count, 0);  // one element per item: written by one thread each
+  std::function<bool(std::size_t)> check;
+  if (config_.bench_ordering_only) {
+    check = [&](std::size_t i) {
+      seen.tx_ids[i] = core::sha3_256(payload.txs[i]);
+      return true;
+    };
+  } else {
+    seen.txs.resize(count);
+    check = [&](std::size_t i) {
+      // Canonical encodings only (see admit()): the hash of the bytes is the id, and a pending
+      // transaction with that id was decoded, checked for this chain and verified on admission.
+      const core::ByteView encoded = payload.txs[i];
+      const core::Hash256 id = core::sha3_256(encoded);
+      std::shared_ptr<const PoolTx> entry = mempool_.find(id);
+      if (!entry) {
+        auto tx = contracts::decode_signed_tx(encoded);
+        if (!tx || !check_stateless(*tx, id).is_ok()) return false;
+        entry = std::make_shared<const PoolTx>(
+            PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(encoded.begin(), encoded.end())});
+        is_fresh[i] = 1;
+      }
+      seen.tx_ids[i] = id;
+      seen.txs[i] = std::move(entry);
+      return true;
+    };
+  }
+  bool all_passed = true;
+  if (verify_pool_ != nullptr && helpers > 0) {
+    all_passed = parallel_for(*verify_pool_, helpers, count, check);
+  } else {
+    for (std::size_t i = 0; i < count && all_passed; ++i) all_passed = check(i);
+  }
+  if (!all_passed) return std::nullopt;
+  for (std::size_t i = 0; i < seen.txs.size(); ++i) {
+    const PoolTx& entry = *seen.txs[i];
+    if (entry.tx.tx.expiry_height >= block.header.height) {  // an expired one will not use its nonce
+      auto& highest = seen.highest_nonce[entry.tx.tx.sender];
+      highest = std::max(highest, entry.tx.tx.nonce);
+    }
+    if (is_fresh[i] != 0) checked.fresh.push_back(seen.txs[i]);
+  }
+  return checked;
+}
+
 void NodeApp::prepare_payload_check(const consensus::Block& block) {
-  if (config_.bench_ordering_only) return;
   auto payload = view_payload(block.payload);
   if (!payload) return;  // payload_acceptable refuses it
-  for (const auto& encoded : payload->txs) {
-    const core::Hash256 id = core::sha3_256(encoded);
-    if (mempool_.contains(id) || is_verified(id)) continue;
-    auto tx = contracts::decode_signed_tx(encoded);
-    // A failure is not remembered: the strand finds it again and refuses the block, so checking
-    // the rest would be wasted.
-    if (!tx || !check_stateless(*tx, id).is_ok()) return;
-    remember_verified(id);
+  const std::size_t helpers = std::max(1u, std::thread::hardware_concurrency()) - 1;
+  auto checked = check_block_txs(block, *payload, helpers);
+  // A failure is not kept: the strand finds it again and refuses the block.
+  if (!checked) return;
+  // Verdicts outlive the block: if it is never judged, its transactions' gossip skips the check.
+  for (const auto& entry : checked->fresh) remember_verified(entry->id);
+  const core::Hash256 block_id = block.id();
+  std::lock_guard lock(prepared_mutex_);
+  if (!prepared_.insert_or_assign(block_id, std::move(*checked)).second) return;
+  prepared_order_.push_back(block_id);
+  while (prepared_order_.size() > kMaxPreparedBlocks) {
+    prepared_.erase(prepared_order_.front());
+    prepared_order_.pop_front();
   }
 }
 
@@ -476,48 +569,37 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
       return false;
     }
   }
-  SeenBlock seen;
-  seen.parent_id = block.header.parent_id;
-  seen.height = block.header.height;
-  if (config_.bench_ordering_only) {
-    for (const auto& item : payload->txs) seen.tx_ids.push_back(core::sha3_256(item));
-    std::lock_guard lock(seen_mutex_);
-    if (seen_blocks_.size() < kMaxSeenBlocks) const_cast<NodeApp*>(this)->seen_blocks_.emplace(block.id(), std::move(seen));
-    return true;
-  }
-  seen.txs.reserve(payload->txs.size());
-  // Transactions this node had not admitted: remembered and pooled only once the whole block
-  // passed.
-  std::vector<std::shared_ptr<const PoolTx>> fresh;
-  for (const auto& encoded : payload->txs) {
-    // Canonical encodings only (see admit()): the hash of the bytes is the id, and a pending
-    // transaction with that id was decoded, checked for this chain and verified on admission.
-    const core::Hash256 id = core::sha3_256(encoded);
-    std::shared_ptr<const PoolTx> entry = mempool_.find(id);
-    if (!entry) {
-      auto tx = contracts::decode_signed_tx(encoded);
-      if (!tx) return false;
-      if (!check_stateless(*tx, id).is_ok()) return false;
-      entry = std::make_shared<const PoolTx>(
-          PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(encoded.begin(), encoded.end())});
-      fresh.push_back(entry);
+  // As prepare_payload_check() found it (almost always: the proposal passed through it), else
+  // checked here.
+  std::optional<CheckedBlock> checked;
+  const core::Hash256 block_id = block.id();
+  {
+    std::lock_guard lock(prepared_mutex_);
+    if (auto it = prepared_.find(block_id); it != prepared_.end()) {
+      checked = std::move(it->second);
+      prepared_.erase(it);  // its id leaves prepared_order_ when it reaches the front
     }
-    seen.tx_ids.push_back(id);
-    if (entry->tx.tx.expiry_height >= block.header.height) {  // an expired one will not use its nonce
-      auto& highest = seen.highest_nonce[entry->tx.tx.sender];
-      highest = std::max(highest, entry->tx.tx.nonce);
-    }
-    seen.txs.push_back(std::move(entry));
   }
+  if (!checked) {
+    // This node's own proposal: the very payload it built, for the same parent and height.
+    std::lock_guard lock(prepared_mutex_);
+    if (own_proposal_ && own_proposal_->checked.seen.parent_id == block.header.parent_id &&
+        own_proposal_->checked.seen.height == block.header.height && own_proposal_->payload == block.payload) {
+      checked = std::move(own_proposal_->checked);
+      own_proposal_.reset();
+    }
+  }
+  if (!checked) checked = check_block_txs(block, *payload, 0);
+  if (!checked) return false;
   auto* self = const_cast<NodeApp*>(this);  // caches only; the verdict depends on the block alone
-  for (const auto& tx : fresh) {
+  for (const auto& tx : checked->fresh) {
     self->remember_verified(tx->id);
     // Kept until executed, so nothing is lost if this block never commits (its gossip may not
     // have reached us).
     if (!mempool_.contains(tx->id)) (void)self->mempool_.add(tx);
   }
   std::lock_guard lock(seen_mutex_);
-  if (seen_blocks_.size() < kMaxSeenBlocks) self->seen_blocks_.emplace(block.id(), std::move(seen));
+  if (seen_blocks_.size() < kMaxSeenBlocks) self->seen_blocks_.emplace(block_id, std::move(checked->seen));
   return true;
 }
 

@@ -67,6 +67,9 @@ class NodeApp final : public Application {
   void set_gossip(std::function<void(core::Bytes frame)> gossip) { gossip_ = std::move(gossip); }
   void set_driver(const Driver* driver) { driver_ = driver; }
   void set_peer_count(std::function<std::size_t()> peers) { peer_count_ = std::move(peers); }
+  // The pool whose idle threads help check a proposal's transactions (prepare_payload_check);
+  // without one, the calling thread checks them alone.
+  void set_verify_pool(boost::asio::thread_pool* pool) { verify_pool_ = pool; }
 
   // A transaction from a client (gossip it on) or from a peer's gossip (do not).
   Admission admit(core::ByteView encoded, bool from_client);
@@ -75,8 +78,9 @@ class NodeApp final : public Application {
   // Application (consensus strand).
   core::Bytes build_payload(const core::Hash256& parent_id, consensus::Height height) override;
   bool payload_acceptable(const consensus::Block& block) const override;
-  // Checks the signatures of the block's transactions this node has not verified yet, on the
-  // calling (verify pool) thread, and remembers the verdicts for payload_acceptable.
+  // Hashes, decodes and checks the signatures of the block's transactions (those this node has
+  // not admitted yet), on the calling (verify pool) thread and the pool's idle ones, and keeps
+  // the result for payload_acceptable, which then only looks it up.
   void prepare_payload_check(const consensus::Block& block) override;
   void note_blocks(const std::vector<const consensus::Block*>& blocks) override;
   bool has_pending_work(consensus::Height height) const override;
@@ -176,14 +180,40 @@ class NodeApp final : public Application {
     // indexed (execution decodes that one itself).
     std::vector<std::shared_ptr<const PoolTx>> txs;
   };
+  // A block's transactions as the vote check found them: `seen` as payload_acceptable records
+  // it, and those of them this node had not admitted (to pool once the whole block passed).
+  struct CheckedBlock {
+    SeenBlock seen;
+    std::vector<std::shared_ptr<const PoolTx>> fresh;
+  };
+  // Every transaction decoded, for this chain and signed (nullopt if one is not). Stateless, so
+  // the same verdict on any thread at any time. helpers: pool tasks that may join in.
+  std::optional<CheckedBlock> check_block_txs(const consensus::Block& block, const PayloadView& payload,
+                                              std::size_t helpers) const;
+  boost::asio::thread_pool* verify_pool_ = nullptr;
+  // Proposals prepare_payload_check() checked, by block id, until payload_acceptable() takes
+  // them. Bounded FIFO: a proposal the strand never judges (its round passed) is dropped later.
+  static constexpr std::size_t kMaxPreparedBlocks = 16;
+  mutable std::mutex prepared_mutex_;
+  mutable std::map<core::Hash256, CheckedBlock> prepared_;   // guarded by prepared_mutex_
+  mutable std::deque<core::Hash256> prepared_order_;         // guarded, oldest first
+  // The payload this node built last as a leader, with its transactions as the pool holds them.
+  struct OwnProposal {
+    core::Bytes payload;
+    CheckedBlock checked;
+  };
+  mutable std::optional<OwnProposal> own_proposal_;  // guarded by prepared_mutex_
+  void remember_own_proposal(const core::Bytes& payload, CheckedBlock checked);
+
   mutable std::mutex seen_mutex_;
   std::atomic<consensus::Height> consensus_committed_height_{0};  // the last block on_commit() got
   std::map<core::Hash256, SeenBlock> seen_blocks_;  // guarded by seen_mutex_
 
   // config_.bench_ordering_only: opaque items instead of transactions (see node/config.h).
   Admission admit_raw(core::ByteView item, bool from_client);
+  // `ids`: set to the ids of the items the payload holds, in order.
   core::Bytes build_raw_payload(const std::unordered_set<core::Hash256>& on_chain, std::uint64_t executed_height,
-                                const core::Hash256& executed_root);
+                                const core::Hash256& executed_root, std::vector<core::Hash256>& ids);
   void gossip(std::shared_ptr<const core::Bytes> bytes);
   struct RawItem {
     core::Hash256 id;

@@ -268,6 +268,7 @@ int run_node(const std::string& config_path) {
   options.min_block_interval_ms = std::min(config->min_block_interval_ms, options.max_empty_block_delay_ms);
   driver = std::make_unique<node::Driver>(io, verify_pool, options, signer, **store, network, app);
   app.set_driver(driver.get());
+  app.set_verify_pool(&verify_pool);
   app.set_gossip([&peers](core::Bytes frame) { peers.broadcast(std::move(frame)); });
   app.set_peer_count([&peers] { return peers.connected_count(); });
 
