@@ -138,15 +138,24 @@ SparseMerkleTree::~SparseMerkleTree() = default;
 SparseMerkleTree::SparseMerkleTree(SparseMerkleTree&&) noexcept = default;
 SparseMerkleTree& SparseMerkleTree::operator=(SparseMerkleTree&&) noexcept = default;
 
+Hash256 SparseMerkleTree::key_hash(std::string_view key) {
+  if (auto it = key_hashes_.find(key); it != key_hashes_.end()) return it->second;
+  const Hash256 hash = core::sha3_256(core::as_bytes(key));
+  // Bounded by starting over: simpler than an eviction order, and the keys written often are
+  // back in it within a block or two.
+  if (key_hashes_.size() >= kMaxCachedKeyHashes) key_hashes_.clear();
+  key_hashes_.emplace(std::string(key), hash);
+  return hash;
+}
+
 void SparseMerkleTree::put(std::string_view key, core::ByteView value) {
-  const Hash256 key_hash = core::sha3_256(core::as_bytes(key));
+  const Hash256 hash = key_hash(key);
   bool changed = false;
-  if (insert(root_, key_hash, leaf_hash(key_hash, value), 0, &changed)) ++size_;
+  if (insert(root_, hash, leaf_hash(hash, value), 0, &changed)) ++size_;
 }
 
 void SparseMerkleTree::erase(std::string_view key) {
-  const Hash256 key_hash = core::sha3_256(core::as_bytes(key));
-  if (remove(root_, key_hash, 0)) --size_;
+  if (remove(root_, key_hash(key), 0)) --size_;
 }
 
 Hash256 SparseMerkleTree::root() {
@@ -157,6 +166,7 @@ Hash256 SparseMerkleTree::root() {
 void SparseMerkleTree::rebuild(const StateStore& store) {
   root_.reset();
   size_ = 0;
+  key_hashes_.clear();
   std::string start;
   for (;;) {
     const auto page = store.scan("", start, kScanPageSize);
@@ -166,7 +176,10 @@ void SparseMerkleTree::rebuild(const StateStore& store) {
         skipped_history = true;
         break;
       }
-      put(key, value);
+      // Not through the key-hash cache: a start-up scan would fill it with every key in turn.
+      const Hash256 hash = core::sha3_256(core::as_bytes(key));
+      bool changed = false;
+      if (insert(root_, hash, leaf_hash(hash, value), 0, &changed)) ++size_;
     }
     if (skipped_history) {
       start = std::string(kHistoryEnd);

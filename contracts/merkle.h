@@ -23,8 +23,11 @@
 
 #include <array>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "contracts/state_store.h"
 #include "core/bytes.h"
@@ -52,9 +55,17 @@ class SparseMerkleTree {
 
   struct Node;
 
+  // Key hashes remembered (most writes are to keys written before: accounts, balances).
+  static constexpr std::size_t kMaxCachedKeyHashes = 65'536;
+
  private:
+  // SHA3-256(key), from the cache when the key was hashed recently. A cache of a pure function:
+  // what it holds never changes a result.
+  core::Hash256 key_hash(std::string_view key);
+
   std::unique_ptr<Node> root_;
   std::size_t size_ = 0;
+  std::unordered_map<std::string, core::Hash256, StateKeyHash, std::equal_to<>> key_hashes_;
 };
 
 // The root of a whole store (history records aside, as in rebuild()), computed from scratch

@@ -147,6 +147,9 @@ class NodeApp final : public Application {
   // Execution thread: owns executor_ and its state store.
   boost::asio::thread_pool execution_{1};
   std::unique_ptr<contracts::Executor> executor_;
+  // Execution thread only: the block being executed passed this node's vote check, so every
+  // signature in it was verified here already.
+  bool executing_checked_block_ = false;
   std::atomic<consensus::Height> executed_height_{0};
   std::atomic<std::size_t> queued_blocks_{0};
   std::atomic<bool> halted_{false};

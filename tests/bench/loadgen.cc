@@ -9,6 +9,7 @@
 // and prints every node's peak RSS (VmHWM). A program that prints figures, not a test.
 //
 //   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T] [--block-txs N] [--ordering-only | --orders]
+// Environment: CARBON_NODE_BIN=/path/to/carbon-node runs that build of the node instead.
 // --block-txs N: the validators' max_block_txs (default 2,000, as in a real network).
 // --ordering-only: the nodes order opaque 100-byte items with no signatures and no execution
 // (node config bench_ordering_only), which measures consensus and the node around it alone.
@@ -23,8 +24,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -45,6 +48,23 @@ std::uint64_t peak_rss_kib(pid_t pid) {
     if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
   }
   return 0;
+}
+
+// CPU time (user + system) a process has used so far, in microseconds.
+std::uint64_t cpu_us(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces) start past its closing parenthesis;
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after it.
+  const std::size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  std::uint64_t ticks = 0;
+  for (int i = 1; i <= 13 && fields >> field; ++i) {
+    if (i >= 12) ticks += std::strtoull(field.c_str(), nullptr, 10);
+  }
+  return ticks * 1'000'000 / static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
 }
 
 struct Signed {
@@ -151,7 +171,10 @@ int main(int argc, char** argv) {
   json extra = {{"mempool_max_txs", 400'000}};
   if (ordering_only) extra["bench_ordering_only"] = true;
   if (block_txs > 0) extra["max_block_txs"] = block_txs;
-  testing::Cluster cluster(CARBON_NODE_BIN, dir, 4, static_cast<std::uint16_t>(21000 + (::getpid() % 80) * 100), extra);
+  // CARBON_NODE_BIN in the environment: run another build's carbon-node (to compare two builds
+  // under the same load generator).
+  const char* node_binary = std::getenv("CARBON_NODE_BIN");
+  testing::Cluster cluster(node_binary != nullptr && *node_binary != '\0' ? node_binary : CARBON_NODE_BIN, dir, 4, static_cast<std::uint16_t>(21000 + (::getpid() % 80) * 100), extra);
   cluster.start_all();
   for (std::size_t i = 0; i < 4; ++i) {
     if (!testing::Cluster::wait_until([&] { return cluster.status(i).has_value(); }, std::chrono::seconds(20))) {
@@ -301,7 +324,15 @@ int main(int argc, char** argv) {
     }
   });
 
+  // CPU time of the 4 validators together, to report per committed transaction: steadier than
+  // throughput on a machine whose speed drifts, and the figure that says where capacity goes.
+  const auto nodes_cpu_us = [&] {
+    std::uint64_t sum_us = 0;
+    for (std::size_t i = 0; i < 4; ++i) sum_us += cpu_us(cluster.pid(i));
+    return sum_us;
+  };
   // Phase 1: saturation.
+  const std::uint64_t saturation_cpu_start_us = nodes_cpu_us();
   const auto start = Clock::now();
   std::vector<std::thread> submitters;
   for (std::size_t node = 0; node < 4; ++node) {
@@ -327,8 +358,10 @@ int main(int argc, char** argv) {
     }
   }
   const double saturation_seconds = std::chrono::duration<double>(last_commit - start).count();
+  const std::uint64_t saturation_cpu_us = nodes_cpu_us() - saturation_cpu_start_us;
 
   // Phase 2: paced submission for latency.
+  const std::uint64_t paced_cpu_start_us = nodes_cpu_us();
   std::vector<std::pair<std::string, Clock::time_point>> submitted;
   std::map<std::string, std::uint64_t> submitted_wall_ms;  // for the split at the block's proposal
   std::mutex submitted_mutex;
@@ -359,6 +392,7 @@ int main(int argc, char** argv) {
   for (auto& thread : submitters) thread.join();
   testing::Cluster::wait_until([&] { return observer.count() >= saturation_total + submitted.size(); },
                                std::chrono::seconds(60));
+  const std::uint64_t paced_cpu_us = nodes_cpu_us() - paced_cpu_start_us;
   observing = false;
   observe.join();
   std::vector<double> latencies_ms;
@@ -396,10 +430,16 @@ int main(int argc, char** argv) {
   std::printf("saturation: %zu of %zu submitted committed in %.2f s (submitted in %.2f s): %.0f committed tx/s\n",
               committed, saturation_total, saturation_seconds, submit_seconds,
               static_cast<double>(committed) / saturation_seconds);
+  std::printf("  CPU of the 4 validators: %.2f s, %.0f us per committed %s\n", static_cast<double>(saturation_cpu_us) / 1e6,
+              committed > 0 ? static_cast<double>(saturation_cpu_us) / static_cast<double>(committed) : 0.0,
+              ordering_only ? "item" : "transaction");
   std::printf("latency at %zu tx/s offered for %zu s: %zu of %zu committed, p50 %.0f ms, p99 %.0f ms (%.1f s)\n", rate,
               seconds, latencies_ms.size(), submitted.size(), percentile(0.50), percentile(0.99), paced_seconds);
   std::printf("  split (medians): submission to the block's proposal %.0f ms, proposal to seen executed on node0 %.0f ms\n",
               median(to_proposal_ms), median(proposal_to_seen_ms));
+  std::printf("  CPU of the 4 validators: %.2f s, %.0f us per committed %s\n", static_cast<double>(paced_cpu_us) / 1e6,
+              latencies_ms.empty() ? 0.0 : static_cast<double>(paced_cpu_us) / static_cast<double>(latencies_ms.size()),
+              ordering_only ? "item" : "transaction");
   if (refused > 0) std::printf("refused by the nodes: %zu (see the first reason above)\n", refused.load());
   if (orders) {
     // How the committed orders fared: receipts of a sample, and the trades they made.

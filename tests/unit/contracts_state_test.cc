@@ -207,5 +207,31 @@ TEST(ContractsMerkle, RebuildPagesThroughLargeStores) {
   EXPECT_EQ(rebuilt.root(), tree.root());
 }
 
+TEST(ContractsMerkle, KeyHashCacheStartingOverChangesNoRoot) {
+  // More distinct keys than the key-hash cache holds, so it starts over mid-way; then keys
+  // hashed before and after that are updated and erased. The root must equal that of a tree
+  // built from scratch over the same entries.
+  const int kKeys = static_cast<int>(SparseMerkleTree::kMaxCachedKeyHashes) + 3000;
+  MemoryStateStore store;
+  SparseMerkleTree tree;
+  for (int i = 0; i < kKeys; ++i) {
+    const std::string k = "c/" + std::to_string(i);
+    store.put(k, value_of("a"));
+    tree.put(k, value_of("a"));
+  }
+  for (int i = 0; i < kKeys; i += 97) {
+    const std::string k = "c/" + std::to_string(i);
+    if (i % 2 == 0) {
+      store.erase(k);
+      tree.erase(k);
+    } else {
+      store.put(k, value_of("b"));
+      tree.put(k, value_of("b"));
+    }
+  }
+  EXPECT_EQ(tree.size(), store.size());
+  EXPECT_EQ(tree.root(), compute_state_root(store));
+}
+
 }  // namespace
 }  // namespace carbon::contracts
