@@ -104,7 +104,8 @@ core::Result<std::optional<consensus::SafetyData>> NodeStore::load_safety() cons
 core::Result<std::vector<consensus::Block>> NodeStore::load_pending_blocks() const {
   std::vector<consensus::Block> blocks;
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek("p"); it->Valid() && it->key().starts_with("p"); it->Next()) {
+  // Those above the committed height: the 'p' entries at or below it are committed blocks.
+  for (it->Seek(height_key('p', committed_height_ + 1)); it->Valid() && it->key().starts_with("p"); it->Next()) {
     auto decoded = consensus::decode_block(view(it->value().ToString()));
     if (!decoded) return Status::error(ErrorCode::kIoError, "a stored pending block is corrupt");
     blocks.push_back(std::move(decoded).value());
@@ -122,6 +123,13 @@ core::Result<std::optional<consensus::Block>> NodeStore::committed_block(consens
   const auto status = db_->Get(leveldb::ReadOptions(), height_key('c', height), &value);
   if (status.IsNotFound()) return std::optional<consensus::Block>();
   if (!status.ok()) return io_error("cannot read block " + std::to_string(height), status);
+  if (value.size() == sizeof(core::Hash256::bytes)) {
+    // The id of the block this node voted for, stored once under 'p' (no block encodes to 32
+    // bytes: its header alone is longer).
+    const std::string key = height_key('p', height) + value;
+    const auto voted = db_->Get(leveldb::ReadOptions(), key, &value);
+    if (!voted.ok()) return io_error("cannot read block " + std::to_string(height), voted);
+  }
   auto decoded = consensus::decode_block(view(value));
   if (!decoded) return Status::error(ErrorCode::kIoError, "stored block " + std::to_string(height) + " is corrupt");
   return std::optional<consensus::Block>(std::move(decoded).value());
@@ -140,17 +148,30 @@ core::Result<std::optional<core::Hash256>> NodeStore::state_root(consensus::Heig
 Status NodeStore::commit_block(const consensus::Block& block, const core::Hash256& state_root,
                                leveldb::WriteBatch& batch) {
   CARBON_ASSERT(block.header.height == committed_height_ + 1);
-  batch.Put(height_key('c', block.header.height), slice(consensus::encode_block(block)));
+  const core::Hash256 id = block.id();
+  const std::string id_bytes(id.bytes.begin(), id.bytes.end());
+  bool voted_for_it = false;
+  {
+    // Pending blocks sort by height, and those below were settled when their heights committed:
+    // at this height, keep the committed block's entry and forget the others.
+    const std::string end = height_key('p', block.header.height + 1);
+    const std::string committed_key = height_key('p', block.header.height) + id_bytes;
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+    for (it->Seek(height_key('p', block.header.height)); it->Valid() && it->key().starts_with("p") &&
+                                                             it->key().ToString() < end;
+         it->Next()) {
+      if (it->key().ToString() == committed_key) {
+        voted_for_it = true;
+      } else {
+        batch.Delete(it->key());
+      }
+    }
+    if (!it->status().ok()) return io_error("cannot scan pending blocks", it->status());
+  }
+  // A block this node voted for is on disk already (written before the vote): refer to it.
+  batch.Put(height_key('c', block.header.height), voted_for_it ? id_bytes : slice(consensus::encode_block(block)));
   batch.Put(height_key('r', block.header.height), std::string(state_root.bytes.begin(), state_root.bytes.end()));
   batch.Put(kTipKey, u64be(block.header.height));
-  {
-    // Pending blocks sort by height: forget those at or below the committed one.
-    const std::string end = height_key('p', block.header.height + 1);
-    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-    for (it->Seek("p"); it->Valid() && it->key().starts_with("p") && it->key().ToString() < end; it->Next()) {
-      batch.Delete(it->key());
-    }
-  }
   leveldb::WriteOptions options;
   options.sync = true;
   const auto status = db_->Write(options, &batch);

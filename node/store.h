@@ -2,8 +2,12 @@
 //
 // Key layout (prefix byte, then big-endian integers so keys sort by height):
 //   's'                          SafetyData (consensus/types.h), written with sync
-//   'p' <height u64be> <block id> a voted-for, not yet committed block (PersistBlockEffect)
-//   'c' <height u64be>           a committed block, with everything the executor wrote for it
+//   'p' <height u64be> <block id> a voted-for block (PersistBlockEffect); once committed it stays
+//                                as the committed block's bytes, and the others at its height go
+//   'c' <height u64be>           the committed block: its 32-byte id when this node holds it
+//                                under 'p' (it voted for it: the block is written once), else
+//                                the whole block (learnt by sync), written with everything the
+//                                executor wrote for it
 //   'm' "tip"                    the committed height
 //   'r' <height u64be>           the state root after executing that height
 //   't' <tx id>                  receipt of a committed transaction (height, index, result)
@@ -48,9 +52,9 @@ class NodeStore {
   core::Result<std::optional<consensus::Block>> committed_block(consensus::Height height) const;
   core::Result<std::optional<core::Hash256>> state_root(consensus::Height height) const;
 
-  // Commits one block: the block, the state root after it, and everything in `batch` (state
-  // changes and receipts the executor staged), plus removal of the pending blocks at or below its
-  // height — atomically and durably. `batch` is extended with those (taken by reference: a
+  // Commits one block: the block (a reference to its pending entry when this node voted for it),
+  // the state root after it, and everything in `batch` (state changes and receipts the executor
+  // staged), plus removal of the other pending blocks at its height — atomically and durably. `batch` is extended with those (taken by reference: a
   // LevelDB batch has no move, and a block's is hundreds of kilobytes).
   core::Status commit_block(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch& batch);
 
