@@ -226,12 +226,13 @@ Admission NodeApp::admit_raw(core::ByteView item, bool from_client) {
   {
     std::lock_guard lock(raw_mutex_);
     // Already waiting, or already ordered: accepted again, and nothing changes.
-    if (raw_pending_.count(result.tx_id) > 0 || raw_ordered_.count(result.tx_id) > 0) return result;
-    if (raw_pending_.size() >= config_.mempool_max_txs) {
+    if (raw_known_.count(result.tx_id) > 0) return result;
+    if (raw_waiting_ >= config_.mempool_max_txs) {
       result.status = Status::error(ErrorCode::kOutOfBounds, "the mempool is full");
       return result;
     }
-    raw_pending_.emplace(result.tx_id, raw);
+    raw_known_.emplace(result.tx_id, raw);
+    ++raw_waiting_;
     raw_queue_.push_back(raw);
   }
   // The gossip holds the item alive through a view of its bytes.
@@ -403,7 +404,7 @@ std::size_t NodeApp::unordered_tx_estimate() const {
   std::size_t pooled = 0;
   if (config_.bench_ordering_only) {
     std::lock_guard lock(raw_mutex_);
-    pooled = raw_pending_.size();
+    pooled = raw_waiting_;
   } else {
     pooled = mempool_.size();
   }
@@ -431,7 +432,7 @@ bool NodeApp::has_pending_work(consensus::Height height) const {
   }
   if (config_.bench_ordering_only) {
     std::lock_guard lock(raw_mutex_);
-    return !raw_pending_.empty();
+    return raw_waiting_ > 0;
   }
   // Only a transaction that a block could take now counts: its sender's next nonce after both
   // the executed state and the blocks already ordered.
@@ -681,14 +682,18 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
     {
       std::lock_guard lock(raw_mutex_);
       for (const auto& id : ids) {
-        if (raw_ordered_.insert(id).second) raw_ordered_order_.push_back(id);
-        auto it = raw_pending_.find(id);
-        if (it == raw_pending_.end()) continue;
-        it->second->executed = true;
-        raw_pending_.erase(it);
+        auto [it, unknown] = raw_known_.try_emplace(id);
+        if (!unknown) {
+          if (!it->second) continue;  // ordered before (a duplicate in a faulty leader's block)
+          it->second->executed = true;
+          it->second.reset();
+          --raw_waiting_;
+        }
+        raw_ordered_order_.push_back(id);
       }
+      // Only ordered (null) entries are in the order list: forgetting one never drops a waiting item.
       while (raw_ordered_order_.size() > kMaxRememberedOrderedItems) {
-        raw_ordered_.erase(raw_ordered_order_.front());
+        raw_known_.erase(raw_ordered_order_.front());
         raw_ordered_order_.pop_front();
       }
     }
