@@ -3,6 +3,7 @@
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <condition_variable>
+#include <exception>
 #include <memory>
 #include <mutex>
 
@@ -22,9 +23,12 @@ struct Job {
   std::mutex mutex;
   std::condition_variable idle;
   std::size_t active = 0;  // guarded by mutex: workers between taking their first item and leaving
+  std::exception_ptr error;  // guarded by mutex: the first exception an item threw
 
-  // Takes and runs items until none is left or one failed.
-  void run() {
+  // Takes and runs items until none is left or one failed. Never throws: an exception from an
+  // item (an allocation failure, say) stops the job like a failure and reaches the caller, which
+  // must not return while a helper may still be inside `work`.
+  void run() noexcept {
     {
       std::lock_guard lock(mutex);
       ++active;
@@ -33,7 +37,13 @@ struct Job {
       if (failed.load()) break;
       const std::size_t i = next.fetch_add(1);
       if (i >= count) break;
-      if (!(*work)(i)) failed.store(true);
+      try {
+        if (!(*work)(i)) failed.store(true);
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        if (!error) error = std::current_exception();
+        failed.store(true);
+      }
     }
     std::lock_guard lock(mutex);
     if (--active == 0) idle.notify_all();
@@ -56,6 +66,7 @@ bool parallel_for(boost::asio::thread_pool& pool, std::size_t helpers, std::size
   // that starts from now on takes no item: `next` is past the end or `failed` is set.
   std::unique_lock lock(job->mutex);
   job->idle.wait(lock, [&] { return job->active == 0; });
+  if (job->error) std::rethrow_exception(job->error);
   return !job->failed.load();
 }
 

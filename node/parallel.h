@@ -15,9 +15,10 @@
 
 namespace carbon::node {
 
-// Calls work(i) for every i in [0, count) unless a call returns false, after which no new call
-// starts (those running finish). Returns whether every call made returned true. `helpers`:
-// at most this many pool tasks join in (0: the caller does everything).
+// Calls work(i) for every i in [0, count) unless a call returns false or throws, after which no
+// new call starts (those running finish). Returns whether every call made returned true; if one
+// threw, rethrows that exception once no call is running any more. `helpers`: at most this many
+// pool tasks join in (0: the caller does everything).
 bool parallel_for(boost::asio::thread_pool& pool, std::size_t helpers, std::size_t count,
                   const std::function<bool(std::size_t)>& work);
 

@@ -9,6 +9,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
 #include <future>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -63,6 +64,39 @@ TEST(ParallelFor, StopsTakingItemsAfterAFailure) {
   EXPECT_FALSE(all_passed);
   // Item 10 failed; at most the items already taken by then ran (a handful per thread).
   EXPECT_LT(calls.load(), 1000u);
+  pool.join();
+}
+
+TEST(ParallelFor, AnExceptionReachesTheCallerOnlyOnceNoItemIsRunning) {
+  boost::asio::thread_pool pool(2);
+  const auto caller = std::this_thread::get_id();
+  std::atomic<int> running{0};
+  std::atomic<int> running_when_thrown_out{-1};
+  std::atomic<bool> helper_started{false};
+  try {
+    (void)parallel_for(pool, 1, 1000, [&](std::size_t) {
+      running.fetch_add(1);
+      if (std::this_thread::get_id() == caller) {
+        // Throw only once a helper is inside an item too (up to 20 s on a loaded machine).
+        for (int waited_ms = 0; !helper_started.load() && waited_ms < 20'000; ++waited_ms) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        running.fetch_sub(1);
+        throw std::runtime_error("item failed");
+      }
+      helper_started.store(true);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // still inside when the caller throws
+      running.fetch_sub(1);
+      return true;
+    });
+    ADD_FAILURE() << "the exception did not reach the caller";
+  } catch (const std::runtime_error& error) {
+    running_when_thrown_out.store(running.load());
+    EXPECT_STREQ(error.what(), "item failed");
+  }
+  EXPECT_TRUE(helper_started.load());
+  // The helper's item had finished before parallel_for let the exception out.
+  EXPECT_EQ(running_when_thrown_out.load(), 0);
   pool.join();
 }
 
