@@ -148,8 +148,9 @@ Hash256 SparseMerkleTree::key_hash(std::string_view key) {
   return hash;
 }
 
-void SparseMerkleTree::put(std::string_view key, core::ByteView value) {
-  const Hash256 hash = key_hash(key);
+void SparseMerkleTree::put(std::string_view key, core::ByteView value) { put_hashed(key_hash(key), value); }
+
+void SparseMerkleTree::put_hashed(const Hash256& hash, core::ByteView value) {
   bool changed = false;
   if (insert(root_, hash, leaf_hash(hash, value), 0, &changed)) ++size_;
 }
@@ -177,9 +178,7 @@ void SparseMerkleTree::rebuild(const StateStore& store) {
         break;
       }
       // Not through the key-hash cache: a start-up scan would fill it with every key in turn.
-      const Hash256 hash = core::sha3_256(core::as_bytes(key));
-      bool changed = false;
-      if (insert(root_, hash, leaf_hash(hash, value), 0, &changed)) ++size_;
+      put_hashed(core::sha3_256(core::as_bytes(key)), value);
     }
     if (skipped_history) {
       start = std::string(kHistoryEnd);

@@ -62,6 +62,8 @@ class SparseMerkleTree {
   // SHA3-256(key), from the cache when the key was hashed recently. A cache of a pure function:
   // what it holds never changes a result.
   core::Hash256 key_hash(std::string_view key);
+  // put() for a key whose hash is known.
+  void put_hashed(const core::Hash256& key_hash, core::ByteView value);
 
   std::unique_ptr<Node> root_;
   std::size_t size_ = 0;

@@ -379,10 +379,7 @@ core::Bytes NodeApp::build_payload(const core::Hash256& parent_id, consensus::He
     const std::shared_ptr<const PoolTx>& entry = selected[i];
     own.seen.tx_ids.push_back(entry->id);
     own.seen.txs.push_back(entry);
-    if (entry->tx.tx.expiry_height >= height) {
-      auto& highest = own.seen.highest_nonce[entry->tx.tx.sender];
-      highest = std::max(highest, entry->tx.tx.nonce);
-    }
+    own.seen.note_nonce(entry->tx);
   }
   remember_own_proposal(payload, std::move(own));
   return payload;
@@ -485,11 +482,7 @@ std::optional<NodeApp::CheckedBlock> NodeApp::check_block_txs(const consensus::B
   }
   if (!all_passed) return std::nullopt;
   for (std::size_t i = 0; i < seen.txs.size(); ++i) {
-    const PoolTx& entry = *seen.txs[i];
-    if (entry.tx.tx.expiry_height >= block.header.height) {  // an expired one will not use its nonce
-      auto& highest = seen.highest_nonce[entry.tx.tx.sender];
-      highest = std::max(highest, entry.tx.tx.nonce);
-    }
+    seen.note_nonce(seen.txs[i]->tx);
     if (is_fresh[i] != 0) checked.fresh.push_back(seen.txs[i]);
   }
   return checked;
@@ -540,11 +533,7 @@ void NodeApp::note_blocks(const std::vector<const consensus::Block*>& blocks) {
         seen.tx_ids.push_back(id);
         if (config_.bench_ordering_only) continue;
         // One the pool does not hold is not proposed by this node, whatever its nonce.
-        const std::shared_ptr<const PoolTx> entry = mempool_.find(id);
-        if (entry && entry->tx.tx.expiry_height >= block->header.height) {
-          auto& highest = seen.highest_nonce[entry->tx.tx.sender];
-          highest = std::max(highest, entry->tx.tx.nonce);
-        }
+        if (const std::shared_ptr<const PoolTx> entry = mempool_.find(id)) seen.note_nonce(entry->tx);
       }
     }
     std::lock_guard lock(seen_mutex_);
@@ -579,13 +568,9 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
     if (auto it = prepared_.find(block_id); it != prepared_.end()) {
       checked = std::move(it->second);
       prepared_.erase(it);  // its id leaves prepared_order_ when it reaches the front
-    }
-  }
-  if (!checked) {
-    // This node's own proposal: the very payload it built, for the same parent and height.
-    std::lock_guard lock(prepared_mutex_);
-    if (own_proposal_ && own_proposal_->checked.seen.parent_id == block.header.parent_id &&
-        own_proposal_->checked.seen.height == block.header.height && own_proposal_->payload == block.payload) {
+    } else if (own_proposal_ && own_proposal_->checked.seen.parent_id == block.header.parent_id &&
+               own_proposal_->checked.seen.height == block.header.height && own_proposal_->payload == block.payload) {
+      // This node's own proposal: the very payload it built, for the same parent and height.
       checked = std::move(own_proposal_->checked);
       own_proposal_.reset();
     }

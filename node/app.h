@@ -177,6 +177,13 @@ class NodeApp final : public Application {
     consensus::Height height = 0;
     std::vector<core::Hash256> tx_ids;
     std::map<core::PublicKey, std::uint64_t> highest_nonce;
+    // Records the nonce `tx` uses, if it can still apply at this block's height (an expired one
+    // will not use its nonce).
+    void note_nonce(const contracts::SignedTx& tx) {
+      if (tx.tx.expiry_height < height) return;
+      auto& highest = highest_nonce[tx.tx.sender];
+      highest = std::max(highest, tx.tx.nonce);
+    }
     // The payload's transactions as decoded and hashed by the vote check, in payload order:
     // execution reuses them instead of decoding and hashing every transaction again. Mostly
     // shared with the mempool, so they cost pointers only. Empty for a block note_blocks()
