@@ -7,6 +7,7 @@
 #include "contracts/market_records.h"
 #include "contracts/records.h"
 #include "core/codec.h"
+#include "core/ed25519_batch.h"
 
 namespace carbon::contracts {
 
@@ -221,7 +222,10 @@ void sign_tx(SignedTx& signed_tx, const core::SecretKey& key) {
   signed_tx.signatures.push_back(TxSignature{key.public_key(), key.sign(digest.bytes)});
 }
 
-Status check_signatures(const SignedTx& signed_tx) {
+namespace {
+
+// The checks of check_signatures that come before any signature is verified.
+Status check_signers(const SignedTx& signed_tx) {
   const auto& signatures = signed_tx.signatures;
   if (signatures.empty())
     return Status::error(ErrorCode::kBadSignature, "transaction is not signed");
@@ -239,16 +243,61 @@ Status check_signatures(const SignedTx& signed_tx) {
       }
     }
   }
+  return Status::ok();
+}
+
+// Verifies the signatures of txs[from, to) (each with its digest) as one batch; where the batch
+// fails, halves it. Marks passed[i] for the transactions whose signatures all verify.
+void verify_range(std::span<const SignedTx* const> txs, std::span<const Hash256> digests, std::size_t from,
+                  std::size_t to, std::vector<bool>& passed) {
+  std::vector<core::BatchSignature> batch;
+  for (std::size_t i = from; i < to; ++i) {
+    if (!passed[i]) continue;  // refused before verification
+    for (const auto& entry : txs[i]->signatures) batch.push_back({&entry.signer, digests[i].bytes, &entry.signature});
+  }
+  if (batch.empty() || core::verify_batch(batch)) return;
+  if (to - from == 1) {
+    passed[from] = false;
+    return;
+  }
+  const std::size_t middle = from + (to - from) / 2;
+  verify_range(txs, digests, from, middle, passed);
+  verify_range(txs, digests, middle, to, passed);
+}
+
+}  // namespace
+
+Status check_signatures(const SignedTx& signed_tx) {
+  CARBON_RETURN_IF_ERROR(check_signers(signed_tx));
   // Which signer must be present (the sender's current key) is a question of state: the
   // executor and the mempool check it (check_signer), since keys rotate.
   const Hash256 digest = signing_digest(signed_tx.tx);
-  for (const auto& entry : signatures) {
-    if (!core::verify_signature(entry.signer, digest.bytes, entry.signature)) {
+  for (const auto& entry : signed_tx.signatures) {
+    if (!core::verify_cofactored(entry.signer, digest.bytes, entry.signature)) {
       return Status::error(ErrorCode::kBadSignature,
                            "signature by " + entry.signer.short_hex() + " does not verify");
     }
   }
   return Status::ok();
+}
+
+std::vector<bool> check_signatures_many(std::span<const SignedTx* const> txs) {
+  std::vector<bool> passed(txs.size(), true);
+  std::vector<Hash256> digests(txs.size());
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    if (!check_signers(*txs[i]).is_ok()) {
+      passed[i] = false;
+      continue;
+    }
+    digests[i] = signing_digest(txs[i]->tx);
+  }
+  // kSignatureBatch transactions hold at most kSignatureBatch * kMaxSignatures signatures,
+  // within core::kMaxBatchSignatures.
+  static_assert(kSignatureBatch * kMaxSignatures <= core::kMaxBatchSignatures);
+  for (std::size_t from = 0; from < txs.size(); from += kSignatureBatch) {
+    verify_range(txs, digests, from, std::min(txs.size(), from + kSignatureBatch), passed);
+  }
+  return passed;
 }
 
 Bytes encode_signed_tx(const SignedTx& signed_tx) { return core::codec::encode(signed_tx); }

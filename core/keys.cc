@@ -63,7 +63,9 @@ namespace {
 // per thread (no locking), up to a bound after which the memory is simply cleared.
 constexpr std::size_t kValidKeyCacheEntries = 8192;
 
-bool is_known_valid_key(const PublicKey& key) {
+}  // namespace
+
+bool is_known_valid_public_key(const PublicKey& key) {
   thread_local std::set<PublicKey> valid_keys;
   if (valid_keys.count(key) > 0) return true;
   if (!is_valid_public_key(key)) return false;
@@ -71,7 +73,6 @@ bool is_known_valid_key(const PublicKey& key) {
   valid_keys.insert(key);
   return true;
 }
-}  // namespace
 
 namespace {
 // The group order L = 2^252 + 27742317777372353535851937790883648493, little-endian.
@@ -102,7 +103,7 @@ bool verify_signature(const PublicKey& key, ByteView message, const Signature& s
   //    and donna compares its canonical encoding with R byte for byte, so a small-order or
   //    non-canonical R can never match, except the identity, which is in that subgroup and
   //    which libsodium refuses. So R = identity is the one case left to refuse here.
-  if (!is_known_valid_key(key)) return false;
+  if (!is_known_valid_public_key(key)) return false;
   const std::uint8_t* r_bytes = signature.bytes.data();
   const std::uint8_t* s_bytes = signature.bytes.data() + 32;
   if (!is_canonical_scalar(s_bytes)) return false;

@@ -73,6 +73,10 @@ bool verify_signature(const PublicKey& key, ByteView message, const Signature& s
 // Whether a public key is acceptable at all (canonical, not of small order).
 bool is_valid_public_key(const PublicKey& key);
 
+// is_valid_public_key, remembered per thread for the keys that passed (the check costs about
+// half a verification, and the same keys sign again and again).
+bool is_known_valid_public_key(const PublicKey& key);
+
 // Whether 32 little-endian bytes are a scalar below the group order L (a canonical S).
 bool is_canonical_scalar(const std::uint8_t* scalar);
 

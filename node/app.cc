@@ -142,18 +142,62 @@ std::uint64_t NodeApp::committed_nonce(const core::PublicKey& sender) const {
 
 Admission NodeApp::admit(core::ByteView encoded, bool from_client) {
   if (config_.bench_ordering_only) return admit_raw(encoded, from_client);
-  Admission result;
-  // The id is the hash of the canonical encoding, and the decoder accepts nothing else, so the
-  // bytes as received hash to the id of whatever they decode to (no re-encoding needed).
-  result.tx_id = core::sha3_256(encoded);
-  if (mempool_.contains(result.tx_id)) return result;  // already pending: accept idempotently
-  auto decoded = contracts::decode_signed_tx(encoded);
-  if (!decoded) {
-    result.tx_id = core::Hash256{};
-    result.status = Status::error(ErrorCode::kDecodeError, "not a valid transaction: " + decoded.status().message());
-    return result;
+  return std::move(admit_many(std::span<const core::ByteView>(&encoded, 1), from_client).front());
+}
+
+std::vector<Admission> NodeApp::admit_many(std::span<const core::ByteView> encoded, bool from_client) {
+  std::vector<Admission> results(encoded.size());
+  if (config_.bench_ordering_only) {
+    for (std::size_t i = 0; i < encoded.size(); ++i) results[i] = admit_raw(encoded[i], from_client);
+    return results;
   }
-  const contracts::SignedTx& tx = *decoded;
+  // First the checks that need no signature, then the signatures of all that passed them and
+  // were not verified before, as one batch (contracts::check_signatures_many), and then each
+  // transaction's admission in order, which finds its verdict in the verified cache.
+  struct Decoded {
+    std::size_t index;
+    contracts::SignedTx tx;
+  };
+  std::vector<Decoded> decoded;
+  decoded.reserve(encoded.size());
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    Admission& result = results[i];
+    // The id is the hash of the canonical encoding, and the decoder accepts nothing else, so the
+    // bytes as received hash to the id of whatever they decode to (no re-encoding needed).
+    result.tx_id = core::sha3_256(encoded[i]);
+    if (mempool_.contains(result.tx_id)) continue;  // already pending: accept idempotently
+    auto tx = contracts::decode_signed_tx(encoded[i]);
+    if (!tx) {
+      result.tx_id = core::Hash256{};
+      result.status = Status::error(ErrorCode::kDecodeError, "not a valid transaction: " + tx.status().message());
+      continue;
+    }
+    decoded.push_back(Decoded{i, std::move(tx).value()});
+  }
+  std::vector<const contracts::SignedTx*> to_verify;
+  std::vector<core::Hash256> to_verify_ids;
+  for (const Decoded& entry : decoded) {
+    const core::Hash256& id = results[entry.index].tx_id;
+    if (entry.tx.tx.chain_id != genesis_.chain_id || is_verified(id)) continue;
+    to_verify.push_back(&entry.tx);
+    to_verify_ids.push_back(id);
+  }
+  if (to_verify.size() > 1) {
+    const std::vector<bool> passed = contracts::check_signatures_many(to_verify);
+    for (std::size_t i = 0; i < passed.size(); ++i) {
+      if (passed[i]) remember_verified(to_verify_ids[i]);
+    }
+  }
+  for (Decoded& entry : decoded) {
+    results[entry.index] = admit_decoded(encoded[entry.index], results[entry.index].tx_id, std::move(entry.tx), from_client);
+  }
+  return results;
+}
+
+Admission NodeApp::admit_decoded(core::ByteView encoded, const core::Hash256& id, contracts::SignedTx tx,
+                                 bool from_client) {
+  Admission result;
+  result.tx_id = id;
   auto fail = [&](Status status) {
     remember_rejection(result.tx_id, status.message());
     result.status = std::move(status);
@@ -190,7 +234,7 @@ Admission NodeApp::admit(core::ByteView encoded, bool from_client) {
   }
   auto bytes = std::make_shared<const core::Bytes>(encoded.begin(), encoded.end());
   // `tx` is not used after this: the pool takes the decoded transaction without a copy.
-  if (auto status = mempool_.add(PoolTx{result.tx_id, std::move(*decoded), bytes}); !status.is_ok()) {
+  if (auto status = mempool_.add(PoolTx{result.tx_id, std::move(tx), bytes}); !status.is_ok()) {
     if (status.code() == ErrorCode::kConflict && mempool_.contains(result.tx_id)) return result;
     return fail(status);
   }
@@ -293,7 +337,7 @@ void NodeApp::on_gossip_frame(core::ByteView body) {
     spdlog::debug("dropped a malformed gossip frame: {}", batch.status().message());
     return;
   }
-  for (const auto& tx : batch->txs) (void)admit(tx, /*from_client=*/false);
+  (void)admit_many(batch->txs, /*from_client=*/false);
 }
 
 void NodeApp::remember_rejection(const core::Hash256& id, const std::string& reason) {
@@ -463,8 +507,9 @@ std::optional<NodeApp::CheckedBlock> NodeApp::check_block_txs(const consensus::B
       const core::Hash256 id = core::sha3_256(encoded);
       std::shared_ptr<const PoolTx> entry = mempool_.find(id);
       if (!entry) {
+        // Its signatures are verified below, with the other new ones, as batches.
         auto tx = contracts::decode_signed_tx(encoded);
-        if (!tx || !check_stateless(*tx, id).is_ok()) return false;
+        if (!tx || tx->tx.chain_id != genesis_.chain_id) return false;
         entry = std::make_shared<const PoolTx>(
             PoolTx{id, std::move(tx).value(), std::make_shared<const core::Bytes>(encoded.begin(), encoded.end())});
         is_fresh[i] = 1;
@@ -474,13 +519,26 @@ std::optional<NodeApp::CheckedBlock> NodeApp::check_block_txs(const consensus::B
       return true;
     };
   }
-  bool all_passed = true;
-  if (verify_pool_ != nullptr && helpers > 0) {
-    all_passed = parallel_for(*verify_pool_, helpers, count, check);
-  } else {
-    for (std::size_t i = 0; i < count && all_passed; ++i) all_passed = check(i);
+  const auto run = [&](std::size_t items, const std::function<bool(std::size_t)>& work) {
+    if (verify_pool_ != nullptr && helpers > 0) return parallel_for(*verify_pool_, helpers, items, work);
+    for (std::size_t i = 0; i < items; ++i) {
+      if (!work(i)) return false;
+    }
+    return true;
+  };
+  if (!run(count, check)) return std::nullopt;
+  std::vector<const contracts::SignedTx*> unverified;
+  for (std::size_t i = 0; i < seen.txs.size(); ++i) {
+    if (is_fresh[i] != 0 && !is_verified(seen.tx_ids[i])) unverified.push_back(&seen.txs[i]->tx);
   }
-  if (!all_passed) return std::nullopt;
+  const std::size_t chunks = (unverified.size() + contracts::kSignatureBatch - 1) / contracts::kSignatureBatch;
+  const auto verify_chunk = [&](std::size_t chunk) {
+    const std::size_t from = chunk * contracts::kSignatureBatch;
+    const std::size_t to = std::min(unverified.size(), from + contracts::kSignatureBatch);
+    const auto passed = contracts::check_signatures_many(std::span(unverified).subspan(from, to - from));
+    return std::all_of(passed.begin(), passed.end(), [](bool ok) { return ok; });
+  };
+  if (!run(chunks, verify_chunk)) return std::nullopt;
   for (std::size_t i = 0; i < seen.txs.size(); ++i) {
     seen.note_nonce(seen.txs[i]->tx);
     if (is_fresh[i] != 0) checked.fresh.push_back(seen.txs[i]);
@@ -721,9 +779,24 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
       tx_ids.push_back(contracts::tx_id(tx));
     }
   }
-  // Every transaction of a block the vote check passed was verified by this node (a block learnt
-  // by sync is checked transaction by transaction against the verified cache).
+  // Every transaction of a block the vote check passed was verified by this node. A block learnt
+  // by sync is checked transaction by transaction against the verified cache; those it does not
+  // hold are verified here first, as batches, and only the failures are checked again one by one
+  // (for their receipts' messages).
   executing_checked_block_ = checked.size() == payload.txs.size();
+  if (!executing_checked_block_) {
+    std::vector<const contracts::SignedTx*> unverified;
+    std::vector<core::Hash256> unverified_ids;
+    for (std::size_t i = 0; i < txs.size(); ++i) {
+      if (is_verified(tx_ids[i])) continue;
+      unverified.push_back(txs[i]);
+      unverified_ids.push_back(tx_ids[i]);
+    }
+    const std::vector<bool> passed = contracts::check_signatures_many(unverified);
+    for (std::size_t i = 0; i < passed.size(); ++i) {
+      if (passed[i]) remember_verified(unverified_ids[i]);
+    }
+  }
   const contracts::BlockResult result = executor_->execute_block(height, block.header.timestamp_ms, txs, tx_ids);
   executing_checked_block_ = false;
   leveldb::WriteBatch batch;

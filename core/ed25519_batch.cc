@@ -1,0 +1,451 @@
+#include "core/ed25519_batch.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <vector>
+
+namespace carbon::core {
+namespace {
+
+// ------------------------------------------------------------------ GF(2^255 - 19)
+// Five limbs of 51 bits, little-endian. Every operation returns limbs below 2^52 (carried), so
+// any result can feed a multiplication (inputs below 2^54 keep every 128-bit sum in range).
+
+using u64 = std::uint64_t;
+using u128 = unsigned __int128;
+constexpr u64 kMask51 = (u64{1} << 51) - 1;
+
+struct Fe {
+  u64 v[5];
+};
+
+constexpr Fe kZero = {{0, 0, 0, 0, 0}};
+constexpr Fe kOne = {{1, 0, 0, 0, 0}};
+// d = -121665/121666, 2d and sqrt(-1) (= 2^((p-1)/4)) mod p.
+constexpr Fe kD = {{0x34dca135978a3, 0x1a8283b156ebd, 0x5e7a26001c029, 0x739c663a03cbb, 0x52036cee2b6ff}};
+constexpr Fe kD2 = {{0x69b9426b2f159, 0x35050762add7a, 0x3cf44c0038052, 0x6738cc7407977, 0x2406d9dc56dff}};
+constexpr Fe kSqrtM1 = {{0x61b274a0ea0b0, 0xd5a5fc8f189d, 0x7ef5e9cbd0c60, 0x78595a6804c9e, 0x2b8324804fc1d}};
+
+inline void carry(Fe& h) {
+  u64 c;
+  c = h.v[0] >> 51; h.v[0] &= kMask51; h.v[1] += c;
+  c = h.v[1] >> 51; h.v[1] &= kMask51; h.v[2] += c;
+  c = h.v[2] >> 51; h.v[2] &= kMask51; h.v[3] += c;
+  c = h.v[3] >> 51; h.v[3] &= kMask51; h.v[4] += c;
+  c = h.v[4] >> 51; h.v[4] &= kMask51; h.v[0] += c * 19;
+}
+
+inline Fe add(const Fe& f, const Fe& g) {
+  Fe h;
+  for (int i = 0; i < 5; ++i) h.v[i] = f.v[i] + g.v[i];
+  carry(h);
+  return h;
+}
+
+// f + g without the carry, for a sum that goes straight into mul() or sq() (limbs below 2^53).
+inline Fe add_to_mul(const Fe& f, const Fe& g) {
+  Fe h;
+  for (int i = 0; i < 5; ++i) h.v[i] = f.v[i] + g.v[i];
+  return h;
+}
+
+// f - g + 4p: g's limbs are below 2^52 < 4p's, so nothing underflows.
+inline Fe sub(const Fe& f, const Fe& g) {
+  constexpr u64 k4p0 = 0x1FFFFFFFFFFFB4, k4pi = 0x1FFFFFFFFFFFFC;
+  Fe h;
+  h.v[0] = f.v[0] + k4p0 - g.v[0];
+  for (int i = 1; i < 5; ++i) h.v[i] = f.v[i] + k4pi - g.v[i];
+  carry(h);
+  return h;
+}
+
+inline Fe neg(const Fe& f) { return sub(kZero, f); }
+
+[[gnu::always_inline]] inline Fe mul(const Fe& f, const Fe& g) {
+  const u64 g1_19 = 19 * g.v[1], g2_19 = 19 * g.v[2], g3_19 = 19 * g.v[3], g4_19 = 19 * g.v[4];
+  const u64 f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
+  u128 r0 = (u128)f0 * g.v[0] + (u128)f1 * g4_19 + (u128)f2 * g3_19 + (u128)f3 * g2_19 + (u128)f4 * g1_19;
+  u128 r1 = (u128)f0 * g.v[1] + (u128)f1 * g.v[0] + (u128)f2 * g4_19 + (u128)f3 * g3_19 + (u128)f4 * g2_19;
+  u128 r2 = (u128)f0 * g.v[2] + (u128)f1 * g.v[1] + (u128)f2 * g.v[0] + (u128)f3 * g4_19 + (u128)f4 * g3_19;
+  u128 r3 = (u128)f0 * g.v[3] + (u128)f1 * g.v[2] + (u128)f2 * g.v[1] + (u128)f3 * g.v[0] + (u128)f4 * g4_19;
+  u128 r4 = (u128)f0 * g.v[4] + (u128)f1 * g.v[3] + (u128)f2 * g.v[2] + (u128)f3 * g.v[1] + (u128)f4 * g.v[0];
+  r1 += (u64)(r0 >> 51);
+  r2 += (u64)(r1 >> 51);
+  r3 += (u64)(r2 >> 51);
+  r4 += (u64)(r3 >> 51);
+  Fe h;
+  h.v[0] = (u64)r0 & kMask51;
+  h.v[1] = (u64)r1 & kMask51;
+  h.v[2] = (u64)r2 & kMask51;
+  h.v[3] = (u64)r3 & kMask51;
+  h.v[4] = (u64)r4 & kMask51;
+  h.v[0] += (u64)(r4 >> 51) * 19;
+  h.v[1] += h.v[0] >> 51;
+  h.v[0] &= kMask51;
+  return h;
+}
+
+// Dedicated squaring: 15 products instead of 25.
+[[gnu::always_inline]] inline Fe sq(const Fe& f) {
+  const u64 f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
+  const u64 f0_2 = 2 * f0, f1_2 = 2 * f1;
+  const u64 f1_38 = 38 * f1, f2_38 = 38 * f2, f3_38 = 38 * f3;
+  const u64 f3_19 = 19 * f3, f4_19 = 19 * f4;
+  u128 r0 = (u128)f0 * f0 + (u128)f1_38 * f4 + (u128)f2_38 * f3;
+  u128 r1 = (u128)f0_2 * f1 + (u128)f2_38 * f4 + (u128)f3_19 * f3;
+  u128 r2 = (u128)f0_2 * f2 + (u128)f1 * f1 + (u128)f3_38 * f4;
+  u128 r3 = (u128)f0_2 * f3 + (u128)f1_2 * f2 + (u128)f4_19 * f4;
+  u128 r4 = (u128)f0_2 * f4 + (u128)f1_2 * f3 + (u128)f2 * f2;
+  r1 += (u64)(r0 >> 51);
+  r2 += (u64)(r1 >> 51);
+  r3 += (u64)(r2 >> 51);
+  r4 += (u64)(r3 >> 51);
+  Fe h;
+  h.v[0] = (u64)r0 & kMask51;
+  h.v[1] = (u64)r1 & kMask51;
+  h.v[2] = (u64)r2 & kMask51;
+  h.v[3] = (u64)r3 & kMask51;
+  h.v[4] = (u64)r4 & kMask51;
+  h.v[0] += (u64)(r4 >> 51) * 19;
+  h.v[1] += h.v[0] >> 51;
+  h.v[0] &= kMask51;
+  return h;
+}
+
+Fe sq_n(Fe f, int n) {
+  for (int i = 0; i < n; ++i) f = sq(f);
+  return f;
+}
+
+// The unique representative below p, as 32 little-endian bytes.
+std::array<std::uint8_t, 32> to_bytes(Fe h) {
+  carry(h);
+  carry(h);  // limbs now below 2^51 except h0 below 2^51 + 19*2
+  // q = 1 exactly when h >= p.
+  u64 q = (h.v[0] + 19) >> 51;
+  q = (h.v[1] + q) >> 51;
+  q = (h.v[2] + q) >> 51;
+  q = (h.v[3] + q) >> 51;
+  q = (h.v[4] + q) >> 51;
+  h.v[0] += 19 * q;
+  u64 c;
+  c = h.v[0] >> 51; h.v[0] &= kMask51; h.v[1] += c;
+  c = h.v[1] >> 51; h.v[1] &= kMask51; h.v[2] += c;
+  c = h.v[2] >> 51; h.v[2] &= kMask51; h.v[3] += c;
+  c = h.v[3] >> 51; h.v[3] &= kMask51; h.v[4] += c;
+  h.v[4] &= kMask51;
+  std::array<std::uint8_t, 32> out{};
+  // Pack 5 x 51 bits into 255 bits.
+  const u64 w0 = h.v[0] | (h.v[1] << 51);
+  const u64 w1 = (h.v[1] >> 13) | (h.v[2] << 38);
+  const u64 w2 = (h.v[2] >> 26) | (h.v[3] << 25);
+  const u64 w3 = (h.v[3] >> 39) | (h.v[4] << 12);
+  const u64 words[4] = {w0, w1, w2, w3};
+  for (std::size_t i = 0; i < 4; ++i) {
+    for (std::size_t b = 0; b < 8; ++b) out[8 * i + b] = static_cast<std::uint8_t>(words[i] >> (8 * b));
+  }
+  return out;
+}
+
+// The low 255 bits of 32 little-endian bytes (the top bit is the caller's).
+Fe from_bytes(const std::uint8_t* s) {
+  u64 w[4];
+  for (int i = 0; i < 4; ++i) {
+    w[i] = 0;
+    for (int b = 0; b < 8; ++b) w[i] |= u64{s[8 * i + b]} << (8 * b);
+  }
+  Fe h;
+  h.v[0] = w[0] & kMask51;
+  h.v[1] = ((w[0] >> 51) | (w[1] << 13)) & kMask51;
+  h.v[2] = ((w[1] >> 38) | (w[2] << 26)) & kMask51;
+  h.v[3] = ((w[2] >> 25) | (w[3] << 39)) & kMask51;
+  h.v[4] = (w[3] >> 12) & kMask51;
+  return h;
+}
+
+bool is_zero(const Fe& f) {
+  const auto bytes = to_bytes(f);
+  std::uint8_t any = 0;
+  for (auto b : bytes) any |= b;
+  return any == 0;
+}
+
+bool equal(const Fe& f, const Fe& g) { return to_bytes(f) == to_bytes(g); }
+
+bool is_negative(const Fe& f) { return (to_bytes(f)[0] & 1) != 0; }
+
+// z^((p - 5) / 8) = z^(2^252 - 3).
+Fe pow22523(const Fe& z) {
+  const Fe z2 = sq(z);                       // 2
+  const Fe z9 = mul(sq_n(z2, 2), z);         // 9
+  const Fe z11 = mul(z9, z2);                // 11
+  const Fe z_5_0 = mul(sq(z11), z9);         // 2^5 - 1
+  const Fe z_10_0 = mul(sq_n(z_5_0, 5), z_5_0);
+  const Fe z_20_0 = mul(sq_n(z_10_0, 10), z_10_0);
+  const Fe z_40_0 = mul(sq_n(z_20_0, 20), z_20_0);
+  const Fe z_50_0 = mul(sq_n(z_40_0, 10), z_10_0);
+  const Fe z_100_0 = mul(sq_n(z_50_0, 50), z_50_0);
+  const Fe z_200_0 = mul(sq_n(z_100_0, 100), z_100_0);
+  const Fe z_250_0 = mul(sq_n(z_200_0, 50), z_50_0);
+  return mul(sq_n(z_250_0, 2), z);  // 2^252 - 4 + 1
+}
+
+// ------------------------------------------------------------------ points
+// Extended coordinates on -x^2 + y^2 = 1 + d x^2 y^2: x = X/Z, y = Y/Z, x*y = T/Z.
+
+struct Point {
+  Fe x, y, z, t;
+};
+
+// A point ready to be added: (Y + X, Y - X, 2Z, 2dT).
+struct Cached {
+  Fe y_plus_x, y_minus_x, z2, t2d;
+};
+
+constexpr Point kIdentity = {kZero, kOne, kOne, kZero};
+
+Cached to_cached(const Point& p) {
+  return {add(p.y, p.x), sub(p.y, p.x), add(p.z, p.z), mul(p.t, kD2)};
+}
+
+// Hisil, Wong, Carter, Dawson 2008, "add-2008-hwcd-3" (a = -1).
+Point add(const Point& p, const Cached& q) {
+  const Fe a = mul(sub(p.y, p.x), q.y_minus_x);
+  const Fe b = mul(add_to_mul(p.y, p.x), q.y_plus_x);
+  const Fe c = mul(p.t, q.t2d);
+  const Fe d = mul(p.z, q.z2);
+  const Fe e = sub(b, a), f = sub(d, c), g = add_to_mul(d, c), h = add_to_mul(b, a);
+  return {mul(e, f), mul(g, h), mul(f, g), mul(e, h)};
+}
+
+// p - q: q's negation swaps Y + X with Y - X and negates T (so c changes sign: d + c, d - c).
+Point subtract(const Point& p, const Cached& q) {
+  const Fe a = mul(sub(p.y, p.x), q.y_plus_x);
+  const Fe b = mul(add_to_mul(p.y, p.x), q.y_minus_x);
+  const Fe c = mul(p.t, q.t2d);
+  const Fe d = mul(p.z, q.z2);
+  const Fe e = sub(b, a), f = add_to_mul(d, c), g = sub(d, c), h = add_to_mul(b, a);
+  return {mul(e, f), mul(g, h), mul(f, g), mul(e, h)};
+}
+
+// "dbl-2008-hwcd" (a = -1). T is only needed by an addition that follows: `with_t` false
+// leaves it out (a doubling followed by another doubling).
+Point dbl(const Point& p, bool with_t = true) {
+  const Fe a = sq(p.x);
+  const Fe b = sq(p.y);
+  const Fe zz = sq(p.z);
+  const Fe c = add(zz, zz);
+  const Fe e = sub(sub(sq(add_to_mul(p.x, p.y)), a), b);
+  const Fe g = sub(b, a);   // d + b with d = -a
+  const Fe f = sub(g, c);
+  const Fe h = neg(add(a, b));  // d - b
+  return {mul(e, f), mul(g, h), mul(f, g), with_t ? mul(e, h) : kZero};
+}
+
+Point negate(const Point& p) { return {neg(p.x), p.y, p.z, neg(p.t)}; }
+
+bool is_identity(const Point& p) { return is_zero(p.x) && equal(p.y, p.z); }
+
+// RFC 8032, 5.1.3. Refuses a y that is not below p, a y with no x, and x = 0 with the sign bit
+// set: exactly the canonical encodings of curve points decode.
+bool decompress(const std::uint8_t* s, Point& out) {
+  const bool sign = (s[31] >> 7) != 0;
+  const Fe y = from_bytes(s);
+  std::array<std::uint8_t, 32> canonical = to_bytes(y);
+  std::array<std::uint8_t, 32> given{};
+  std::memcpy(given.data(), s, 32);
+  given[31] &= 0x7F;
+  if (canonical != given) return false;  // y >= p
+  const Fe y2 = sq(y);
+  const Fe u = sub(y2, kOne);
+  const Fe v = add(mul(kD, y2), kOne);
+  const Fe v3 = mul(sq(v), v);
+  const Fe v7 = mul(sq(v3), v);
+  Fe x = mul(mul(u, v3), pow22523(mul(u, v7)));
+  const Fe vx2 = mul(v, sq(x));
+  if (!equal(vx2, u)) {
+    if (!equal(vx2, neg(u))) return false;  // not a square: no point has this y
+    x = mul(x, kSqrtM1);
+  }
+  if (is_zero(x) && sign) return false;
+  if (is_negative(x) != sign) x = neg(x);
+  out = {x, y, kOne, mul(x, y)};
+  return true;
+}
+
+const Point& base_point() {
+  static const Point base = [] {
+    std::array<std::uint8_t, 32> encoded{};
+    encoded.fill(0x66);
+    encoded[0] = 0x58;
+    Point p;
+    decompress(encoded.data(), p);
+    return p;
+  }();
+  return base;
+}
+
+// ------------------------------------------------------------------ multi-scalar multiplication
+
+// 64 signed digits in [-8, 8] of a scalar below 2^253: scalar = sum digit[i] * 16^i.
+std::array<std::int8_t, 64> signed_radix16(const std::uint8_t* scalar) {
+  std::array<std::int8_t, 64> e{};
+  for (std::size_t i = 0; i < 32; ++i) {
+    e[2 * i] = static_cast<std::int8_t>(scalar[i] & 15);
+    e[2 * i + 1] = static_cast<std::int8_t>(scalar[i] >> 4);
+  }
+  int carry_digit = 0;
+  for (std::size_t i = 0; i < 63; ++i) {
+    int digit = e[i] + carry_digit;
+    carry_digit = (digit + 8) >> 4;
+    e[i] = static_cast<std::int8_t>(digit - (carry_digit << 4));
+  }
+  e[63] = static_cast<std::int8_t>(e[63] + carry_digit);
+  return e;
+}
+
+struct Term {
+  std::array<Cached, 8> multiples;  // 1P .. 8P
+  std::array<std::int8_t, 64> digits;
+  int top = 0;  // index of the highest non-zero digit + 1
+};
+
+void prepare(Term& term, const Point& p, const std::uint8_t* scalar) {
+  term.digits = signed_radix16(scalar);
+  term.top = 0;
+  for (std::size_t i = 64; i-- > 0;) {
+    if (term.digits[i] != 0) {
+      term.top = static_cast<int>(i) + 1;
+      break;
+    }
+  }
+  term.multiples[0] = to_cached(p);
+  const Point p2 = dbl(p);
+  term.multiples[1] = to_cached(p2);
+  Point current = p2;
+  for (std::size_t k = 2; k < 8; ++k) {
+    current = add(current, term.multiples[0]);
+    term.multiples[k] = to_cached(current);
+  }
+}
+
+// Straus: one chain of doublings shared by every term.
+Point multiscalar(const std::vector<Term>& terms) {
+  int top = 0;
+  for (const Term& term : terms) top = std::max(top, term.top);
+  Point q = kIdentity;
+  for (int i = top - 1; i >= 0; --i) {
+    if (i != top - 1) q = dbl(dbl(dbl(dbl(q, false), false), false));
+    const auto index = static_cast<std::size_t>(i);
+    for (const Term& term : terms) {
+      const int digit = term.digits[index];
+      if (digit > 0) q = add(q, term.multiples[static_cast<std::size_t>(digit - 1)]);
+      if (digit < 0) q = subtract(q, term.multiples[static_cast<std::size_t>(-digit - 1)]);
+    }
+  }
+  return q;
+}
+
+// ------------------------------------------------------------------ signatures
+
+using Scalar = std::array<std::uint8_t, 32>;
+
+// A point of order 1, 2, 4 or 8: as R, refused (libsodium and verify_signature refuse them too).
+bool is_small_order(const Point& p) { return is_identity(dbl(dbl(dbl(p)))); }
+
+// h = SHA-512(R || A || M) mod L.
+Scalar challenge(const Signature& signature, const PublicKey& key, ByteView message) {
+  crypto_hash_sha512_state state;
+  crypto_hash_sha512_init(&state);
+  crypto_hash_sha512_update(&state, signature.bytes.data(), 32);
+  crypto_hash_sha512_update(&state, key.bytes.data(), key.bytes.size());
+  crypto_hash_sha512_update(&state, message.data(), message.size());
+  std::array<std::uint8_t, 64> digest{};
+  crypto_hash_sha512_final(&state, digest.data());
+  Scalar h{};
+  crypto_core_ed25519_scalar_reduce(h.data(), digest.data());
+  return h;
+}
+
+// A valid public key (is_known_valid_public_key), decompressed. The same keys sign again and
+// again and decompression is a field exponentiation, so each thread remembers the last
+// kDecodedKeyCacheEntries keys it decoded (starting over when full, like the validity cache).
+constexpr std::size_t kDecodedKeyCacheEntries = 8192;
+
+bool decode_key(const PublicKey& key, Point& out) {
+  thread_local std::map<PublicKey, Point> decoded;
+  if (auto it = decoded.find(key); it != decoded.end()) {
+    out = it->second;
+    return true;
+  }
+  if (!is_known_valid_public_key(key) || !decompress(key.bytes.data(), out)) return false;
+  if (decoded.size() >= kDecodedKeyCacheEntries) decoded.clear();
+  decoded.emplace(key, out);
+  return true;
+}
+
+}  // namespace
+
+bool verify_batch(std::span<const BatchSignature> batch) {
+  if (batch.empty() || batch.size() > kMaxBatchSignatures) return false;
+  const std::size_t n = batch.size();
+  std::vector<Point> keys(n), commitments(n);
+  std::vector<Scalar> challenges(n);
+  // The coefficients come from a hash of everything in the batch: a signer cannot choose them,
+  // and the same batch is judged the same way on every node.
+  crypto_hash_sha512_state seed_state;
+  crypto_hash_sha512_init(&seed_state);
+  for (std::size_t i = 0; i < n; ++i) {
+    const BatchSignature& item = batch[i];
+    if (item.key == nullptr || item.signature == nullptr) return false;
+    const std::uint8_t* r_bytes = item.signature->bytes.data();
+    if (!is_canonical_scalar(r_bytes + 32)) return false;
+    if (!decode_key(*item.key, keys[i])) return false;
+    if (!decompress(r_bytes, commitments[i]) || is_small_order(commitments[i])) return false;
+    challenges[i] = challenge(*item.signature, *item.key, item.message);
+    crypto_hash_sha512_update(&seed_state, item.signature->bytes.data(), item.signature->bytes.size());
+    crypto_hash_sha512_update(&seed_state, item.key->bytes.data(), item.key->bytes.size());
+    crypto_hash_sha512_update(&seed_state, challenges[i].data(), challenges[i].size());
+  }
+  std::array<std::uint8_t, 64> seed{};
+  crypto_hash_sha512_final(&seed_state, seed.data());
+
+  std::vector<Term> terms(2 * n + 1);
+  Scalar base_scalar{};  // sum z_i S_i mod L
+  for (std::size_t i = 0; i < n; ++i) {
+    Scalar z{};
+    if (n > 1) {
+      std::array<std::uint8_t, 64 + 8> input{};
+      std::memcpy(input.data(), seed.data(), seed.size());
+      for (std::size_t b = 0; b < 8; ++b) input[64 + b] = static_cast<std::uint8_t>(static_cast<u64>(i) >> (8 * b));
+      std::array<std::uint8_t, 64> digest{};
+      crypto_hash_sha512(digest.data(), input.data(), input.size());
+      std::memcpy(z.data(), digest.data(), 16);  // 128 bits
+      z[0] |= 1;                                  // never zero
+    } else {
+      z[0] = 1;  // one signature: its own equation
+    }
+    Scalar zs{}, zh{}, sum{};
+    crypto_core_ed25519_scalar_mul(zs.data(), z.data(), batch[i].signature->bytes.data() + 32);
+    crypto_core_ed25519_scalar_add(sum.data(), base_scalar.data(), zs.data());
+    base_scalar = sum;
+    crypto_core_ed25519_scalar_mul(zh.data(), z.data(), challenges[i].data());
+    prepare(terms[2 * i], negate(commitments[i]), z.data());
+    prepare(terms[2 * i + 1], negate(keys[i]), zh.data());
+  }
+  prepare(terms[2 * n], base_point(), base_scalar.data());
+  const Point sum = multiscalar(terms);
+  return is_identity(dbl(dbl(dbl(sum))));
+}
+
+bool verify_cofactored(const PublicKey& key, ByteView message, const Signature& signature) {
+  const BatchSignature one{&key, message, &signature};
+  return verify_batch(std::span<const BatchSignature>(&one, 1));
+}
+
+}  // namespace carbon::core
