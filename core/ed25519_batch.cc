@@ -292,45 +292,60 @@ const Point& base_point() {
 
 // ------------------------------------------------------------------ multi-scalar multiplication
 
-// 64 signed digits in [-8, 8] of a scalar below 2^253: scalar = sum digit[i] * 16^i.
-std::array<std::int8_t, 64> signed_radix16(const std::uint8_t* scalar) {
-  std::array<std::int8_t, 64> e{};
-  for (std::size_t i = 0; i < 32; ++i) {
-    e[2 * i] = static_cast<std::int8_t>(scalar[i] & 15);
-    e[2 * i + 1] = static_cast<std::int8_t>(scalar[i] >> 4);
+// Width-5 non-adjacent form of a scalar below 2^256: digits[i] is 0 or odd in [-15, 15],
+// scalar = sum digits[i] * 2^i, and any two non-zero digits are at least 5 positions apart, so
+// about one position in six needs an addition (signed 4-bit windows need one in four).
+constexpr int kNafWidth = 5;
+
+std::array<std::int8_t, 256> width5_naf(const std::uint8_t* scalar) {
+  u64 words[5] = {0, 0, 0, 0, 0};
+  for (std::size_t i = 0; i < 32; ++i) words[i / 8] |= u64{scalar[i]} << (8 * (i % 8));
+  std::array<std::int8_t, 256> digits{};
+  constexpr u64 kWindow = u64{1} << kNafWidth;
+  u64 carry_bit = 0;
+  std::size_t position = 0;
+  while (position < 256) {
+    const std::size_t word = position / 64, bit = position % 64;
+    u64 bits = words[word] >> bit;
+    if (bit > 64 - kNafWidth) bits |= words[word + 1] << (64 - bit);
+    const u64 window = carry_bit + (bits & (kWindow - 1));
+    if ((window & 1) == 0) {  // this bit (with the carry) is zero: move on one bit
+      ++position;
+      continue;
+    }
+    if (window < kWindow / 2) {
+      carry_bit = 0;
+      digits[position] = static_cast<std::int8_t>(window);
+    } else {
+      carry_bit = 1;
+      digits[position] = static_cast<std::int8_t>(static_cast<int>(window) - static_cast<int>(kWindow));
+    }
+    position += kNafWidth;
   }
-  int carry_digit = 0;
-  for (std::size_t i = 0; i < 63; ++i) {
-    int digit = e[i] + carry_digit;
-    carry_digit = (digit + 8) >> 4;
-    e[i] = static_cast<std::int8_t>(digit - (carry_digit << 4));
-  }
-  e[63] = static_cast<std::int8_t>(e[63] + carry_digit);
-  return e;
+  return digits;
 }
 
 struct Term {
-  std::array<Cached, 8> multiples;  // 1P .. 8P
-  std::array<std::int8_t, 64> digits;
+  std::array<Cached, 8> odd_multiples;  // 1P, 3P, 5P, .., 15P
+  std::array<std::int8_t, 256> digits;
   int top = 0;  // index of the highest non-zero digit + 1
 };
 
 void prepare(Term& term, const Point& p, const std::uint8_t* scalar) {
-  term.digits = signed_radix16(scalar);
+  term.digits = width5_naf(scalar);
   term.top = 0;
-  for (std::size_t i = 64; i-- > 0;) {
+  for (std::size_t i = 256; i-- > 0;) {
     if (term.digits[i] != 0) {
       term.top = static_cast<int>(i) + 1;
       break;
     }
   }
-  term.multiples[0] = to_cached(p);
-  const Point p2 = dbl(p);
-  term.multiples[1] = to_cached(p2);
-  Point current = p2;
-  for (std::size_t k = 2; k < 8; ++k) {
-    current = add(current, term.multiples[0]);
-    term.multiples[k] = to_cached(current);
+  term.odd_multiples[0] = to_cached(p);
+  const Cached twice = to_cached(dbl(p));
+  Point current = p;
+  for (std::size_t k = 1; k < 8; ++k) {
+    current = add(current, twice);
+    term.odd_multiples[k] = to_cached(current);
   }
 }
 
@@ -340,12 +355,14 @@ Point multiscalar(const std::vector<Term>& terms) {
   for (const Term& term : terms) top = std::max(top, term.top);
   Point q = kIdentity;
   for (int i = top - 1; i >= 0; --i) {
-    if (i != top - 1) q = dbl(dbl(dbl(dbl(q, false), false), false));
     const auto index = static_cast<std::size_t>(i);
+    bool adds = false;  // whether an addition follows this doubling (which then needs T)
+    for (const Term& term : terms) adds = adds || term.digits[index] != 0;
+    if (i != top - 1) q = dbl(q, adds);
     for (const Term& term : terms) {
       const int digit = term.digits[index];
-      if (digit > 0) q = add(q, term.multiples[static_cast<std::size_t>(digit - 1)]);
-      if (digit < 0) q = subtract(q, term.multiples[static_cast<std::size_t>(-digit - 1)]);
+      if (digit > 0) q = add(q, term.odd_multiples[static_cast<std::size_t>(digit / 2)]);
+      if (digit < 0) q = subtract(q, term.odd_multiples[static_cast<std::size_t>(-digit / 2)]);
     }
   }
   return q;

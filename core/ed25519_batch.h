@@ -1,28 +1,28 @@
 // Batch verification of Ed25519 signatures: one multi-scalar multiplication for a whole batch
-// instead of one double-scalar multiplication per signature (core/keys.h verifies one at a time).
-//
-// NOT USED BY THE NODE YET. It is here to measure what batching would save on this machine
-// (tests/bench/verify_bench prints it) and as the building block of the plan in docs/node.md
-// ("The path to 7,000 signed transactions a second"). Its acceptance rule differs from
-// verify_signature's, which is why the node cannot simply switch:
+// instead of one double-scalar multiplication per signature. Transactions' signatures are
+// checked with it (contracts::check_signatures_many; alone, with verify_cofactored), at about
+// half the cost per signature of core::verify_signature on this machine (verify_bench prints
+// both). Its acceptance rule is Ed25519's cofactored one:
 //
 //   verify_signature (strict, cofactorless):  R == [S]B - [h]A
 //   verify_batch     (cofactored):             [8]([S]B - R - [h]A) == identity
 //
-// For keys in the prime-order subgroup (the only keys either accepts) the two agree on every
-// R in that subgroup, and so on every signature an honest signer makes. They differ on an R
-// with a small-order component T: (R + T, S) passes the batch rule whenever (R, S) is valid,
-// so a third party could turn one valid signature into eight. A transaction id that hashes the
-// signature would then be malleable; docs/node.md says how the plan closes that gap.
+// A batch can only decide the cofactored rule, so everything that judges a transaction uses it,
+// alone or in a batch, and the verdict never depends on the path. For keys in the prime-order
+// subgroup (the only keys either rule accepts) the two rules agree on every signature an honest
+// signer makes. They differ on an R with a small-order component, which only the key's owner
+// can produce with a valid S (R is hashed into h, so a third party who changes R breaks the
+// equation under either rule): it gains the owner nothing, since the owner can sign the same
+// transaction again anyway. Consensus votes and peer handshakes keep the strict verifier.
 //
 // The batch check itself: with z_i 128-bit coefficients derived from a hash of the whole batch,
 // [8]([sum z_i S_i]B - sum [z_i]R_i - sum [z_i h_i]A_i) == identity. It passes when every
-// signature passes the cofactored rule, and fails with probability 1 - 2^-128 or better when
-// one does not; a false result says only that some signature failed (verify one at a time to
-// find which).
+// signature passes the cofactored rule, and fails when one does not (except with probability
+// about 2^-127); a false result says only that some signature failed (verify one at a time, or
+// halves of the batch, to find which).
 //
 // Arithmetic: GF(2^255 - 19) in five 51-bit limbs, extended twisted Edwards coordinates,
-// Straus's method with signed 4-bit windows. Variable time: only public data (signatures,
+// Straus's method with width-5 non-adjacent forms. Variable time: only public data (signatures,
 // keys, messages) is processed. Scalars mod L: libsodium.
 //
 // Thread safety: reentrant.
