@@ -174,28 +174,31 @@ std::vector<Admission> NodeApp::admit_many(std::span<const core::ByteView> encod
     }
     decoded.push_back(Decoded{i, std::move(tx).value()});
   }
-  std::vector<const contracts::SignedTx*> to_verify;
-  std::vector<core::Hash256> to_verify_ids;
-  for (const Decoded& entry : decoded) {
-    const core::Hash256& id = results[entry.index].tx_id;
-    if (entry.tx.tx.chain_id != genesis_.chain_id || is_verified(id)) continue;
-    to_verify.push_back(&entry.tx);
-    to_verify_ids.push_back(id);
-  }
-  if (to_verify.size() > 1) {
-    const std::vector<bool> passed = contracts::check_signatures_many(to_verify);
-    for (std::size_t i = 0; i < passed.size(); ++i) {
-      if (passed[i]) remember_verified(to_verify_ids[i]);
+  // The verdicts on signatures, for those checked here (the others: verified before, or for
+  // another chain, which check_stateless() reports).
+  std::vector<std::optional<Status>> verdicts(decoded.size());
+  if (!halted_) {
+    std::vector<const contracts::SignedTx*> to_verify;
+    std::vector<std::size_t> to_verify_at;
+    for (std::size_t k = 0; k < decoded.size(); ++k) {
+      const Decoded& entry = decoded[k];
+      if (entry.tx.tx.chain_id != genesis_.chain_id || is_verified(results[entry.index].tx_id)) continue;
+      to_verify.push_back(&entry.tx);
+      to_verify_at.push_back(k);
     }
+    std::vector<Status> checked = contracts::check_signatures_many(to_verify);
+    for (std::size_t j = 0; j < checked.size(); ++j) verdicts[to_verify_at[j]] = std::move(checked[j]);
   }
-  for (Decoded& entry : decoded) {
-    results[entry.index] = admit_decoded(encoded[entry.index], results[entry.index].tx_id, std::move(entry.tx), from_client);
+  for (std::size_t k = 0; k < decoded.size(); ++k) {
+    Decoded& entry = decoded[k];
+    results[entry.index] =
+        admit_decoded(encoded[entry.index], results[entry.index].tx_id, std::move(entry.tx), verdicts[k], from_client);
   }
   return results;
 }
 
 Admission NodeApp::admit_decoded(core::ByteView encoded, const core::Hash256& id, contracts::SignedTx tx,
-                                 bool from_client) {
+                                 const std::optional<Status>& signatures, bool from_client) {
   Admission result;
   result.tx_id = id;
   auto fail = [&](Status status) {
@@ -204,7 +207,10 @@ Admission NodeApp::admit_decoded(core::ByteView encoded, const core::Hash256& id
     return result;
   };
   if (halted_) return fail(Status::error(ErrorCode::kInternal, "this node has halted; see its log"));
-  if (auto status = check_stateless(tx, result.tx_id); !status.is_ok()) return fail(status);
+  if (signatures && !signatures->is_ok()) return fail(*signatures);
+  if (!signatures) {
+    if (auto status = check_stateless(tx, result.tx_id); !status.is_ok()) return fail(status);
+  }
   remember_verified(result.tx_id);
   const consensus::Height next_height = executed_height_.load() + 1;
   if (tx.tx.expiry_height > next_height + kMaxExpiryBlocks) {
@@ -531,12 +537,13 @@ std::optional<NodeApp::CheckedBlock> NodeApp::check_block_txs(const consensus::B
   for (std::size_t i = 0; i < seen.txs.size(); ++i) {
     if (is_fresh[i] != 0 && !is_verified(seen.tx_ids[i])) unverified.push_back(&seen.txs[i]->tx);
   }
+  // One batch per chunk, spread over the pool; the first that fails ends the check (which
+  // transaction failed does not matter: the block is refused).
   const std::size_t chunks = (unverified.size() + contracts::kSignatureBatch - 1) / contracts::kSignatureBatch;
   const auto verify_chunk = [&](std::size_t chunk) {
     const std::size_t from = chunk * contracts::kSignatureBatch;
     const std::size_t to = std::min(unverified.size(), from + contracts::kSignatureBatch);
-    const auto passed = contracts::check_signatures_many(std::span(unverified).subspan(from, to - from));
-    return std::all_of(passed.begin(), passed.end(), [](bool ok) { return ok; });
+    return contracts::all_pass_check_signatures(std::span(unverified).subspan(from, to - from));
   };
   if (!run(chunks, verify_chunk)) return std::nullopt;
   for (std::size_t i = 0; i < seen.txs.size(); ++i) {
@@ -792,9 +799,9 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
       unverified.push_back(txs[i]);
       unverified_ids.push_back(tx_ids[i]);
     }
-    const std::vector<bool> passed = contracts::check_signatures_many(unverified);
-    for (std::size_t i = 0; i < passed.size(); ++i) {
-      if (passed[i]) remember_verified(unverified_ids[i]);
+    const std::vector<Status> verdicts = contracts::check_signatures_many(unverified);
+    for (std::size_t i = 0; i < verdicts.size(); ++i) {
+      if (verdicts[i].is_ok()) remember_verified(unverified_ids[i]);
     }
   }
   const contracts::BlockResult result = executor_->execute_block(height, block.header.timestamp_ms, txs, tx_ids);

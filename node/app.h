@@ -75,6 +75,8 @@ class NodeApp final : public Application {
   Admission admit(core::ByteView encoded, bool from_client);
   // admit() for each, in order, with the same answers; the signatures of those not verified
   // before are verified as batches (contracts::check_signatures_many), at about half the cost.
+  // (A transaction that appears twice in one call is admitted the first time and found pending
+  // the second, as with two admit() calls.)
   std::vector<Admission> admit_many(std::span<const core::ByteView> encoded, bool from_client);
   void on_gossip_frame(core::ByteView body);
 
@@ -225,7 +227,9 @@ class NodeApp final : public Application {
   // config_.bench_ordering_only: opaque items instead of transactions (see node/config.h).
   Admission admit_raw(core::ByteView item, bool from_client);
   // The rest of admit() for a transaction already hashed (id) and decoded (tx).
-  Admission admit_decoded(core::ByteView encoded, const core::Hash256& id, contracts::SignedTx tx, bool from_client);
+  // `signatures`: check_signatures' verdict when already known (admit_many), else checked here.
+  Admission admit_decoded(core::ByteView encoded, const core::Hash256& id, contracts::SignedTx tx,
+                          const std::optional<core::Status>& signatures, bool from_client);
   // `ids`: set to the ids of the items the payload holds, in order.
   core::Bytes build_raw_payload(const std::unordered_set<core::Hash256>& on_chain, std::uint64_t executed_height,
                                 const core::Hash256& executed_root, std::vector<core::Hash256>& ids);

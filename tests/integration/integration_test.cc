@@ -72,6 +72,34 @@ TEST_F(ClusterTest, BadRpcInputGetsClearErrorsAndChangesNothing) {
   EXPECT_EQ(cluster_->get(0, "/nowhere").first, 404u);
   EXPECT_EQ(cluster_->get(0, "/account/" + core::generate_secret_key().public_key().to_hex()).first, 404u);
 
+  {
+    // A batch (POST /txs) of refusals, each with its own reason in its own place. The signatures
+    // of a batch are verified together (NodeApp::admit_many): the bad one makes its batch fail
+    // and each is then judged alone, so the valid signature beside it is refused for its nonce.
+    contracts::SignedTx other_chain;
+    other_chain.tx.chain_id = "another-chain";
+    other_chain.tx.sender = authority.public_key();
+    other_chain.tx.nonce = 2;
+    other_chain.tx.expiry_height = 50'000;
+    other_chain.tx.call = issue_call(firm.public_key(), 5);
+    contracts::sign_tx(other_chain, authority);
+    const json batch = {{"txs", json::array({bad_signature, "zz11", 42,
+                                             core::to_hex(contracts::encode_signed_tx(other_chain)),
+                                             cluster_->sign(authority, 1, issue_call(firm.public_key(), 7)),
+                                             "00112233", bad_signature})}};
+    auto [code, doc] = cluster_->post(0, "/txs", batch.dump());
+    ASSERT_EQ(code, 200u) << doc.dump();
+    const auto& results = doc["results"];
+    ASSERT_EQ(results.size(), 7u) << doc.dump();
+    const std::vector<std::string> reasons = {"signature", "hex", "hex string", "wrong chain id", "already used",
+                                              "not a valid transaction", "signature"};
+    for (std::size_t i = 0; i < reasons.size(); ++i) {
+      ASSERT_TRUE(results[i].contains("error")) << i << ": " << results[i].dump();
+      const std::string message = results[i]["error"].value("message", "");
+      EXPECT_NE(message.find(reasons[i]), std::string::npos) << i << ": '" << message << "' lacks '" << reasons[i] << "'";
+    }
+  }
+
   // Nothing above changed the state: wait for more blocks, compare the root.
   const std::uint64_t h = height(0);
   ASSERT_TRUE(Cluster::wait_until([&] { return height(0) > h + 2; }, 30s));

@@ -3,6 +3,7 @@
 
 #include "contracts/types.h"
 #include "contracts_harness.h"
+#include "crafted_signature.h"
 
 namespace carbon::contracts {
 namespace {
@@ -208,6 +209,66 @@ TEST(ContractsTypes, ProductCodesAndRoles) {
   EXPECT_FALSE(role_may_hold(Role::kVerifier, ProductKind::kAllowance));
   EXPECT_FALSE(role_may_hold(Role::kReportingEnterprise, ProductKind::kAllowance));
   EXPECT_EQ(role_name(Role::kSettlementBank), "settlement_bank");
+}
+
+// check_signatures_many gives every transaction check_signatures' own verdict, batch or not.
+TEST(ContractsTypes, CheckSignaturesManyGivesEachTransactionCheckSignaturesVerdict) {
+  std::vector<SignedTx> txs;
+  for (std::uint32_t i = 0; i < 150; ++i) {
+    txs.push_back(make_tx(test_key(i % 7), i + 1, TransferUnits{test_key(9).public_key(), ProductId::allowance(2025), i + 1}, 50));
+  }
+  // Spoilt ones: a flipped bit in a signature, a second signature by the same signer, none at all.
+  txs[3].signatures[0].signature.bytes[40] ^= 0x10;
+  txs[70].signatures.push_back(txs[70].signatures[0]);
+  txs[140].signatures.clear();
+  // Co-signed by two keys, valid.
+  sign_tx(txs[100], test_key(11));
+  std::vector<const SignedTx*> pointers;
+  for (const auto& tx : txs) pointers.push_back(&tx);
+  const std::vector<Status> verdicts = check_signatures_many(pointers);
+  ASSERT_EQ(verdicts.size(), txs.size());
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    const Status alone = check_signatures(txs[i]);
+    EXPECT_EQ(verdicts[i].is_ok(), alone.is_ok()) << i;
+    EXPECT_EQ(verdicts[i].code(), alone.code()) << i;
+    EXPECT_EQ(verdicts[i].message(), alone.message()) << i;
+  }
+  EXPECT_FALSE(verdicts[3].is_ok());
+  EXPECT_EQ(verdicts[3].code(), ErrorCode::kBadSignature);
+  EXPECT_FALSE(verdicts[70].is_ok());
+  EXPECT_FALSE(verdicts[140].is_ok());
+  EXPECT_TRUE(verdicts[100].is_ok());
+  EXPECT_TRUE(verdicts[0].is_ok());
+  EXPECT_FALSE(all_pass_check_signatures(pointers));
+  // Without the spoilt ones, all pass, in one call as in many.
+  std::vector<const SignedTx*> good;
+  for (std::size_t i = 0; i < txs.size(); ++i) {
+    if (i != 3 && i != 70 && i != 140) good.push_back(&txs[i]);
+  }
+  EXPECT_TRUE(all_pass_check_signatures(good));
+  for (const Status& verdict : check_signatures_many(good)) EXPECT_TRUE(verdict.is_ok());
+  EXPECT_TRUE(check_signatures_many({}).empty());
+  EXPECT_TRUE(all_pass_check_signatures({}));
+}
+
+// A signature with a small-order part in R, which only its key's owner can make: every path
+// judges it the same (accepted), so no two nodes can disagree on it, whichever path each took.
+TEST(ContractsTypes, ASignatureOnlyTheCofactoredRuleAcceptsIsJudgedAlikeOnEveryPath) {
+  std::array<std::uint8_t, 32> seed{};
+  seed[0] = 3;
+  seed[31] = 0xC0;  // test_key(3)'s seed (contracts_harness.h)
+  SignedTx crafted = make_tx(test_key(3), 1, TransferUnits{test_key(9).public_key(), ProductId::allowance(2025), 5}, 50);
+  crafted.signatures[0].signature = test_crypto::sign_with_small_order_part(seed, signing_digest(crafted.tx).bytes);
+  ASSERT_EQ(crafted.signatures[0].signer, test_key(3).public_key());
+  EXPECT_FALSE(core::verify_signature(test_key(3).public_key(), signing_digest(crafted.tx).bytes,
+                                      crafted.signatures[0].signature));
+  EXPECT_TRUE(check_signatures(crafted).is_ok());
+  const SignedTx plain = make_tx(test_key(4), 1, TransferUnits{test_key(9).public_key(), ProductId::allowance(2025), 5}, 50);
+  const std::vector<const SignedTx*> both = {&plain, &crafted};
+  EXPECT_TRUE(all_pass_check_signatures(both));
+  const auto verdicts = check_signatures_many(both);
+  EXPECT_TRUE(verdicts[0].is_ok());
+  EXPECT_TRUE(verdicts[1].is_ok());
 }
 
 }  // namespace

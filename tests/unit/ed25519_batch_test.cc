@@ -14,6 +14,7 @@
 #include "core/bytes.h"
 #include "core/ed25519_batch.h"
 #include "core/keys.h"
+#include "crafted_signature.h"
 
 namespace carbon::core {
 namespace {
@@ -118,10 +119,9 @@ TEST(Ed25519Batch, RefusesNonCanonicalSSmallOrderROrKeyAndBadBatchSizes) {
   std::fill(identity_r.signature.bytes.begin(), identity_r.signature.bytes.begin() + 32, 0);
   identity_r.signature.bytes[0] = 1;
   EXPECT_FALSE(verify_cofactored(identity_r.key, identity_r.message, identity_r.signature));
-  const auto order8 = from_hex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05");
-  ASSERT_TRUE(order8.is_ok());
+  const auto& order8 = test_crypto::kOrder8Point;
   Signed small_r = items[2];
-  std::copy(order8->begin(), order8->end(), small_r.signature.bytes.begin());
+  std::copy(order8.begin(), order8.end(), small_r.signature.bytes.begin());
   EXPECT_FALSE(verify_cofactored(small_r.key, small_r.message, small_r.signature));
 
   // R whose y is not below p (y = p + 1 would be the identity in disguise).
@@ -133,7 +133,7 @@ TEST(Ed25519Batch, RefusesNonCanonicalSSmallOrderROrKeyAndBadBatchSizes) {
 
   // A small-order key.
   Signed small_key = items[0];
-  std::copy(order8->begin(), order8->end(), small_key.key.bytes.begin());
+  std::copy(order8.begin(), order8.end(), small_key.key.bytes.begin());
   EXPECT_FALSE(verify_cofactored(small_key.key, small_key.message, small_key.signature));
 
   EXPECT_FALSE(verify_batch({}));
@@ -144,60 +144,25 @@ TEST(Ed25519Batch, RefusesNonCanonicalSSmallOrderROrKeyAndBadBatchSizes) {
   EXPECT_TRUE(verify_batch(too_many));
 }
 
-// The documented difference between the rules. A third party cannot use it: R is hashed into
-// h, so changing R breaks the equation under either rule. But the key's owner can sign with a
-// commitment R = rB + T, T of order 8: [S]B - [h]A = rB misses R by T, which the strict rule
-// sees and the cofactored one (multiplied by 8) does not.
+// The one difference between the rules (tests/unit/crafted_signature.h), and why only the key's
+// owner can make use of it.
 TEST(Ed25519Batch, ASignerCanMakeASignatureOnlyTheCofactoredRuleAccepts) {
   ASSERT_TRUE(init_crypto());
   const std::array<std::uint8_t, 32> seed{42};
-  const SecretKey key(seed);
-  // The secret scalar a: SHA-512(seed), first half, clamped (RFC 8032), reduced mod L.
-  std::array<std::uint8_t, 64> expanded{};
-  crypto_hash_sha512(expanded.data(), seed.data(), seed.size());
-  expanded[0] &= 248;
-  expanded[31] &= 127;
-  expanded[31] |= 64;
-  std::array<std::uint8_t, 64> wide{};
-  std::copy(expanded.begin(), expanded.begin() + 32, wide.begin());
-  std::array<std::uint8_t, 32> a{};
-  crypto_core_ed25519_scalar_reduce(a.data(), wide.data());
-  // Sanity: this a is the key's secret (aB is the public key).
-  std::array<std::uint8_t, 32> public_check{};
-  ASSERT_EQ(crypto_scalarmult_ed25519_base_noclamp(public_check.data(), a.data()), 0);
-  ASSERT_EQ(public_check, key.public_key().bytes);
-
+  const PublicKey key = SecretKey(seed).public_key();
   const Bytes message{1, 2, 3, 4};
-  const std::array<std::uint8_t, 32> r = {9, 8, 7, 6, 5, 4, 3, 2, 1};
-  std::array<std::uint8_t, 32> r_point{};
-  ASSERT_EQ(crypto_scalarmult_ed25519_base_noclamp(r_point.data(), r.data()), 0);
-  const auto order8 = from_hex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05");
-  ASSERT_TRUE(order8.is_ok());
-  Signature signature;
-  ASSERT_EQ(crypto_core_ed25519_add(signature.bytes.data(), r_point.data(), order8->data()), 0);
-  // h = SHA-512(R || A || M) mod L; S = r + h a.
-  std::array<std::uint8_t, 64> digest{};
-  crypto_hash_sha512_state state;
-  crypto_hash_sha512_init(&state);
-  crypto_hash_sha512_update(&state, signature.bytes.data(), 32);
-  crypto_hash_sha512_update(&state, key.public_key().bytes.data(), 32);
-  crypto_hash_sha512_update(&state, message.data(), message.size());
-  crypto_hash_sha512_final(&state, digest.data());
-  std::array<std::uint8_t, 32> h{}, ha{}, s{};
-  crypto_core_ed25519_scalar_reduce(h.data(), digest.data());
-  crypto_core_ed25519_scalar_mul(ha.data(), h.data(), a.data());
-  crypto_core_ed25519_scalar_add(s.data(), r.data(), ha.data());
-  std::copy(s.begin(), s.end(), signature.bytes.begin() + 32);
-
-  EXPECT_FALSE(verify_signature(key.public_key(), message, signature));
-  EXPECT_TRUE(verify_cofactored(key.public_key(), message, signature));
+  const Signature signature = test_crypto::sign_with_small_order_part(seed, message);
+  EXPECT_FALSE(verify_signature(key, message, signature));
+  EXPECT_TRUE(verify_cofactored(key, message, signature));
   auto items = make_signed(5, 5);
-  items[0] = {key.public_key(), message, signature};
+  items[0] = {key, message, signature};
   EXPECT_TRUE(verify_batch(as_batch(items)));
-  // Without the small-order part, the same construction is an ordinary valid signature.
-  Signature plain = signature;
-  std::copy(r_point.begin(), r_point.end(), plain.bytes.begin());
-  EXPECT_FALSE(verify_cofactored(key.public_key(), message, plain));  // h was computed over the other R
+  // A third party who adds a small-order point to an honest signature's R breaks it under both
+  // rules: R is hashed into h.
+  Signature twin = items[1].signature;
+  ASSERT_EQ(crypto_core_ed25519_add(twin.bytes.data(), items[1].signature.bytes.data(), test_crypto::kOrder8Point.data()), 0);
+  EXPECT_FALSE(verify_signature(items[1].key, items[1].message, twin));
+  EXPECT_FALSE(verify_cofactored(items[1].key, items[1].message, twin));
 }
 
 TEST(Ed25519Batch, AgreesWithWycheproofOnEveryValidAndInvalidVector) {
