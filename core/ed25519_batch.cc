@@ -13,8 +13,9 @@ namespace carbon::core {
 namespace {
 
 // ------------------------------------------------------------------ GF(2^255 - 19)
-// Five limbs of 51 bits, little-endian. Every operation returns limbs below 2^52 (carried), so
-// any result can feed a multiplication (inputs below 2^54 keep every 128-bit sum in range).
+// Five limbs of 51 bits, little-endian. Every operation but add_to_mul returns carried limbs
+// below 2^52; add_to_mul's (below 2^53) only ever go into mul() or sq(), whose inputs may be
+// up to 2^54 with every 128-bit sum in range. sub() needs a carried g.
 
 using u64 = std::uint64_t;
 using u128 = unsigned __int128;

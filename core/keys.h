@@ -6,6 +6,10 @@
 // into a second valid one. It accepts exactly what libsodium's strict verification accepts for
 // a valid key (a differential test checks it), and agrees with Project Wycheproof's vectors.
 //
+// Transactions' signatures are judged by the cofactored rule instead (core/ed25519_batch.h),
+// the rule batch verification decides; this strict verifier serves consensus votes, peer
+// handshakes, and as the first, faster try for one transaction signature.
+//
 // Thread safety: all functions are reentrant; init_crypto() must run once before any thread
 // uses them (it is idempotent and thread-safe).
 #pragma once
@@ -70,7 +74,8 @@ SecretKey generate_secret_key();
 // Strict verification, see the header comment.
 bool verify_signature(const PublicKey& key, ByteView message, const Signature& signature);
 
-// Whether a public key is acceptable at all (canonical, not of small order).
+// Whether a public key is acceptable at all (canonical, on the curve, in the prime-order
+// subgroup, so not of small order).
 bool is_valid_public_key(const PublicKey& key);
 
 // is_valid_public_key, remembered per thread for the keys that passed (the check costs about

@@ -8,9 +8,11 @@
 //      latency (commit = first seen in a committed block on node 0, polled every 5 ms);
 // and prints every node's peak RSS (VmHWM). A program that prints figures, not a test.
 //
-//   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T] [--block-txs N] [--ordering-only | --orders]
+//   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T] [--block-txs N] [--block-interval-ms N]
+//           [--ordering-only | --orders]
 // Environment: CARBON_NODE_BIN=/path/to/carbon-node runs that build of the node instead.
 // --block-txs N: the validators' max_block_txs (default 2,000, as in a real network).
+// --block-interval-ms N: the validators' min_block_interval_ms (default 40).
 // --ordering-only: the nodes order opaque 100-byte items with no signatures and no execution
 // (node config bench_ordering_only), which measures consensus and the node around it alone.
 // --orders: instead of transfers, every transaction is a signed limit order on the exchange
@@ -146,7 +148,7 @@ void submit_batch(const testing::Cluster& cluster, std::size_t node, const std::
 
 int main(int argc, char** argv) {
   if (!core::init_crypto()) return 1;
-  std::size_t total = 20'000, senders = 200, rate = 3'000, seconds = 5, block_txs = 0;
+  std::size_t total = 20'000, senders = 200, rate = 3'000, seconds = 5, block_txs = 0, block_interval_ms = 0;
   bool ordering_only = false;
   bool orders = false;
   for (int i = 1; i < argc; ++i) {
@@ -165,12 +167,14 @@ int main(int argc, char** argv) {
     else if (flag == "--rate") rate = value;
     else if (flag == "--seconds") seconds = value;
     else if (flag == "--block-txs") block_txs = value;
+    else if (flag == "--block-interval-ms") block_interval_ms = value;
   }
   const auto dir = std::filesystem::temp_directory_path() / ("carbon-loadgen-" + std::to_string(::getpid()));
   // A mempool large enough for the whole saturation run at every node (gossip included).
   json extra = {{"mempool_max_txs", 400'000}};
   if (ordering_only) extra["bench_ordering_only"] = true;
   if (block_txs > 0) extra["max_block_txs"] = block_txs;
+  if (block_interval_ms > 0) extra["min_block_interval_ms"] = block_interval_ms;
   // CARBON_NODE_BIN in the environment: run another build's carbon-node (to compare two builds
   // under the same load generator).
   const char* node_binary = std::getenv("CARBON_NODE_BIN");
