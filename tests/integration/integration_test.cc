@@ -28,7 +28,8 @@ TEST_F(ClusterTest, BadRpcInputGetsClearErrorsAndChangesNothing) {
   std::string bad_signature = cluster_->sign(authority, 2, issue_call(firm.public_key(), 5));
   bad_signature[bad_signature.size() - 2] = bad_signature[bad_signature.size() - 2] == 'a' ? 'b' : 'a';
   expect_refused(json{{"tx", bad_signature}}.dump(), "signature");
-  {
+  // Signed properly, but for another chain.
+  const std::string other_chain_hex = [&] {
     contracts::SignedTx tx;
     tx.tx.chain_id = "another-chain";
     tx.tx.sender = authority.public_key();
@@ -36,8 +37,9 @@ TEST_F(ClusterTest, BadRpcInputGetsClearErrorsAndChangesNothing) {
     tx.tx.expiry_height = 50'000;
     tx.tx.call = issue_call(firm.public_key(), 5);
     contracts::sign_tx(tx, authority);
-    expect_refused(json{{"tx", core::to_hex(contracts::encode_signed_tx(tx))}}.dump(), "wrong chain id");
-  }
+    return core::to_hex(contracts::encode_signed_tx(tx));
+  }();
+  expect_refused(json{{"tx", other_chain_hex}}.dump(), "wrong chain id");
   expect_refused(json{{"tx", cluster_->sign(authority, 1, issue_call(firm.public_key(), 5))}}.dump(), "already used");
   expect_refused(json{{"tx", cluster_->sign(authority, 2, issue_call(firm.public_key(), 5), 0)}}.dump(), "expired");
   {
@@ -76,15 +78,7 @@ TEST_F(ClusterTest, BadRpcInputGetsClearErrorsAndChangesNothing) {
     // A batch (POST /txs) of refusals, each with its own reason in its own place. The signatures
     // of a batch are verified together (NodeApp::admit_many): the bad one makes its batch fail
     // and each is then judged alone, so the valid signature beside it is refused for its nonce.
-    contracts::SignedTx other_chain;
-    other_chain.tx.chain_id = "another-chain";
-    other_chain.tx.sender = authority.public_key();
-    other_chain.tx.nonce = 2;
-    other_chain.tx.expiry_height = 50'000;
-    other_chain.tx.call = issue_call(firm.public_key(), 5);
-    contracts::sign_tx(other_chain, authority);
-    const json batch = {{"txs", json::array({bad_signature, "zz11", 42,
-                                             core::to_hex(contracts::encode_signed_tx(other_chain)),
+    const json batch = {{"txs", json::array({bad_signature, "zz11", 42, other_chain_hex,
                                              cluster_->sign(authority, 1, issue_call(firm.public_key(), 7)),
                                              "00112233", bad_signature})}};
     auto [code, doc] = cluster_->post(0, "/txs", batch.dump());
