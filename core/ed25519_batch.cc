@@ -217,15 +217,10 @@ Point add(const Point& p, const Cached& q) {
   return {mul(e, f), mul(g, h), mul(f, g), mul(e, h)};
 }
 
-// p - q: q's negation swaps Y + X with Y - X and negates T (so c changes sign: d + c, d - c).
-Point subtract(const Point& p, const Cached& q) {
-  const Fe a = mul(sub(p.y, p.x), q.y_plus_x);
-  const Fe b = mul(add_to_mul(p.y, p.x), q.y_minus_x);
-  const Fe c = mul(p.t, q.t2d);
-  const Fe d = mul(p.z, q.z2);
-  const Fe e = sub(b, a), f = add_to_mul(d, c), g = sub(d, c), h = add_to_mul(b, a);
-  return {mul(e, f), mul(g, h), mul(f, g), mul(e, h)};
-}
+// -q: negation swaps Y + X with Y - X and negates T.
+Cached negate(const Cached& q) { return {q.y_minus_x, q.y_plus_x, q.z2, neg(q.t2d)}; }
+
+Point subtract(const Point& p, const Cached& q) { return add(p, negate(q)); }
 
 // "dbl-2008-hwcd" (a = -1). T is only needed by an addition that follows: `with_t` false
 // leaves it out (a doubling followed by another doubling).
