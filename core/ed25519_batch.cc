@@ -281,7 +281,8 @@ const Point& base_point() {
 
 // ------------------------------------------------------------------ multi-scalar multiplication
 
-// Width-5 non-adjacent form of a scalar below 2^256: digits[i] is 0 or odd in [-15, 15],
+// Width-5 non-adjacent form of a scalar below 2^255 (a final carry beyond bit 255 would be lost;
+// scalars here are below 2^253): digits[i] is 0 or odd in [-15, 15],
 // scalar = sum digits[i] * 2^i, and any two non-zero digits are at least 5 positions apart, so
 // about one position in six needs an addition (signed 4-bit windows need one in four).
 constexpr int kNafWidth = 5;

@@ -1,8 +1,9 @@
 // Batch verification of Ed25519 signatures: one multi-scalar multiplication for a whole batch
 // instead of one double-scalar multiplication per signature. Transactions' signatures are
-// checked with it (contracts::check_signatures_many; alone, with verify_cofactored), at about
-// half the cost per signature of core::verify_signature on this machine (verify_bench prints
-// both). Its acceptance rule is Ed25519's cofactored one:
+// checked with it (contracts::check_signatures_many), at about half the cost per signature of
+// core::verify_signature on this machine (verify_bench prints both); one signature alone is
+// tried with the strict verifier first and with verify_cofactored only if that refuses
+// (contracts::check_signatures). Its acceptance rule is Ed25519's cofactored one:
 //
 //   verify_signature (strict, cofactorless):  R == [S]B - [h]A
 //   verify_batch     (cofactored):             [8]([S]B - R - [h]A) == identity
@@ -18,8 +19,8 @@
 // The batch check itself: with z_i 128-bit coefficients derived from a hash of the whole batch,
 // [8]([sum z_i S_i]B - sum [z_i]R_i - sum [z_i h_i]A_i) == identity. It passes when every
 // signature passes the cofactored rule, and fails when one does not (except with probability
-// about 2^-127); a false result says only that some signature failed (verify one at a time, or
-// halves of the batch, to find which).
+// about 2^-127); a false result says only that some signature failed (verify one at a time to
+// find which).
 //
 // Arithmetic: GF(2^255 - 19) in five 51-bit limbs, extended twisted Edwards coordinates,
 // Straus's method with width-5 non-adjacent forms. Variable time: only public data (signatures,
@@ -51,7 +52,8 @@ inline constexpr std::size_t kMaxBatchSignatures = 1024;
 // False for an empty batch or one larger than kMaxBatchSignatures.
 bool verify_batch(std::span<const BatchSignature> batch);
 
-// The cofactored rule for one signature (a batch of one), for tests and comparison.
+// The cofactored rule for one signature (a batch of one): the second try of
+// contracts::check_signatures, after the strict verifier (whatever that accepts, this does).
 bool verify_cofactored(const PublicKey& key, ByteView message, const Signature& signature);
 
 }  // namespace carbon::core

@@ -788,8 +788,9 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
   }
   // Every transaction of a block the vote check passed was verified by this node. A block learnt
   // by sync is checked transaction by transaction against the verified cache; those it does not
-  // hold are verified here first, as batches, and only the failures are checked again one by one
-  // (for their receipts' messages).
+  // hold are verified here first, as batches, and the executor's check then finds them there. A
+  // failure (impossible in a block that honest validators certified) is checked once more by the
+  // executor, for its receipt's message.
   executing_checked_block_ = checked.size() == payload.txs.size();
   if (!executing_checked_block_) {
     std::vector<const contracts::SignedTx*> unverified;

@@ -28,7 +28,10 @@
 
 namespace carbon::node::p2p {
 
-inline constexpr std::uint32_t kProtocolVersion = 1;
+// 2: transactions' signatures follow the cofactored rule (docs/node.md "Signatures"). A
+// validator of version 1 would judge some signatures differently, so the two do not connect:
+// a network upgrades all its validators together.
+inline constexpr std::uint32_t kProtocolVersion = 2;
 // Matches consensus::kMaxChainIdBytes (node may link consensus; the transport does not need to).
 inline constexpr std::size_t kMaxChainIdBytes = 64;
 inline constexpr std::size_t kX25519KeyBytes = 32;

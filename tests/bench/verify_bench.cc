@@ -1,7 +1,9 @@
-// verify_bench: the cost of one Ed25519 verification on this machine, for the verifier the
-// node uses (core::verify_signature: libsodium's strict rules, Crypto++'s equation) and for
-// libsodium's crypto_sign_verify_detached alone, in alternation so that both see the same
-// machine. A program that prints figures, not a test.
+// verify_bench: the cost of one Ed25519 verification on this machine, for the strict verifier
+// (core::verify_signature: libsodium's strict rules, Crypto++'s equation), for libsodium's
+// crypto_sign_verify_detached alone and for the cofactored rule one at a time
+// (core::verify_cofactored), in alternation so that all see the same machine; then the cost per
+// signature of batch verification (core::verify_batch, batches of 4 to 256), which is how the
+// node checks transactions' signatures. A program that prints figures, not a test.
 //
 //   verify_bench [--verifications N] [--rounds R]
 #include <sodium.h>

@@ -263,12 +263,17 @@ TEST(ContractsTypes, ASignatureOnlyTheCofactoredRuleAcceptsIsJudgedAlikeOnEveryP
   EXPECT_FALSE(core::verify_signature(test_key(3).public_key(), signing_digest(crafted.tx).bytes,
                                       crafted.signatures[0].signature));
   EXPECT_TRUE(check_signatures(crafted).is_ok());
-  const SignedTx plain = make_tx(test_key(4), 1, TransferUnits{test_key(9).public_key(), ProductId::allowance(2025), 5}, 50);
-  const std::vector<const SignedTx*> both = {&plain, &crafted};
-  EXPECT_TRUE(all_pass_check_signatures(both));
-  const auto verdicts = check_signatures_many(both);
-  EXPECT_TRUE(verdicts[0].is_ok());
-  EXPECT_TRUE(verdicts[1].is_ok());
+  std::vector<SignedTx> plain;
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    plain.push_back(make_tx(test_key(4 + i), 1, TransferUnits{test_key(9).public_key(), ProductId::allowance(2025), 5}, 50));
+  }
+  // Two signatures: checked one at a time. Five: as a batch.
+  for (const std::size_t others : {1u, 4u}) {
+    std::vector<const SignedTx*> set = {&crafted};
+    for (std::size_t i = 0; i < others; ++i) set.push_back(&plain[i]);
+    EXPECT_TRUE(all_pass_check_signatures(set)) << others;
+    for (const Status& verdict : check_signatures_many(set)) EXPECT_TRUE(verdict.is_ok()) << others;
+  }
 }
 
 }  // namespace

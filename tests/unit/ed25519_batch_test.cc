@@ -165,6 +165,58 @@ TEST(Ed25519Batch, ASignerCanMakeASignatureOnlyTheCofactoredRuleAccepts) {
   EXPECT_FALSE(verify_cofactored(items[1].key, items[1].message, twin));
 }
 
+// Each of the checks before the equation, on a signature that satisfies the cofactored equation
+// and that only that check refuses (with an honest S, as in the test above, the equation would
+// refuse them anyway).
+TEST(Ed25519Batch, EachCheckRefusesASignatureThatSatisfiesTheEquation) {
+  ASSERT_TRUE(init_crypto());
+  const Bytes message{5, 6, 7};
+  const test_crypto::Scalar r = {3, 1, 4, 1, 5, 9, 2, 6};
+  const auto r_point = test_crypto::times_base(r);
+  auto others = make_signed(4, 9);
+  const auto refused_alone_and_in_a_batch = [&](const PublicKey& key, const Signature& signature) {
+    EXPECT_FALSE(verify_cofactored(key, message, signature));
+    EXPECT_FALSE(verify_signature(key, message, signature));
+    auto items = others;
+    items.push_back({key, message, signature});
+    EXPECT_FALSE(verify_batch(as_batch(items)));
+  };
+  // A small-order key T: with R = rB and S = r, [8]([S]B - R - [h]T) is the identity for any
+  // message, which would make anyone able to sign for T. Only the key check refuses it.
+  {
+    PublicKey key;
+    key.bytes = test_crypto::kOrder8Point;
+    refused_alone_and_in_a_batch(key, test_crypto::sign_raw(test_crypto::Scalar{}, r, r_point, key.bytes, message));
+  }
+  // A mixed-order key A + T, signed by A's owner: [S]B - R - [h](A + T) = -[h]T, which the
+  // multiplication by 8 removes. Only the subgroup check on the key refuses it.
+  {
+    const std::array<std::uint8_t, 32> seed{77};
+    PublicKey key;
+    ASSERT_EQ(crypto_core_ed25519_add(key.bytes.data(), SecretKey(seed).public_key().bytes.data(),
+                                      test_crypto::kOrder8Point.data()),
+              0);
+    refused_alone_and_in_a_batch(
+        key, test_crypto::sign_raw(test_crypto::secret_scalar(seed), r, r_point, key.bytes, message));
+  }
+  // R = T of order 8 with S = h a: [S]B - T - [h]A = -T. Only the small-order check on R refuses.
+  {
+    const std::array<std::uint8_t, 32> seed{78};
+    const PublicKey key = SecretKey(seed).public_key();
+    refused_alone_and_in_a_batch(key, test_crypto::sign_raw(test_crypto::secret_scalar(seed), test_crypto::Scalar{},
+                                                            test_crypto::kOrder8Point, key.bytes, message));
+  }
+  // The same constructions with nothing wrong are accepted (so the refusals above come from the
+  // checks, not from a construction that fails anyway).
+  {
+    const std::array<std::uint8_t, 32> seed{79};
+    const PublicKey key = SecretKey(seed).public_key();
+    const Signature good = test_crypto::sign_raw(test_crypto::secret_scalar(seed), r, r_point, key.bytes, message);
+    EXPECT_TRUE(verify_signature(key, message, good));
+    EXPECT_TRUE(verify_cofactored(key, message, good));
+  }
+}
+
 TEST(Ed25519Batch, AgreesWithWycheproofOnEveryValidAndInvalidVector) {
   ASSERT_TRUE(init_crypto());
   const std::string path = std::string(CARBON_TEST_DATA_DIR) + "/wycheproof/ed25519_test.json";
