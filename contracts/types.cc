@@ -275,13 +275,9 @@ bool verify_one(const core::PublicKey& key, core::ByteView message, const core::
   return core::verify_signature(key, message, signature) || core::verify_cofactored(key, message, signature);
 }
 
-}  // namespace
-
-Status check_signatures(const SignedTx& signed_tx) {
-  CARBON_RETURN_IF_ERROR(check_signers(signed_tx));
-  // Which signer must be present (the sender's current key) is a question of state: the
-  // executor and the mempool check it (check_signer), since keys rotate.
-  const Hash256 digest = signing_digest(signed_tx.tx);
+// The signatures of a transaction whose signers passed check_signers, one at a time, over its
+// signing digest.
+Status verify_each(const SignedTx& signed_tx, const Hash256& digest) {
   for (const auto& entry : signed_tx.signatures) {
     if (!verify_one(entry.signer, digest.bytes, entry.signature)) {
       return Status::error(ErrorCode::kBadSignature,
@@ -289,6 +285,15 @@ Status check_signatures(const SignedTx& signed_tx) {
     }
   }
   return Status::ok();
+}
+
+}  // namespace
+
+Status check_signatures(const SignedTx& signed_tx) {
+  CARBON_RETURN_IF_ERROR(check_signers(signed_tx));
+  // Which signer must be present (the sender's current key) is a question of state: the
+  // executor and the mempool check it (check_signer), since keys rotate.
+  return verify_each(signed_tx, signing_digest(signed_tx.tx));
 }
 
 std::vector<Status> check_signatures_many(std::span<const SignedTx* const> txs) {
@@ -312,7 +317,7 @@ std::vector<Status> check_signatures_many(std::span<const SignedTx* const> txs) 
       positions.push_back(i);
     }
     if (signature_count(chunk) >= kMinBatchSignatures && verify_as_batch(chunk, digests)) continue;
-    for (const std::size_t i : positions) verdicts[i] = check_signatures(*txs[i]);
+    for (std::size_t k = 0; k < positions.size(); ++k) verdicts[positions[k]] = verify_each(*chunk[k], digests[k]);
   }
   return verdicts;
 }
@@ -327,8 +332,8 @@ bool all_pass_check_signatures(std::span<const SignedTx* const> txs) {
       digests.push_back(signing_digest(tx->tx));
     }
     if (signature_count(chunk) < kMinBatchSignatures) {
-      for (const SignedTx* tx : chunk) {
-        if (!check_signatures(*tx).is_ok()) return false;
+      for (std::size_t k = 0; k < chunk.size(); ++k) {
+        if (!verify_each(*chunk[k], digests[k]).is_ok()) return false;
       }
     } else if (!verify_as_batch(chunk, digests)) {
       return false;

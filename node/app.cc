@@ -179,14 +179,17 @@ std::vector<Admission> NodeApp::admit_many(std::span<const core::ByteView> encod
   std::vector<std::optional<Status>> verdicts(decoded.size());
   if (!halted_) {
     std::vector<const contracts::SignedTx*> to_verify;
+    std::vector<core::Hash256> to_verify_ids;
     std::vector<std::size_t> to_verify_at;
     for (std::size_t k = 0; k < decoded.size(); ++k) {
       const Decoded& entry = decoded[k];
-      if (entry.tx.tx.chain_id != genesis_.chain_id || is_verified(results[entry.index].tx_id)) continue;
+      const core::Hash256& id = results[entry.index].tx_id;
+      if (entry.tx.tx.chain_id != genesis_.chain_id || is_verified(id)) continue;
       to_verify.push_back(&entry.tx);
+      to_verify_ids.push_back(id);
       to_verify_at.push_back(k);
     }
-    std::vector<Status> checked = contracts::check_signatures_many(to_verify);
+    std::vector<Status> checked = verify_and_remember(to_verify, to_verify_ids);
     for (std::size_t j = 0; j < checked.size(); ++j) verdicts[to_verify_at[j]] = std::move(checked[j]);
   }
   for (std::size_t k = 0; k < decoded.size(); ++k) {
@@ -208,10 +211,10 @@ Admission NodeApp::admit_decoded(core::ByteView encoded, const core::Hash256& id
   };
   if (halted_) return fail(Status::error(ErrorCode::kInternal, "this node has halted; see its log"));
   if (signatures && !signatures->is_ok()) return fail(*signatures);
-  if (!signatures) {
+  if (!signatures) {  // (a verdict passed in was remembered where it was reached)
     if (auto status = check_stateless(tx, result.tx_id); !status.is_ok()) return fail(status);
+    remember_verified(result.tx_id);
   }
-  remember_verified(result.tx_id);
   const consensus::Height next_height = executed_height_.load() + 1;
   if (tx.tx.expiry_height > next_height + kMaxExpiryBlocks) {
     return fail(Status::error(ErrorCode::kOutOfBounds, "expiry height " + std::to_string(tx.tx.expiry_height) +
@@ -353,6 +356,15 @@ void NodeApp::remember_rejection(const core::Hash256& id, const std::string& rea
     rejections_.erase(rejection_order_.front());
     rejection_order_.pop_front();
   }
+}
+
+std::vector<Status> NodeApp::verify_and_remember(std::span<const contracts::SignedTx* const> txs,
+                                                 std::span<const core::Hash256> ids) {
+  std::vector<Status> verdicts = contracts::check_signatures_many(txs);
+  for (std::size_t i = 0; i < verdicts.size(); ++i) {
+    if (verdicts[i].is_ok()) remember_verified(ids[i]);
+  }
+  return verdicts;
 }
 
 bool NodeApp::is_verified(const core::Hash256& id) const {
@@ -800,10 +812,7 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
       unverified.push_back(txs[i]);
       unverified_ids.push_back(tx_ids[i]);
     }
-    const std::vector<Status> verdicts = contracts::check_signatures_many(unverified);
-    for (std::size_t i = 0; i < verdicts.size(); ++i) {
-      if (verdicts[i].is_ok()) remember_verified(unverified_ids[i]);
-    }
+    (void)verify_and_remember(unverified, unverified_ids);
   }
   const contracts::BlockResult result = executor_->execute_block(height, block.header.timestamp_ms, txs, tx_ids);
   executing_checked_block_ = false;

@@ -226,6 +226,9 @@ class NodeApp final : public Application {
 
   // config_.bench_ordering_only: opaque items instead of transactions (see node/config.h).
   Admission admit_raw(core::ByteView item, bool from_client);
+  // contracts::check_signatures_many, remembering the ids (same order) of those that pass.
+  std::vector<core::Status> verify_and_remember(std::span<const contracts::SignedTx* const> txs,
+                                                std::span<const core::Hash256> ids);
   // The rest of admit() for a transaction already hashed (id) and decoded (tx).
   // `signatures`: check_signatures' verdict when already known (admit_many), else checked here.
   Admission admit_decoded(core::ByteView encoded, const core::Hash256& id, contracts::SignedTx tx,
