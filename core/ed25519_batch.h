@@ -23,10 +23,12 @@
 // find which).
 //
 // Arithmetic: GF(2^255 - 19) in five 51-bit limbs, extended twisted Edwards coordinates,
-// Straus's method with width-5 non-adjacent forms. Variable time: only public data (signatures,
-// keys, messages) is processed. Scalars mod L: libsodium.
+// Straus's method with width-5 non-adjacent forms for each R, and width-7 ones for the keys and
+// the base point, whose tables of odd multiples are built once and kept (the last 4,096 keys,
+// about 5 KiB each, shared by all threads). Variable time: only public data (signatures, keys,
+// messages) is processed. Scalars mod L: libsodium.
 //
-// Thread safety: reentrant.
+// Thread safety: reentrant; the table cache is shared under a reader-writer lock.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +47,8 @@ struct BatchSignature {
 
 // Upper bound on one batch (the scratch space is proportional to it).
 inline constexpr std::size_t kMaxBatchSignatures = 1024;
+// Keys whose precomputed tables are kept (about 5 KiB each); the cache starts over when full.
+inline constexpr std::size_t kKeyTableCacheEntries = 4096;
 
 // True when every signature passes the cofactored rule above, each key is a valid public key
 // (core::is_valid_public_key: canonical, in the prime-order subgroup), each S is canonical

@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
+#include <thread>
+#include <algorithm>
 #include <vector>
 
 #include "core/bytes.h"
@@ -66,6 +68,37 @@ TEST(Ed25519Batch, AcceptsEverySignatureLibsodiumMakesAloneAndInBatchesOfEverySi
     same_key.push_back({key.public_key(), message, key.sign(message)});
   }
   EXPECT_TRUE(verify_batch(as_batch(same_key)));
+}
+
+// Keys' tables are cached and shared by threads (core/ed25519_batch.h): more distinct keys than
+// the cache holds, checked from two threads at once in opposite orders, so tables are built,
+// shared, dropped when the cache starts over and built again while the other thread reads.
+TEST(Ed25519Batch, KeyTablesStayRightWhenThreadsShareTheCacheAndItStartsOver) {
+  ASSERT_TRUE(init_crypto());
+  const auto items = make_signed(kKeyTableCacheEntries + 200, 7);
+  constexpr std::size_t kBatch = 64;
+  auto check_all = [&](bool forward, int& wrong) {
+    std::vector<std::size_t> starts;
+    for (std::size_t from = 0; from < items.size(); from += kBatch) starts.push_back(from);
+    if (!forward) std::reverse(starts.begin(), starts.end());
+    for (const std::size_t from : starts) {
+      std::vector<Signed> chunk(items.begin() + static_cast<std::ptrdiff_t>(from),
+                                items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), from + kBatch)));
+      if (!verify_batch(as_batch(chunk))) ++wrong;
+      chunk[chunk.size() / 2].signature.bytes[5] ^= 0x01;  // R of one signature changed
+      if (verify_batch(as_batch(chunk))) ++wrong;
+    }
+  };
+  int wrong_forward = 0, wrong_backward = 0;
+  std::thread other([&] { check_all(false, wrong_backward); });
+  check_all(true, wrong_forward);
+  other.join();
+  EXPECT_EQ(wrong_forward, 0);
+  EXPECT_EQ(wrong_backward, 0);
+  // The first keys' tables were dropped when the cache filled up: built again, still right.
+  const std::vector<Signed> first(items.begin(), items.begin() + kBatch);
+  EXPECT_TRUE(verify_batch(as_batch(first)));
+  EXPECT_TRUE(verify_cofactored(first[0].key, first[0].message, first[0].signature));
 }
 
 TEST(Ed25519Batch, OneCorruptedSignatureFailsTheWholeBatch) {
