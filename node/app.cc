@@ -340,13 +340,19 @@ void NodeApp::flush_gossip() {
   gossip_queue_.clear();
 }
 
-void NodeApp::on_gossip_frame(core::ByteView body) {
-  auto batch = view_payload(body);
-  if (!batch) {
-    spdlog::debug("dropped a malformed gossip frame: {}", batch.status().message());
-    return;
+void NodeApp::on_gossip_frame(core::ByteView body) { on_gossip_frames(std::span<const core::ByteView>(&body, 1)); }
+
+void NodeApp::on_gossip_frames(std::span<const core::ByteView> bodies) {
+  std::vector<core::ByteView> txs;
+  for (const core::ByteView body : bodies) {
+    auto batch = view_payload(body);
+    if (!batch) {
+      spdlog::debug("dropped a malformed gossip frame: {}", batch.status().message());
+      continue;
+    }
+    txs.insert(txs.end(), batch->txs.begin(), batch->txs.end());
   }
-  (void)admit_many(batch->txs, /*from_client=*/false);
+  if (!txs.empty()) (void)admit_many(txs, /*from_client=*/false);
 }
 
 void NodeApp::remember_rejection(const core::Hash256& id, const std::string& reason) {

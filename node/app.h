@@ -79,6 +79,9 @@ class NodeApp final : public Application {
   // the second, as with two admit() calls.)
   std::vector<Admission> admit_many(std::span<const core::ByteView> encoded, bool from_client);
   void on_gossip_frame(core::ByteView body);
+  // Several frames' transactions admitted as one set (admit_many): malformed frames are dropped
+  // alone.
+  void on_gossip_frames(std::span<const core::ByteView> bodies);
 
   // Application (consensus strand).
   core::Bytes build_payload(const core::Hash256& parent_id, consensus::Height height) override;
