@@ -1,6 +1,7 @@
 #include "contracts/types.h"
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <optional>
 
@@ -258,12 +259,16 @@ std::size_t signature_count(std::span<const SignedTx* const> txs) {
   return count;
 }
 
+// Every signature checked in this process (see signatures_verified()).
+std::atomic<std::uint64_t> signature_checks{0};
+
 // The signatures of txs (each with its digest) as one batch.
 bool verify_as_batch(std::span<const SignedTx* const> txs, std::span<const Hash256> digests) {
   std::vector<core::BatchSignature> batch;
   for (std::size_t i = 0; i < txs.size(); ++i) {
     for (const auto& entry : txs[i]->signatures) batch.push_back({&entry.signer, digests[i].bytes, &entry.signature});
   }
+  signature_checks.fetch_add(batch.size(), std::memory_order_relaxed);
   return batch.empty() || core::verify_batch(batch);
 }
 
@@ -272,6 +277,7 @@ bool verify_as_batch(std::span<const SignedTx* const> txs, std::span<const Hash2
 // and R conditions; its equation implies the cofactored one), so only a signature it refuses
 // needs the cofactored check.
 bool verify_one(const core::PublicKey& key, core::ByteView message, const core::Signature& signature) {
+  signature_checks.fetch_add(1, std::memory_order_relaxed);
   return core::verify_signature(key, message, signature) || core::verify_cofactored(key, message, signature);
 }
 
@@ -288,6 +294,8 @@ Status verify_each(const SignedTx& signed_tx, const Hash256& digest) {
 }
 
 }  // namespace
+
+std::uint64_t signatures_verified() { return signature_checks.load(std::memory_order_relaxed); }
 
 Status check_signatures(const SignedTx& signed_tx) {
   CARBON_RETURN_IF_ERROR(check_signers(signed_tx));

@@ -109,6 +109,10 @@ std::vector<Status> check_signatures_many(std::span<const SignedTx* const> txs);
 // Whether every transaction passes check_signatures, for a vote: a failed batch ends it, without
 // finding which transaction failed.
 bool all_pass_check_signatures(std::span<const SignedTx* const> txs);
+// How many transaction signatures this process has checked (one by one or in batches) through
+// check_signatures, check_signatures_many and all_pass_check_signatures: GET /status reports
+// it, and with the committed count it shows whether any signature is checked more than once.
+std::uint64_t signatures_verified();
 
 Bytes encode_signed_tx(const SignedTx& signed_tx);
 // Bounded by kMaxTxBytes; total (never throws); also checks the signature count.

@@ -366,9 +366,26 @@ void NodeApp::remember_rejection(const core::Hash256& id, const std::string& rea
 
 std::vector<Status> NodeApp::verify_and_remember(std::span<const contracts::SignedTx* const> txs,
                                                  std::span<const core::Hash256> ids) {
-  std::vector<Status> verdicts = contracts::check_signatures_many(txs);
-  for (std::size_t i = 0; i < verdicts.size(); ++i) {
-    if (verdicts[i].is_ok()) remember_verified(ids[i]);
+  std::vector<Status> verdicts(txs.size());
+  // One batch at a time, leaving out what another thread verified meanwhile: the vote check of a
+  // proposal verifies the transactions this node has not admitted yet, often the very ones
+  // gossip admission is working through at that moment (each would otherwise be verified twice).
+  std::vector<const contracts::SignedTx*> chunk;
+  std::vector<std::size_t> positions;
+  for (std::size_t from = 0; from < txs.size(); from += contracts::kSignatureBatch) {
+    const std::size_t to = std::min(txs.size(), from + contracts::kSignatureBatch);
+    chunk.clear();
+    positions.clear();
+    for (std::size_t i = from; i < to; ++i) {
+      if (is_verified(ids[i])) continue;  // verdict ok (remembered only after every check passed)
+      chunk.push_back(txs[i]);
+      positions.push_back(i);
+    }
+    std::vector<Status> checked = contracts::check_signatures_many(chunk);
+    for (std::size_t k = 0; k < positions.size(); ++k) {
+      if (checked[k].is_ok()) remember_verified(ids[positions[k]]);
+      verdicts[positions[k]] = std::move(checked[k]);
+    }
   }
   return verdicts;
 }
@@ -378,7 +395,7 @@ bool NodeApp::is_verified(const core::Hash256& id) const {
   return verified_.count(id) > 0;
 }
 
-void NodeApp::remember_verified(const core::Hash256& id) {
+void NodeApp::remember_verified(const core::Hash256& id) const {
   std::lock_guard lock(caches_mutex_);
   if (verified_.insert(id).second) verified_order_.push_back(id);
   while (verified_order_.size() > kMaxVerifiedCache) {
@@ -552,8 +569,12 @@ std::optional<NodeApp::CheckedBlock> NodeApp::check_block_txs(const consensus::B
   };
   if (!run(count, check)) return std::nullopt;
   std::vector<const contracts::SignedTx*> unverified;
+  std::vector<core::Hash256> unverified_ids;
   for (std::size_t i = 0; i < seen.txs.size(); ++i) {
-    if (is_fresh[i] != 0 && !is_verified(seen.tx_ids[i])) unverified.push_back(&seen.txs[i]->tx);
+    if (is_fresh[i] != 0 && !is_verified(seen.tx_ids[i])) {
+      unverified.push_back(&seen.txs[i]->tx);
+      unverified_ids.push_back(seen.tx_ids[i]);
+    }
   }
   // One batch per chunk, spread over the pool; the first that fails ends the check (which
   // transaction failed does not matter: the block is refused).
@@ -561,7 +582,19 @@ std::optional<NodeApp::CheckedBlock> NodeApp::check_block_txs(const consensus::B
   const auto verify_chunk = [&](std::size_t chunk) {
     const std::size_t from = chunk * contracts::kSignatureBatch;
     const std::size_t to = std::min(unverified.size(), from + contracts::kSignatureBatch);
-    return contracts::all_pass_check_signatures(std::span(unverified).subspan(from, to - from));
+    // Those gossip admission verified since the list was made are left out (their verdict is in).
+    std::vector<const contracts::SignedTx*> still;
+    std::vector<core::Hash256> still_ids;
+    for (std::size_t i = from; i < to; ++i) {
+      if (is_verified(unverified_ids[i])) continue;
+      still.push_back(unverified[i]);
+      still_ids.push_back(unverified_ids[i]);
+    }
+    if (!contracts::all_pass_check_signatures(still)) return false;
+    // Every signature of the chunk passed: remembered now, so that gossip admission working
+    // through the same transactions skips them.
+    for (const auto& id : still_ids) remember_verified(id);
+    return true;
   };
   if (!run(chunks, verify_chunk)) return std::nullopt;
   for (std::size_t i = 0; i < seen.txs.size(); ++i) {
@@ -888,6 +921,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_status() const {
       {"connected_peers", peer_count_ ? peer_count_() : 0},
       {"validators", genesis_.validators.size()},
       {"mempool_size", mempool_.size()},
+      {"signatures_verified", contracts::signatures_verified()},
       {"halted", halted_.load()},
   };
   return {200, out.dump()};

@@ -135,7 +135,9 @@ class NodeApp final : public Application {
   void refresh_account_cache(const std::set<core::PublicKey>& senders);
   void remember_rejection(const core::Hash256& id, const std::string& reason);
   bool is_verified(const core::Hash256& id) const;
-  void remember_verified(const core::Hash256& id);
+  // const: the cache holds verdicts of a pure function (a signature check), which the const vote
+  // check records as each batch passes.
+  void remember_verified(const core::Hash256& id) const;
   void flush_gossip();
   void execute(const consensus::Block& block, std::chrono::steady_clock::time_point committed_at);
   // Writes an executed block (with `batch`: its state changes and receipts) and advances the
@@ -175,8 +177,8 @@ class NodeApp final : public Application {
   std::map<core::PublicKey, contracts::Account> account_cache_;
 
   mutable std::mutex caches_mutex_;
-  std::unordered_set<core::Hash256> verified_;  // signature checked once; bounded FIFO
-  std::deque<core::Hash256> verified_order_;
+  mutable std::unordered_set<core::Hash256> verified_;  // signature checked once; bounded FIFO
+  mutable std::deque<core::Hash256> verified_order_;
   std::map<core::Hash256, std::string> rejections_;  // bounded FIFO, for GET /tx/{id}
   std::deque<core::Hash256> rejection_order_;
 

@@ -10,7 +10,8 @@
 //
 //   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T] [--block-txs N] [--block-interval-ms N]
 //           [--ordering-only | --orders]
-// Environment: CARBON_NODE_BIN=/path/to/carbon-node runs that build of the node instead.
+// Environment: CARBON_NODE_BIN=/path/to/carbon-node runs that build of the node instead;
+// CARBON_LOADGEN_KEEP=1 keeps the nodes' directories (data and node.log) for a look afterwards.
 // --block-txs N: the validators' max_block_txs (default 2,000, as in a real network).
 // --block-interval-ms N: the validators' min_block_interval_ms (default 40).
 // --ordering-only: the nodes order opaque 100-byte items with no signatures and no execution
@@ -218,6 +219,7 @@ int main(int argc, char** argv) {
   std::size_t total = 20'000, senders = 200, rate = 3'000, seconds = 5, block_txs = 0, block_interval_ms = 0;
   bool ordering_only = false;
   bool orders = false;
+  std::size_t submitted_total = 0;  // every transaction this program submits, setup included
   for (int i = 1; i < argc; ++i) {
     if (std::string(argv[i]) == "--ordering-only") ordering_only = true;
     if (std::string(argv[i]) == "--orders") orders = true;
@@ -315,6 +317,7 @@ int main(int argc, char** argv) {
   for (std::size_t from = 0; from < setup.size(); from += 500) {
     submit_batch(setup_connection, 0, setup, from, std::min(setup.size(), from + 500));
   }
+  submitted_total += setup.size();
   if (!wait_nonce(cluster.authority(), nonce)) {
     std::fprintf(stderr, "loadgen: setup did not commit\n");
     return 1;
@@ -336,6 +339,7 @@ int main(int argc, char** argv) {
     for (std::size_t from = 0; from < market.size(); from += 500) {
       submit_batch(setup_connection, 0, market, from, std::min(market.size(), from + 500));
     }
+    submitted_total += market.size();
     if (!wait_nonce(bank, senders) || !wait_nonce(exchange, 3)) {
       std::fprintf(stderr, "loadgen: market setup did not commit\n");
       return 1;
@@ -543,7 +547,22 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < 4; ++i) {
     std::printf("node%zu peak RSS: %.1f MiB\n", i, static_cast<double>(peak_rss_kib(cluster.pid(i))) / 1024.0);
   }
+  // Each validator should check each signature once (GET /status: signatures_verified).
+  submitted_total += saturation_total + submitted.size();
+  if (!ordering_only) {
+    std::printf("signature checks per submitted transaction:");
+    for (std::size_t i = 0; i < 4; ++i) {
+      const auto node_status = cluster.status(i);
+      const auto checks = node_status ? node_status->value("signatures_verified", std::uint64_t{0}) : 0;
+      std::printf(" node%zu %.3f", i, static_cast<double>(checks) / static_cast<double>(submitted_total));
+    }
+    std::printf("\n");
+  }
   cluster.stop_all();
-  std::filesystem::remove_all(dir);
+  if (std::getenv("CARBON_LOADGEN_KEEP") != nullptr) {
+    std::printf("nodes' data and logs kept in %s\n", dir.c_str());
+  } else {
+    std::filesystem::remove_all(dir);
+  }
   return 0;
 }

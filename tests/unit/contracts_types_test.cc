@@ -251,6 +251,34 @@ TEST(ContractsTypes, CheckSignaturesManyGivesEachTransactionCheckSignaturesVerdi
   EXPECT_TRUE(all_pass_check_signatures({}));
 }
 
+// signatures_verified() (GET /status) counts each signature checked, so that a benchmark can show
+// whether a node checks any twice: a batch that passes counts its signatures once; one that
+// fails is checked again one by one and counts them again.
+TEST(ContractsTypes, SignaturesVerifiedCountsEverySignatureChecked) {
+  std::vector<SignedTx> txs;
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    txs.push_back(make_tx(test_key(i), i + 1, TransferUnits{test_key(20).public_key(), ProductId::allowance(2025), 1}, 50));
+  }
+  sign_tx(txs[4], test_key(21));  // co-signed: two signatures
+  std::vector<const SignedTx*> pointers;
+  for (const auto& tx : txs) pointers.push_back(&tx);
+  std::uint64_t before = signatures_verified();
+  for (const Status& verdict : check_signatures_many(pointers)) EXPECT_TRUE(verdict.is_ok());
+  EXPECT_EQ(signatures_verified() - before, 11u);
+  before = signatures_verified();
+  EXPECT_TRUE(all_pass_check_signatures(pointers));
+  EXPECT_EQ(signatures_verified() - before, 11u);
+  before = signatures_verified();
+  EXPECT_TRUE(check_signatures(txs[4]).is_ok());
+  EXPECT_EQ(signatures_verified() - before, 2u);
+  // One bad signature: the batch (11) fails, then each transaction is checked alone (11 more).
+  txs[7].signatures[0].signature.bytes[40] ^= 0x10;
+  before = signatures_verified();
+  const std::vector<Status> verdicts = check_signatures_many(pointers);
+  EXPECT_FALSE(verdicts[7].is_ok());
+  EXPECT_EQ(signatures_verified() - before, 22u);
+}
+
 // A signature with a small-order part in R, which only its key's owner can make: every path
 // judges it the same (accepted), so no two nodes can disagree on it, whichever path each took.
 TEST(ContractsTypes, ASignatureOnlyTheCofactoredRuleAcceptsIsJudgedAlikeOnEveryPath) {
