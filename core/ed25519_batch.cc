@@ -402,23 +402,41 @@ Scalar challenge(const Signature& signature, const PublicKey& key, ByteView mess
 
 // The table of -A for a valid public key A (is_known_valid_public_key), or null for an invalid
 // one. The same keys sign again and again, and decompressing a key and building its table cost
-// about as much as a third of a verification, so the tables of the last kKeyTableCacheEntries
-// keys are kept (about 5 KiB each), shared by every thread (starting over when full, like the
-// validity cache).
-
+// about as much as a third of a verification, so tables are kept, shared by every thread, in two
+// generations of up to kKeyTableCacheEntries / 2: when the newer one fills up it becomes the
+// older one and the older one is dropped, and a table found in the older one moves to the newer.
+// Keys in use stay cached however many others come and go (a cache emptied all at once would
+// lose them too, each time more keys than it holds were seen).
 std::shared_ptr<const KeyTable> key_table(const PublicKey& key) {
+  using Generation = std::map<PublicKey, std::shared_ptr<const KeyTable>>;
   static std::shared_mutex mutex;
-  static std::map<PublicKey, std::shared_ptr<const KeyTable>> tables;  // guarded by mutex
+  static Generation newer, older;  // guarded by mutex
+  const auto remember = [](const PublicKey& k, std::shared_ptr<const KeyTable> table) {  // mutex held
+    if (newer.size() >= kKeyTableCacheEntries / 2) {
+      older = std::move(newer);
+      newer.clear();
+    }
+    newer.emplace(k, std::move(table));
+  };
   {
     std::shared_lock lock(mutex);
-    if (auto it = tables.find(key); it != tables.end()) return it->second;
+    if (auto it = newer.find(key); it != newer.end()) return it->second;
+  }
+  {
+    std::unique_lock lock(mutex);
+    if (auto it = newer.find(key); it != newer.end()) return it->second;
+    if (auto it = older.find(key); it != older.end()) {
+      std::shared_ptr<const KeyTable> table = it->second;
+      older.erase(it);
+      remember(key, table);
+      return table;
+    }
   }
   Point point;
   if (!is_known_valid_public_key(key) || !decompress(key.bytes.data(), point)) return nullptr;
   auto table = std::make_shared<const KeyTable>(odd_multiples<kKeyTable>(negate(point)));
   std::unique_lock lock(mutex);
-  if (tables.size() >= kKeyTableCacheEntries) tables.clear();
-  tables.emplace(key, table);
+  remember(key, table);
   return table;
 }
 

@@ -24,9 +24,9 @@
 //
 // Arithmetic: GF(2^255 - 19) in five 51-bit limbs, extended twisted Edwards coordinates,
 // Straus's method with width-5 non-adjacent forms for each R, and width-7 ones for the keys and
-// the base point, whose tables of odd multiples are built once and kept (the last 4,096 keys,
-// about 5 KiB each, shared by all threads). Variable time: only public data (signatures, keys,
-// messages) is processed. Scalars mod L: libsodium.
+// the base point, whose tables of odd multiples are built once and kept (the last 2,048 to 4,096
+// keys used, about 5 KiB each, shared by all threads). Variable time: only public data
+// (signatures, keys, messages) is processed. Scalars mod L: libsodium.
 //
 // Thread safety: reentrant; the table cache is shared under a reader-writer lock.
 #pragma once
@@ -47,7 +47,8 @@ struct BatchSignature {
 
 // Upper bound on one batch (the scratch space is proportional to it).
 inline constexpr std::size_t kMaxBatchSignatures = 1024;
-// Keys whose precomputed tables are kept (about 5 KiB each); the cache starts over when full.
+// Keys whose precomputed tables are kept (about 5 KiB each): the last kKeyTableCacheEntries / 2
+// to kKeyTableCacheEntries keys used (two generations; see key_table in the .cc).
 inline constexpr std::size_t kKeyTableCacheEntries = 4096;
 
 // True when every signature passes the cofactored rule above, each key is a valid public key

@@ -352,8 +352,6 @@ void NodeApp::flush_gossip() {
   gossip_queue_.clear();
 }
 
-void NodeApp::on_gossip_frame(core::ByteView body) { on_gossip_frames(std::span<const core::ByteView>(&body, 1)); }
-
 void NodeApp::on_gossip_frames(std::span<const core::ByteView> bodies) {
   std::vector<core::ByteView> txs;
   for (const core::ByteView body : bodies) {

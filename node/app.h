@@ -81,7 +81,6 @@ class NodeApp final : public Application {
   // (A transaction that appears twice in one call is admitted the first time and found pending
   // the second, as with two admit() calls.)
   std::vector<Admission> admit_many(std::span<const core::ByteView> encoded, bool from_client);
-  void on_gossip_frame(core::ByteView body);
   // Several frames' transactions admitted as one set (admit_many): malformed frames are dropped
   // alone.
   void on_gossip_frames(std::span<const core::ByteView> bodies);
@@ -234,7 +233,9 @@ class NodeApp final : public Application {
 
   // config_.bench_ordering_only: opaque items instead of transactions (see node/config.h).
   Admission admit_raw(core::ByteView item, bool from_client);
-  // contracts::check_signatures_many, remembering the ids (same order) of those that pass.
+  // contracts::check_signatures_many one batch at a time, remembering the ids (same order) of
+  // those that pass; ids already verified (by another thread meanwhile, too) are not checked
+  // again and get an ok verdict (the cache holds only ids that passed every check).
   std::vector<core::Status> verify_and_remember(std::span<const contracts::SignedTx* const> txs,
                                                 std::span<const core::Hash256> ids);
   // The rest of admit() for a transaction already hashed (id) and decoded (tx).

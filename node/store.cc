@@ -1,5 +1,6 @@
 #include "node/store.h"
 
+#include <leveldb/env.h>
 #include <leveldb/options.h>
 
 namespace carbon::node {
@@ -54,6 +55,11 @@ core::Result<std::unique_ptr<NodeStore>> NodeStore::open(const std::filesystem::
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return Status::error(ErrorCode::kIoError, "cannot create " + data_dir.string() + ": " + ec.message());
+  // LevelDB starts its one background (compaction) thread on first need, as a child of whichever
+  // thread needs it, whose priority and name it inherits: started here, from the thread that
+  // opens the store, so that it never inherits the execution thread's raised priority (bulk
+  // compaction must not outrank the work transactions wait for).
+  leveldb::Env::Default()->Schedule([](void*) {}, nullptr);
   leveldb::Options options;
   options.create_if_missing = true;
   options.paranoid_checks = true;

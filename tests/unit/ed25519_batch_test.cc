@@ -72,8 +72,8 @@ TEST(Ed25519Batch, AcceptsEverySignatureLibsodiumMakesAloneAndInBatchesOfEverySi
 
 // Keys' tables are cached and shared by threads (core/ed25519_batch.h): more distinct keys than
 // the cache holds, checked from two threads at once in opposite orders, so tables are built,
-// shared, dropped when the cache starts over and built again while the other thread reads.
-TEST(Ed25519Batch, KeyTablesStayRightWhenThreadsShareTheCacheAndItStartsOver) {
+// shared, moved between generations, dropped and built again while the other thread reads.
+TEST(Ed25519Batch, KeyTablesStayRightWhenThreadsShareTheCacheAndItDropsSome) {
   ASSERT_TRUE(init_crypto());
   const auto items = make_signed(kKeyTableCacheEntries + 200, 7);
   constexpr std::size_t kBatch = 64;
