@@ -1,8 +1,8 @@
 #include "contracts/types.h"
 
 #include <algorithm>
-#include <atomic>
 #include <array>
+#include <atomic>
 #include <optional>
 
 #include "contracts/market_records.h"

@@ -380,17 +380,11 @@ std::vector<Status> NodeApp::verify_and_remember(std::span<const contracts::Sign
   // One batch at a time, leaving out what another thread verified meanwhile: the vote check of a
   // proposal verifies the transactions this node has not admitted yet, often the very ones
   // gossip admission is working through at that moment (each would otherwise be verified twice).
-  std::vector<const contracts::SignedTx*> chunk;
-  std::vector<std::size_t> positions;
   for (std::size_t from = 0; from < txs.size(); from += contracts::kSignatureBatch) {
     const std::size_t to = std::min(txs.size(), from + contracts::kSignatureBatch);
-    chunk.clear();
-    positions.clear();
-    for (std::size_t i = from; i < to; ++i) {
-      if (is_verified(ids[i])) continue;  // verdict ok (remembered only after every check passed)
-      chunk.push_back(txs[i]);
-      positions.push_back(i);
-    }
+    std::vector<const contracts::SignedTx*> chunk;
+    const std::vector<std::size_t> positions = not_yet_verified(ids, from, to);
+    for (const std::size_t i : positions) chunk.push_back(txs[i]);
     std::vector<Status> checked = contracts::check_signatures_many(chunk);
     for (std::size_t k = 0; k < positions.size(); ++k) {
       if (checked[k].is_ok()) remember_verified(ids[positions[k]]);
@@ -398,6 +392,15 @@ std::vector<Status> NodeApp::verify_and_remember(std::span<const contracts::Sign
     }
   }
   return verdicts;
+}
+
+std::vector<std::size_t> NodeApp::not_yet_verified(std::span<const core::Hash256> ids, std::size_t from,
+                                                   std::size_t to) const {
+  std::vector<std::size_t> positions;
+  for (std::size_t i = from; i < to; ++i) {
+    if (!is_verified(ids[i])) positions.push_back(i);
+  }
+  return positions;
 }
 
 bool NodeApp::is_verified(const core::Hash256& id) const {
@@ -593,17 +596,13 @@ std::optional<NodeApp::CheckedBlock> NodeApp::check_block_txs(const consensus::B
     const std::size_t from = chunk * contracts::kSignatureBatch;
     const std::size_t to = std::min(unverified.size(), from + contracts::kSignatureBatch);
     // Those gossip admission verified since the list was made are left out (their verdict is in).
+    const std::vector<std::size_t> positions = not_yet_verified(unverified_ids, from, to);
     std::vector<const contracts::SignedTx*> still;
-    std::vector<core::Hash256> still_ids;
-    for (std::size_t i = from; i < to; ++i) {
-      if (is_verified(unverified_ids[i])) continue;
-      still.push_back(unverified[i]);
-      still_ids.push_back(unverified_ids[i]);
-    }
+    for (const std::size_t i : positions) still.push_back(unverified[i]);
     if (!contracts::all_pass_check_signatures(still)) return false;
     // Every signature of the chunk passed: remembered now, so that gossip admission working
     // through the same transactions skips them.
-    for (const auto& id : still_ids) remember_verified(id);
+    for (const std::size_t i : positions) remember_verified(unverified_ids[i]);
     return true;
   };
   if (!run(chunks, verify_chunk)) return std::nullopt;

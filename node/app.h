@@ -238,6 +238,10 @@ class NodeApp final : public Application {
   // again and get an ok verdict (the cache holds only ids that passed every check).
   std::vector<core::Status> verify_and_remember(std::span<const contracts::SignedTx* const> txs,
                                                 std::span<const core::Hash256> ids);
+  // The positions in [from, to) of `ids` not in the verified cache (yet): a batch's worth at a
+  // time, so that what another thread verified meanwhile is left out of the next batch.
+  std::vector<std::size_t> not_yet_verified(std::span<const core::Hash256> ids, std::size_t from,
+                                            std::size_t to) const;
   // The rest of admit() for a transaction already hashed (id) and decoded (tx).
   // `signatures`: check_signatures' verdict when already known (admit_many), else checked here.
   Admission admit_decoded(core::ByteView encoded, const core::Hash256& id, contracts::SignedTx tx,

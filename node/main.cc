@@ -23,13 +23,12 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
-#include <mutex>
-#include <deque>
 
 #include "consensus/crypto.h"
 #include "node/app.h"
 #include "node/config.h"
 #include "node/driver.h"
+#include "node/gossip_inbox.h"
 #include "node/http_server.h"
 #include "node/p2p/peer_manager.h"
 #include "node/payload.h"
@@ -71,42 +70,6 @@ nlohmann::json admission_json(const node::Admission& admission) {
 // See main(): buffers below this come from the heap, and the heap keeps this much free memory.
 constexpr int kMallocMmapThresholdBytes = 32 * 1024 * 1024;
 constexpr int kMallocTrimThresholdBytes = 64 * 1024 * 1024;
-
-// Gossip frames waiting for admission (see run_node). Bounded by the caller's byte count
-// (kMaxGossipBytesInFlight); at most `max_drainers` admission jobs run at once.
-class GossipInbox {
- public:
-  static constexpr std::size_t kMaxGossipDrainBytes = 1024 * 1024;
-  explicit GossipInbox(unsigned max_drainers) : max_drainers_(max_drainers) {}
-  // Queues a frame; true when the caller must start a drainer (fewer than the maximum run).
-  bool add(carbon::core::Bytes frame) {
-    std::lock_guard lock(mutex_);
-    frames_.push_back(std::move(frame));
-    if (drainers_ >= max_drainers_) return false;
-    ++drainers_;
-    return true;
-  }
-  // A drainer's next frames (all that wait, up to kMaxGossipDrainBytes, at least one); false
-  // when none wait, and the drainer stops.
-  bool take(std::vector<carbon::core::Bytes>& frames) {
-    frames.clear();
-    std::lock_guard lock(mutex_);
-    std::size_t bytes = 0;
-    while (!frames_.empty() && (frames.empty() || bytes + frames_.front().size() <= kMaxGossipDrainBytes)) {
-      bytes += frames_.front().size();
-      frames.push_back(std::move(frames_.front()));
-      frames_.pop_front();
-    }
-    if (frames.empty()) --drainers_;
-    return !frames.empty();
-  }
-
- private:
-  const unsigned max_drainers_;
-  std::mutex mutex_;
-  std::deque<carbon::core::Bytes> frames_;  // guarded by mutex_
-  unsigned drainers_ = 0;                   // guarded by mutex_
-};
 
 // How much less CPU a gossip admission thread gets than a default one when both want it
 // (Linux nice: +5 gives about a third of the share).
@@ -272,11 +235,8 @@ int run_node(const std::string& config_path) {
   constexpr std::size_t kMaxGossipBytesInFlight = 32u * 1024u * 1024u;
   std::atomic<std::size_t> gossip_bytes_in_flight{0};
   std::atomic<std::uint64_t> gossip_frames_dropped{0};
-  // Gossip frames wait here for the admission pool, whose threads each take all that waits (up to
-  // kMaxGossipDrainBytes) and admit it as one set: under load, frames from several peers then
-  // share signature batches (bigger batches cost less per signature, core/ed25519_batch.h), and
-  // under light load a frame is admitted as soon as it arrives.
-  GossipInbox gossip_inbox(cores);
+  // Gossip frames wait here for the admission pool (node/gossip_inbox.h).
+  node::GossipInbox gossip_inbox(cores);
   const auto drain_gossip = [&] {
     for (std::vector<core::Bytes> frames; gossip_inbox.take(frames);) {
       std::vector<core::ByteView> bodies;

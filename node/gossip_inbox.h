@@ -1,0 +1,57 @@
+// Gossip frames waiting for the admission pool. Each pool job ("drainer") takes every frame that
+// waits (up to kMaxDrainBytes) and admits them as one set, so that under load frames from
+// several peers share signature batches, while under light load a frame is taken as soon as it
+// arrives. At most `max_drainers` jobs run at once; a frame queued while they all run is taken
+// by one of them before it stops (add() and take() decide under one lock).
+//
+// Bounds: the caller bounds the bytes queued (node/main.cc: kMaxGossipBytesInFlight).
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "core/bytes.h"
+
+namespace carbon::node {
+
+class GossipInbox {
+ public:
+  static constexpr std::size_t kMaxDrainBytes = 1024 * 1024;
+
+  explicit GossipInbox(unsigned max_drainers) : max_drainers_(max_drainers) {}
+
+  // Queues a frame; true when the caller must start a drainer (fewer than the maximum run).
+  bool add(core::Bytes frame) {
+    std::lock_guard lock(mutex_);
+    frames_.push_back(std::move(frame));
+    if (drainers_ >= max_drainers_) return false;
+    ++drainers_;
+    return true;
+  }
+
+  // A drainer's next frames: all that wait, up to kMaxDrainBytes, and at least one. False when
+  // none wait: the drainer stops (and counts as stopped from then on).
+  bool take(std::vector<core::Bytes>& frames) {
+    frames.clear();
+    std::lock_guard lock(mutex_);
+    std::size_t bytes = 0;
+    while (!frames_.empty() && (frames.empty() || bytes + frames_.front().size() <= kMaxDrainBytes)) {
+      bytes += frames_.front().size();
+      frames.push_back(std::move(frames_.front()));
+      frames_.pop_front();
+    }
+    if (frames.empty()) --drainers_;
+    return !frames.empty();
+  }
+
+ private:
+  const unsigned max_drainers_;
+  std::mutex mutex_;
+  std::deque<core::Bytes> frames_;  // guarded by mutex_
+  unsigned drainers_ = 0;           // guarded by mutex_
+};
+
+}  // namespace carbon::node

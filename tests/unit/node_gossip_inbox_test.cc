@@ -1,0 +1,92 @@
+// node/gossip_inbox.h: frames are taken together (up to the byte bound), at most the given
+// number of drainers run, and no frame is left behind when the last drainer stops.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "node/gossip_inbox.h"
+
+namespace carbon::node {
+namespace {
+
+core::Bytes frame_of(std::size_t size, std::uint8_t tag) { return core::Bytes(size, tag); }
+
+TEST(GossipInbox, ADrainerTakesEveryWaitingFrameUpToTheByteBound) {
+  GossipInbox inbox(2);
+  EXPECT_TRUE(inbox.add(frame_of(10, 1)));   // first drainer starts
+  EXPECT_TRUE(inbox.add(frame_of(10, 2)));   // second drainer starts
+  EXPECT_FALSE(inbox.add(frame_of(10, 3)));  // both run: the frame waits for them
+  std::vector<core::Bytes> frames;
+  ASSERT_TRUE(inbox.take(frames));
+  ASSERT_EQ(frames.size(), 3u);  // together, in arrival order
+  EXPECT_EQ(frames[0][0], 1);
+  EXPECT_EQ(frames[2][0], 3);
+  EXPECT_FALSE(inbox.take(frames));  // none left: this drainer stops
+  EXPECT_FALSE(inbox.take(frames));  // and so does the other
+  EXPECT_TRUE(inbox.add(frame_of(10, 4)));  // no drainer runs: the next frame starts one
+
+  // Frames beyond kMaxDrainBytes wait for the next take; a frame larger than the bound still goes.
+  GossipInbox big(1);
+  EXPECT_TRUE(big.add(frame_of(GossipInbox::kMaxDrainBytes / 2 + 1, 1)));
+  EXPECT_FALSE(big.add(frame_of(GossipInbox::kMaxDrainBytes / 2 + 1, 2)));
+  EXPECT_FALSE(big.add(frame_of(GossipInbox::kMaxDrainBytes * 2, 3)));
+  ASSERT_TRUE(big.take(frames));
+  EXPECT_EQ(frames.size(), 1u);
+  ASSERT_TRUE(big.take(frames));
+  EXPECT_EQ(frames.size(), 1u);
+  ASSERT_TRUE(big.take(frames));
+  EXPECT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].size(), GossipInbox::kMaxDrainBytes * 2);
+  EXPECT_FALSE(big.take(frames));
+}
+
+// Producers add from several threads while drainers come and go as add() asks: every frame is
+// taken exactly once, and never more drainers run than allowed.
+TEST(GossipInbox, EveryFrameIsTakenOnceWhileDrainersComeAndGo) {
+  constexpr unsigned kDrainers = 2;
+  constexpr int kProducers = 3, kFramesEach = 2000;
+  GossipInbox inbox(kDrainers);
+  std::atomic<int> running{0}, most_running{0}, taken{0};
+  std::vector<std::atomic<int>> seen(kProducers * kFramesEach);
+  std::vector<std::thread> drainers;
+  std::mutex drainers_mutex;
+  const auto drain = [&] {
+    const int now = ++running;
+    for (int most = most_running.load(); now > most && !most_running.compare_exchange_weak(most, now);) {
+    }
+    for (std::vector<core::Bytes> frames; inbox.take(frames);) {
+      for (const auto& frame : frames) {
+        const int index = frame[0] | (frame[1] << 8);
+        ++seen[static_cast<std::size_t>(index)];
+        ++taken;
+      }
+    }
+    --running;
+  };
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      for (int k = 0; k < kFramesEach; ++k) {
+        const int index = p * kFramesEach + k;
+        core::Bytes frame{static_cast<std::uint8_t>(index & 0xFF), static_cast<std::uint8_t>(index >> 8)};
+        if (inbox.add(std::move(frame))) {
+          std::lock_guard lock(drainers_mutex);
+          drainers.emplace_back(drain);
+        }
+      }
+    });
+  }
+  for (auto& producer : producers) producer.join();
+  {
+    std::lock_guard lock(drainers_mutex);
+    for (auto& drainer : drainers) drainer.join();
+  }
+  EXPECT_EQ(taken.load(), kProducers * kFramesEach);
+  for (const auto& count : seen) EXPECT_EQ(count.load(), 1);
+  EXPECT_LE(most_running.load(), static_cast<int>(kDrainers));
+}
+
+}  // namespace
+}  // namespace carbon::node
