@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -76,6 +77,32 @@ std::uint64_t cpu_us(pid_t pid) {
     if (i >= 12) ticks += std::strtoull(field.c_str(), nullptr, 10);
   }
   return ticks * 1'000'000 / static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+}
+
+// CPU time used so far by each thread of a process, summed per thread name (the node names its
+// threads: carbon-io, carbon-verify, carbon-admit, carbon-exec; LevelDB's is carbon-node), in
+// microseconds. Threads that ended in between are missed, which the node's long-lived pools
+// make rare.
+std::map<std::string, std::uint64_t> cpu_us_by_thread(pid_t pid) {
+  std::map<std::string, std::uint64_t> by_name;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::size_t open = stat.find('(');
+    const std::size_t close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close < open) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    std::uint64_t ticks = 0;
+    for (int i = 1; i <= 13 && fields >> field; ++i) {
+      if (i >= 12) ticks += std::strtoull(field.c_str(), nullptr, 10);
+    }
+    by_name[stat.substr(open + 1, close - open - 1)] +=
+        ticks * 1'000'000 / static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+  }
+  return by_name;
 }
 
 // One keep-alive HTTP connection to a node, reopened when the node closes it. The load generator
@@ -423,7 +450,29 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < 4; ++i) sum_us += cpu_us(cluster.pid(i));
     return sum_us;
   };
+  const auto nodes_cpu_by_thread = [&] {
+    std::map<std::string, std::uint64_t> sum_us;
+    for (std::size_t i = 0; i < 4; ++i) {
+      for (const auto& [name, us] : cpu_us_by_thread(cluster.pid(i))) sum_us[name] += us;
+    }
+    sum_us["(loadgen)"] = cpu_us(::getpid());
+    return sum_us;
+  };
+  // CPU per thread name between two readings, per committed transaction, as one line.
+  const auto print_cpu_by_thread = [](const std::map<std::string, std::uint64_t>& before,
+                                      const std::map<std::string, std::uint64_t>& after, std::size_t committed_count,
+                                      const char* unit) {
+    if (committed_count == 0) return;
+    std::printf("  by thread, us per committed %s:", unit);
+    for (const auto& [name, us] : after) {
+      const auto earlier = before.find(name);
+      const std::uint64_t used = us - std::min(us, earlier == before.end() ? 0 : earlier->second);
+      std::printf(" %s %.0f", name.c_str(), static_cast<double>(used) / static_cast<double>(committed_count));
+    }
+    std::printf("\n");
+  };
   // Phase 1: saturation.
+  const auto saturation_cpu_by_thread_start = nodes_cpu_by_thread();
   const std::uint64_t saturation_cpu_start_us = nodes_cpu_us();
   const auto start = Clock::now();
   std::vector<std::thread> submitters;
@@ -452,8 +501,10 @@ int main(int argc, char** argv) {
   }
   const double saturation_seconds = std::chrono::duration<double>(last_commit - start).count();
   const std::uint64_t saturation_cpu_us = nodes_cpu_us() - saturation_cpu_start_us;
+  const auto saturation_cpu_by_thread = nodes_cpu_by_thread();
 
   // Phase 2: paced submission for latency.
+  const auto paced_cpu_by_thread_start = nodes_cpu_by_thread();
   const std::uint64_t paced_cpu_start_us = nodes_cpu_us();
   std::vector<std::pair<std::string, Clock::time_point>> submitted;
   std::map<std::string, std::uint64_t> submitted_wall_ms;  // for the split at the block's proposal
@@ -491,6 +542,7 @@ int main(int argc, char** argv) {
   testing::Cluster::wait_until([&] { return observer.count() >= saturation_total + submitted.size(); },
                                std::chrono::seconds(60));
   const std::uint64_t paced_cpu_us = nodes_cpu_us() - paced_cpu_start_us;
+  const auto paced_cpu_by_thread = nodes_cpu_by_thread();
   observing = false;
   observe.join();
   std::vector<double> latencies_ms;
@@ -531,6 +583,8 @@ int main(int argc, char** argv) {
   std::printf("  CPU of the 4 validators: %.2f s, %.0f us per committed %s\n", static_cast<double>(saturation_cpu_us) / 1e6,
               committed > 0 ? static_cast<double>(saturation_cpu_us) / static_cast<double>(committed) : 0.0,
               ordering_only ? "item" : "transaction");
+  print_cpu_by_thread(saturation_cpu_by_thread_start, saturation_cpu_by_thread, committed,
+                      ordering_only ? "item" : "transaction");
   std::printf("latency at %zu tx/s offered for %zu s: %zu of %zu committed, p50 %.0f ms, p99 %.0f ms (%.1f s)\n", rate,
               seconds, latencies_ms.size(), submitted.size(), percentile(0.50), percentile(0.99), paced_seconds);
   const double achieved_rate = static_cast<double>(submitted.size()) / paced_submit_seconds;
@@ -541,6 +595,8 @@ int main(int argc, char** argv) {
   std::printf("  CPU of the 4 validators: %.2f s, %.0f us per committed %s\n", static_cast<double>(paced_cpu_us) / 1e6,
               latencies_ms.empty() ? 0.0 : static_cast<double>(paced_cpu_us) / static_cast<double>(latencies_ms.size()),
               ordering_only ? "item" : "transaction");
+  print_cpu_by_thread(paced_cpu_by_thread_start, paced_cpu_by_thread, latencies_ms.size(),
+                      ordering_only ? "item" : "transaction");
   if (refused > 0) std::printf("refused by the nodes: %zu (see the first reason above)\n", refused.load());
   if (orders) {
     // How the committed orders fared: receipts of a sample, and the trades they made.
