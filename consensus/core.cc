@@ -268,6 +268,7 @@ void ConsensusCore::on_proposal(ValidatorIndex from, Proposal&& proposal) {
   }
   try_commit(block.parent_qc);
   maybe_vote(block, proposal.last_round_tc);
+  maybe_form_qc(block.header.round, block.id());  // its votes may have come first
 }
 
 bool ConsensusCore::safe_to_vote(Round block_round, Round qc_round, const std::optional<TimeoutCert>& tc) const {
@@ -306,7 +307,11 @@ void ConsensusCore::maybe_vote(const Block& block, const std::optional<TimeoutCe
   vote.block_id = block.id();
   vote.voter = config_.self;
   vote.signature = signer_.sign(signing_digest_vote(vote.chain_id, vote.epoch, round, vote.block_id));
-  send(leader(round + 1), std::move(vote));
+  // To every validator, not only the next leader: each then forms the QC itself and learns a
+  // commit as soon as the child's votes are in, instead of a round later from the next
+  // proposal (after that leader built its payload and every receiver checked it).
+  self_messages_.push_back(vote);
+  broadcast(std::move(vote));
 }
 
 void ConsensusCore::on_vote(const Vote& vote) {
@@ -327,20 +332,33 @@ void ConsensusCore::on_vote(const Vote& vote) {
     return;
   }
   voted.emplace(vote.voter, vote.block_id);
-  auto& signatures = votes_[vote.round][vote.block_id];
-  signatures.emplace(vote.voter, vote.signature);
-  if (signatures.size() < quorum_) return;
+  votes_[vote.round][vote.block_id].emplace(vote.voter, vote.signature);
+  maybe_form_qc(vote.round, vote.block_id);
+}
 
+void ConsensusCore::maybe_form_qc(Round round, const Hash256& block_id) {
+  if (qc_formed_.count(round) > 0) return;
+  auto round_votes = votes_.find(round);
+  if (round_votes == votes_.end()) return;
+  auto block_votes = round_votes->second.find(block_id);
+  if (block_votes == round_votes->second.end() || block_votes->second.size() < quorum_) return;
+  // Every validator receives the votes, and they can outrun the proposal (still being checked
+  // here, or on its way). Only the next leader, which needs the QC to propose, forms it without
+  // the block (and fetches the block by sync); the others wait for the proposal, which forms it
+  // on arrival, so that they do not move to the next round and then refuse the proposal as
+  // stale, or ask a peer for a block that is already on its way.
+  if (leader(round + 1) != config_.self && find_block(block_id) == nullptr) return;
+  const auto& signatures = block_votes->second;
   QuorumCert qc;
   qc.chain_id = config_.chain_id;
   qc.epoch = validators().epoch;
-  qc.round = vote.round;
-  qc.block_id = vote.block_id;
+  qc.round = round;
+  qc.block_id = block_id;
   for (const auto& [voter, signature] : signatures) {  // std::map: ascending voters
     qc.signers.push_back(voter);
     qc.signatures.push_back(signature);
   }
-  qc_formed_.insert(vote.round);
+  qc_formed_.insert(round);
   process_qc(config_.self, qc);
 }
 
@@ -502,6 +520,7 @@ void ConsensusCore::request_sync(ValidatorIndex peer, const Hash256& target, boo
   sync_peer_ = peer;
   sync_target_ = target;
   sync_requested_round_ = current_round_;
+  sync_from_height_ = from_height;
   SyncRequest request;
   request.chain_id = config_.chain_id;
   request.epoch = validators().epoch;
@@ -551,7 +570,10 @@ void ConsensusCore::on_sync_response(ValidatorIndex from, SyncResponse&& respons
     drops_.add(DropReason::kUnsolicited);
     return;
   }
-  std::size_t inserted = 0;
+  // Blocks now in the tree, whether this response inserted them or we held them already (the
+  // blocks this replica voted for survive a restart; a peer below its in-memory window answers
+  // from its store with committed blocks only, which such a replica may hold).
+  std::size_t held = 0;
   for (const Block& block : response.blocks) {
     DropReason why{};
     if (!insert_block(block, &why)) {
@@ -559,13 +581,15 @@ void ConsensusCore::on_sync_response(ValidatorIndex from, SyncResponse&& respons
       drops_.add(why);
       break;
     }
-    if (why != DropReason::kDuplicate) ++inserted;
+    ++held;
     process_qc(from, block.parent_qc);
   }
   try_commit(safety_.high_qc);
   if (find_block(sync_target_) != nullptr) {
     sync_peer_.reset();
-  } else if (inserted > 0) {
+  } else if (held > 0 && response.blocks.back().header.height + 1 > sync_from_height_) {
+    // Continue above the last block of the response. Each continuation asks from a greater
+    // height than the one before, so a sync ends even if every block is one we already held.
     request_sync(from, sync_target_, true, response.blocks.back().header.height + 1);
   }
   retry_stashed_proposals();

@@ -171,6 +171,7 @@ class ConsensusCore {
   void try_commit(const QuorumCert& qc);
   void commit_through(const Hash256& block_id);
   bool insert_block(const Block& block, DropReason* why);
+  void maybe_form_qc(Round round, const Hash256& block_id);
   void maybe_vote(const Block& block, const std::optional<TimeoutCert>& last_round_tc);
   void maybe_propose();
   void local_timeout();
@@ -215,6 +216,7 @@ class ConsensusCore {
   std::optional<ValidatorIndex> sync_peer_;
   Hash256 sync_target_;
   Round sync_requested_round_ = 0;
+  Height sync_from_height_ = 0;  // of the request under way: a continuation asks from higher
 
   DropCounters drops_;
   Effects effects_;  // filled during one step

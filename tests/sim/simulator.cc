@@ -151,6 +151,7 @@ class Simulation {
   void record_signed(const Process& process, const Message& message);
   void equivocate(Process& sender, const Message& message, const Proposal& proposal);
   const Block* find_seen(const Hash256& id) const;
+  bool leads_as_equivocator(Round round) const;  // an equivocating leader leads `round`
   void fail(const std::string& what);
   void trace(const std::string& line);
   bool heal_complete() const;
@@ -502,7 +503,7 @@ void Simulation::equivocate(Process& sender, const Message& message, const Propo
   vote.signature = sender.signer->sign(signing_digest_vote(chain_id_, vote.epoch, vote.round, vote.block_id));
   auto vote_bytes = std::make_shared<const Bytes>(encode_message(Message(vote)));
   for (const Process& receiver : processes_) {
-    if (receiver.index != validators_.leader(vote.round + 1) || receiver.id == sender.id) continue;
+    if (receiver.id == sender.id) continue;  // votes go to every validator
     if (fork_made) {
       for (std::uint64_t wait_ms = kBaseTimeoutTicks / 2; wait_ms <= 16 * kBaseTimeoutTicks; wait_ms *= 2) {
         send_bytes(sender, receiver.id, vote_bytes, wait_ms);
@@ -513,6 +514,13 @@ void Simulation::equivocate(Process& sender, const Message& message, const Propo
   }
   trace("v" + std::to_string(sender.index) + (fork_made ? " FORKS below its parent" : " EQUIVOCATES") + " in round " +
         std::to_string(evil.block.header.round) + ": " + describe(evil_message));
+}
+
+bool Simulation::leads_as_equivocator(Round round) const {
+  const ValidatorIndex leader = validators_.leader(round);
+  return std::any_of(processes_.begin(), processes_.end(), [&](const Process& process) {
+    return process.index == leader && process.kind == ByzantineKind::kEquivocatingLeader;
+  });
 }
 
 const Block* Simulation::find_seen(const Hash256& id) const {
@@ -552,11 +560,28 @@ void Simulation::perform(Process& process, Effects effects) {
       record_signed(process, send->message);
       send_to_index(process, send->to, send->message);
     } else if (auto* cast = std::get_if<BroadcastEffect>(&effect)) {
+      const auto* own_vote = std::get_if<Vote>(&cast->message);
+      if (own_vote != nullptr && process.kind == ByzantineKind::kEquivocatingLeader &&
+          validators_.leader(own_vote->round) == process.index) {
+        continue;  // the equivocator casts its own vote in equivocate()
+      }
       if (options_.trace) trace("p" + std::to_string(process.id) + " -> all: " + describe(cast->message));
       if (const auto* proposed = std::get_if<Proposal>(&cast->message)) {
         seen_blocks_.emplace(proposed->block.id(), proposed->block);
       }
       record_signed(process, cast->message);
+      if (own_vote != nullptr && leads_as_equivocator(own_vote->round + 1)) {
+        // The network is the adversary's before it heals: it brings the votes of a round whose
+        // successor an equivocating leader leads to that leader at once and to the others late,
+        // so that the leader can hold the only QC, which attack (c) in equivocate() needs.
+        auto bytes = std::make_shared<const Bytes>(encode_message(cast->message));
+        for (const Process& receiver : processes_) {
+          if (receiver.id == process.id) continue;
+          const bool to_leader = receiver.index == validators_.leader(own_vote->round + 1);
+          send_bytes(process, receiver.id, bytes, to_leader || healed_ ? 0 : 16 * kBaseTimeoutTicks);
+        }
+        continue;
+      }
       broadcast_from(process, cast->message);
     } else if (auto* timer = std::get_if<SetTimerEffect>(&effect)) {
       SimEvent event;
@@ -646,7 +671,10 @@ void Simulation::deliver(Process& process, ValidatorIndex from, const Bytes& byt
       vote.block_id = proposal->block.id();
       vote.voter = process.index;
       vote.signature = process.signer->sign(signing_digest_vote(chain_id_, vote.epoch, vote.round, vote.block_id));
-      send_to_index(process, validators_.leader(vote.round + 1), vote);
+      auto vote_bytes = std::make_shared<const Bytes>(encode_message(Message(vote)));
+      for (const Process& receiver : processes_) {
+        if (receiver.id != process.id) send_bytes(process, receiver.id, vote_bytes);  // to every validator
+      }
     }
   }
   step(process, MessageEvent{from, std::move(decoded).value()});

@@ -1,9 +1,9 @@
 // ConsensusCore, one replica at a time: the messages of the other three validators are made
 // by hand (signed with their real keys) and the effects of each step are checked in order.
 //
-// Leaders with n = 4: round r is led by r % 4, and a vote for round r goes to the leader of
-// r + 1. Tests pick the replica under test so that its votes leave as SendEffects unless the
-// test is about collecting them.
+// Leaders with n = 4: round r is led by r % 4. A vote is broadcast to every validator (and
+// handed to the voter's own core): the leader of r + 1 forms the QC it proposes on, and every
+// other replica forms it too, from the block's votes, once it holds the block.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -102,7 +102,7 @@ TEST_F(ConsensusCoreTest, LeaderPersistsBlockAndSafetyBeforeItsProposalOrVoteLea
   const auto& persisted = std::get<PersistSafetyEffect>(effects[safety_at[0]]).data;
   EXPECT_EQ(persisted.highest_voted_round, 1u);
 
-  EXPECT_EQ(votes[0].to, std::optional<ValidatorIndex>(2));  // leader of round 2
+  EXPECT_EQ(votes[0].to, std::nullopt);  // to every validator
   EXPECT_EQ(votes[0].message.block_id, block.id());
   EXPECT_EQ(votes[0].message.round, 1u);
   EXPECT_FALSE(verifier.verify(1, votes[0].message).has_value());
@@ -155,7 +155,7 @@ TEST_F(ConsensusCoreTest, ReplicaVotesForAValidProposalAfterPersisting) {
   const auto votes = outgoing<Vote>(effects);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_EQ(votes[0].position, 2u);
-  EXPECT_EQ(votes[0].to, std::optional<ValidatorIndex>(2));
+  EXPECT_EQ(votes[0].to, std::nullopt);  // to every validator
   EXPECT_EQ(votes[0].message.voter, 3u);
   EXPECT_EQ(votes[0].message.block_id, b1.id());
   EXPECT_FALSE(verifier.verify(3, votes[0].message).has_value());
@@ -197,7 +197,7 @@ TEST_F(ConsensusCoreTest, NoVoteForBlockWhoseTimestampIsNotAfterItsParent) {
 }
 
 // Round 2 timed out (TC for round 2); round 3's leader (3) extends the genesis QC, which is
-// older than round 2. The vote goes to the leader of round 4 (0), so replica 1 is tested.
+// older than round 2. Replica 1 (which leads none of these rounds) is tested.
 class OlderQcTest : public ConsensusCoreTest {
  protected:
   const Block b3 = make_block(3, genesis, genesis_qc, "after a timeout");
@@ -223,7 +223,7 @@ TEST_F(OlderQcTest, AcceptedWithATimeoutCertificateReportingNoHigherQc) {
   EXPECT_EQ(core->current_round(), 3u);
   const auto votes = outgoing<Vote>(effects);
   ASSERT_EQ(votes.size(), 1u);
-  EXPECT_EQ(votes[0].to, std::optional<ValidatorIndex>(0));
+  EXPECT_EQ(votes[0].to, std::nullopt);  // to every validator
   EXPECT_EQ(votes[0].message.round, 3u);
   EXPECT_EQ(votes[0].message.block_id, b3.id());
 }
@@ -241,9 +241,11 @@ TEST_F(OlderQcTest, RefusedWhenTheTimeoutCertificateReportsAHigherQc) {
 TEST_F(ConsensusCoreTest, NextLeaderFormsAQcFromAQuorumOfVotesAndProposes) {
   auto core = make_core(2);  // leads round 2, so it collects the votes for round 1
   const Block b1 = make_block(1, genesis, genesis_qc);
-  // Its own vote stays inside the replica.
+  // Its own vote goes to the others and counts here too.
   const Effects voted = deliver(*core, 1, proposal(b1));
-  EXPECT_TRUE(outgoing<Vote>(voted).empty());
+  const auto own_votes = outgoing<Vote>(voted);
+  ASSERT_EQ(own_votes.size(), 1u);
+  EXPECT_EQ(own_votes[0].to, std::nullopt);
   EXPECT_EQ(core->safety().highest_voted_round, 1u);
 
   const Effects second = deliver(*core, 0, make_vote(0, b1));
@@ -282,7 +284,73 @@ TEST_F(ConsensusCoreTest, NextLeaderFormsAQcFromAQuorumOfVotesAndProposes) {
   EXPECT_FALSE(verifier.verify(2, proposals[0].message).has_value());
   const auto votes = outgoing<Vote>(proposed);
   ASSERT_EQ(votes.size(), 1u);
-  EXPECT_EQ(votes[0].to, std::optional<ValidatorIndex>(3));
+  EXPECT_EQ(votes[0].to, std::nullopt);
+}
+
+TEST_F(ConsensusCoreTest, ReplicaThatIsNotTheNextLeaderFormsTheQcAndCommitsWithoutWaitingForTheNextProposal) {
+  // Replica 0 leads neither round 2 nor round 3. With b1 and b2 voted for, the votes for b2
+  // certify it, which commits b1 (two-chain) and starts round 3 here, before the leader of
+  // round 3 has built or sent anything.
+  auto core = make_core(0);
+  const Block b1 = make_block(1, genesis, genesis_qc, "1");
+  const Block b2 = extend(2, b1, "2");
+  (void)deliver(*core, 1, proposal(b1));
+  (void)deliver(*core, 2, proposal(b2));
+  ASSERT_EQ(core->current_round(), 2u);
+  ASSERT_EQ(core->committed_height(), 0u);
+
+  Effects effects = deliver(*core, 1, make_vote(1, b2));
+  EXPECT_TRUE(committed_ids(effects).empty());  // its own vote and one more: not a quorum
+  effects = deliver(*core, 3, make_vote(3, b2));
+  EXPECT_EQ(committed_ids(effects), std::vector<Hash256>{b1.id()});
+  EXPECT_EQ(core->current_round(), 3u);
+  EXPECT_EQ(core->high_qc().block_id, b2.id());
+  EXPECT_EQ(core->high_qc().signers, (std::vector<ValidatorIndex>{0, 1, 3}));
+  EXPECT_FALSE(verifier.verify_qc(core->high_qc()).has_value());
+  EXPECT_TRUE(all_of<NeedPayloadEffect>(effects).empty());  // not its round to lead
+  const auto timer = last_timer(effects);
+  ASSERT_TRUE(timer.has_value());
+  EXPECT_EQ(timer->round, 3u);
+
+  // The round-3 proposal, carrying its leader's own QC(b2) (other signers), is voted for and
+  // commits nothing twice.
+  Block b3 = make_block(3, b2, make_qc(b2, {1, 2, 3}), "3");
+  effects = deliver(*core, 3, proposal(b3));
+  EXPECT_TRUE(committed_ids(effects).empty());
+  const auto votes = outgoing<Vote>(effects);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].message.block_id, b3.id());
+}
+
+TEST_F(ConsensusCoreTest, VotesThatOutrunTheProposalWaitForIt) {
+  // Replica 0 does not lead round 2. The votes for b1 arrive before b1 (still being checked,
+  // or on its way): it neither moves to round 2, where it would refuse b1 as stale, nor asks a
+  // peer for the block. When b1 arrives it votes, and the quorum already in forms the QC.
+  auto core = make_core(0);
+  const Block b1 = make_block(1, genesis, genesis_qc, "1");
+  Effects effects;
+  for (ValidatorIndex voter = 1; voter <= 3; ++voter) {
+    const Effects step = deliver(*core, voter, make_vote(voter, b1));
+    effects.insert(effects.end(), step.begin(), step.end());
+  }
+  EXPECT_EQ(core->current_round(), 1u);
+  EXPECT_TRUE(outgoing<SyncRequest>(effects).empty());
+  EXPECT_TRUE(all_of<SetTimerEffect>(effects).empty());
+
+  effects = deliver(*core, 1, proposal(b1));
+  const auto votes = outgoing<Vote>(effects);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].message.block_id, b1.id());
+  EXPECT_EQ(core->current_round(), 2u);
+  EXPECT_EQ(core->high_qc().block_id, b1.id());
+  EXPECT_EQ(core->high_qc().signers, (std::vector<ValidatorIndex>{1, 2, 3}));
+  EXPECT_FALSE(verifier.verify_qc(core->high_qc()).has_value());
+  // Persisting and voting come before the round moves on.
+  const auto votes_at = positions_of<PersistSafetyEffect>(effects);
+  ASSERT_FALSE(votes_at.empty());
+  const auto timers_at = positions_of<SetTimerEffect>(effects);
+  ASSERT_FALSE(timers_at.empty());
+  EXPECT_LT(votes_at.front(), timers_at.back());
 }
 
 TEST_F(ConsensusCoreTest, VotesForDifferentBlocksDoNotFormAQc) {
@@ -665,7 +733,38 @@ TEST_F(ConsensusCoreTest, ProposalWithUnknownParentIsFetchedThenVotedFor) {
   const auto votes = outgoing<Vote>(effects);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_EQ(votes[0].message.block_id, b2.id());
-  EXPECT_EQ(votes[0].to, std::optional<ValidatorIndex>(3));
+  EXPECT_EQ(votes[0].to, std::nullopt);
+}
+
+TEST_F(ConsensusCoreTest, SyncGoesOnAboveBlocksTheReplicaAlreadyHeld) {
+  // A peer whose in-memory window starts above the requested height answers from its store
+  // with committed blocks only. When the replica already holds them (it voted for them), the
+  // sync goes on above them instead of stopping short of the target; a response that does not
+  // get above the height asked from does not make another request.
+  auto core = make_core(0);
+  const Block b1 = make_block(1, genesis, genesis_qc, "1");
+  const Block b2 = extend(2, b1, "2");
+  const Block b3 = extend(3, b2, "3");
+  (void)deliver(*core, 1, proposal(b1));
+  Effects effects = deliver(*core, 3, proposal(b3));  // its parent b2 is missing
+  auto requests = outgoing<SyncRequest>(effects);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].to, std::optional<ValidatorIndex>(3));
+  EXPECT_EQ(requests[0].message.target_id, b2.id());
+  EXPECT_EQ(requests[0].message.from_height, 1u);
+
+  effects = deliver(*core, 3, SyncResponse{kChainId, kEpoch, {b1}});  // a block it holds
+  requests = outgoing<SyncRequest>(effects);
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].message.target_id, b2.id());
+  EXPECT_EQ(requests[0].message.from_height, 2u);
+
+  EXPECT_TRUE(outgoing<SyncRequest>(deliver(*core, 3, SyncResponse{kChainId, kEpoch, {b1}})).empty());
+
+  effects = deliver(*core, 3, SyncResponse{kChainId, kEpoch, {b2}});
+  const auto votes = outgoing<Vote>(effects);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].message.block_id, b3.id());
 }
 
 TEST_F(ConsensusCoreTest, LeaderAsksForAPayloadOnlyOnceItHoldsTheParent) {
