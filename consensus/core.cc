@@ -67,7 +67,7 @@ Effects ConsensusCore::step(Event event) {
         if constexpr (std::is_same_v<T, PayloadEvent>) on_payload(std::move(body));
       },
       event);
-  // Messages to ourselves (our own vote when we lead the next round, our own timeout) are
+  // Messages to ourselves (our own vote, our own timeout) are
   // handled here, after the handler that produced them, as if they had arrived.
   for (std::size_t handled = 0; !self_messages_.empty(); ++handled) {
     CARBON_ASSERT(handled < 64);  // each handler sends itself at most a few messages
@@ -233,6 +233,20 @@ void ConsensusCore::on_proposal(ValidatorIndex from, Proposal&& proposal) {
   const Block& block = proposal.block;
   process_certificates(from, block.parent_qc, proposal.last_round_tc);
   if (block.header.round < current_round_) {
+    // Too late to vote for. Still wanted if it is the block our highest QC certifies: the next
+    // leader formed that QC from votes that came first, and needs the block to propose on it
+    // (it would otherwise fetch the block by sync). Only that one block is taken this way.
+    if (block.id() == safety_.high_qc.block_id && find_block(block.header.parent_id) != nullptr) {
+      DropReason why{};
+      if (insert_block(block, &why) && why != DropReason::kDuplicate) {
+        try_commit(block.parent_qc);
+        try_commit(safety_.high_qc);
+        if (sync_target_ == block.id()) sync_peer_.reset();
+        retry_stashed_proposals();
+        maybe_propose();
+        return;
+      }
+    }
     drops_.add(DropReason::kStale);
     return;
   }
@@ -262,8 +276,10 @@ void ConsensusCore::on_proposal(ValidatorIndex from, Proposal&& proposal) {
   }
   if (why == DropReason::kDuplicate) {
     // A second copy of a block we hold; a different block for this round from the same
-    // leader is an equivocation, which the vote rule (one vote per round) makes harmless.
+    // leader is an equivocation, which the vote rule (one vote per round) makes harmless. We may
+    // hold it from block sync or from before a restart, with its votes already in.
     drops_.add(DropReason::kDuplicate);
+    maybe_form_qc(block.header.round, block.id());
     return;
   }
   try_commit(block.parent_qc);
@@ -573,7 +589,7 @@ void ConsensusCore::on_sync_response(ValidatorIndex from, SyncResponse&& respons
   // Blocks now in the tree, whether this response inserted them or we held them already (the
   // blocks this replica voted for survive a restart; a peer below its in-memory window answers
   // from its store with committed blocks only, which such a replica may hold).
-  std::size_t held = 0;
+  std::optional<Height> last_held;
   for (const Block& block : response.blocks) {
     DropReason why{};
     if (!insert_block(block, &why)) {
@@ -581,16 +597,18 @@ void ConsensusCore::on_sync_response(ValidatorIndex from, SyncResponse&& respons
       drops_.add(why);
       break;
     }
-    ++held;
+    last_held = block.header.height;
     process_qc(from, block.parent_qc);
+    // Votes for it may have come before it did (every validator receives the votes).
+    maybe_form_qc(block.header.round, block.id());
   }
   try_commit(safety_.high_qc);
   if (find_block(sync_target_) != nullptr) {
     sync_peer_.reset();
-  } else if (held > 0 && response.blocks.back().header.height + 1 > sync_from_height_) {
-    // Continue above the last block of the response. Each continuation asks from a greater
-    // height than the one before, so a sync ends even if every block is one we already held.
-    request_sync(from, sync_target_, true, response.blocks.back().header.height + 1);
+  } else if (last_held && *last_held + 1 > sync_from_height_) {
+    // Continue above the last block now held. Each continuation asks from a greater height
+    // than the one before, so a sync ends even if every block is one we already held.
+    request_sync(from, sync_target_, true, *last_held + 1);
   }
   retry_stashed_proposals();
   maybe_propose();

@@ -551,11 +551,6 @@ void Simulation::perform(Process& process, Effects effects) {
   for (Effect& effect : effects) {
     if (!process.alive) return;
     if (auto* send = std::get_if<SendEffect>(&effect)) {
-      const auto* own_vote = std::get_if<Vote>(&send->message);
-      if (own_vote != nullptr && process.kind == ByzantineKind::kEquivocatingLeader &&
-          validators_.leader(own_vote->round) == process.index) {
-        continue;  // the equivocator casts its own vote in equivocate()
-      }
       if (options_.trace) trace("p" + std::to_string(process.id) + " -> v" + std::to_string(send->to) + ": " + describe(send->message));
       record_signed(process, send->message);
       send_to_index(process, send->to, send->message);

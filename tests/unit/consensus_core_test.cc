@@ -346,11 +346,48 @@ TEST_F(ConsensusCoreTest, VotesThatOutrunTheProposalWaitForIt) {
   EXPECT_EQ(core->high_qc().signers, (std::vector<ValidatorIndex>{1, 2, 3}));
   EXPECT_FALSE(verifier.verify_qc(core->high_qc()).has_value());
   // Persisting and voting come before the round moves on.
-  const auto votes_at = positions_of<PersistSafetyEffect>(effects);
-  ASSERT_FALSE(votes_at.empty());
-  const auto timers_at = positions_of<SetTimerEffect>(effects);
-  ASSERT_FALSE(timers_at.empty());
-  EXPECT_LT(votes_at.front(), timers_at.back());
+  const auto persisted_at = positions_of<PersistSafetyEffect>(effects);
+  ASSERT_FALSE(persisted_at.empty());
+  const auto vote_at = votes[0].position;
+  std::optional<std::size_t> round_2_timer_at;
+  for (std::size_t i = 0; i < effects.size(); ++i) {
+    const auto* timer = std::get_if<SetTimerEffect>(&effects[i]);
+    if (timer != nullptr && timer->round == 2) round_2_timer_at = i;
+  }
+  ASSERT_TRUE(round_2_timer_at.has_value());
+  EXPECT_LT(persisted_at.front(), vote_at);
+  EXPECT_LT(vote_at, *round_2_timer_at);
+}
+
+TEST_F(ConsensusCoreTest, NextLeaderTakesTheBlockItsQcCertifiesWhenTheProposalComesLate) {
+  // Replica 2 leads round 2. The votes for b1 reach it before b1 does: it forms QC(b1) (it
+  // needs it to propose), enters round 2 and asks a peer for b1. When b1's proposal then
+  // arrives, a round late, it keeps the block (no vote: the round is over) and asks for its
+  // payload at once instead of waiting for block sync.
+  auto core = make_core(2);
+  const Block b1 = make_block(1, genesis, genesis_qc, "1");
+  Effects effects;
+  for (ValidatorIndex voter : {ValidatorIndex{0}, ValidatorIndex{1}, ValidatorIndex{3}}) {
+    const Effects step = deliver(*core, voter, make_vote(voter, b1));
+    effects.insert(effects.end(), step.begin(), step.end());
+  }
+  ASSERT_EQ(core->current_round(), 2u);
+  EXPECT_EQ(core->high_qc().block_id, b1.id());
+  EXPECT_TRUE(all_of<NeedPayloadEffect>(effects).empty());
+  EXPECT_FALSE(outgoing<SyncRequest>(effects).empty());
+
+  effects = deliver(*core, 1, proposal(b1));
+  EXPECT_TRUE(outgoing<Vote>(effects).empty());
+  EXPECT_EQ(core->drops().get(DropReason::kStale), 0u);
+  const auto needs = all_of<NeedPayloadEffect>(effects);
+  ASSERT_EQ(needs.size(), 1u);
+  EXPECT_EQ(needs[0].round, 2u);
+  EXPECT_EQ(needs[0].parent_id, b1.id());
+
+  // Any other late proposal is still dropped as stale.
+  const Block other = make_block(1, genesis, genesis_qc, "other");
+  (void)deliver(*core, 1, proposal(other));
+  EXPECT_EQ(core->drops().get(DropReason::kStale), 1u);
 }
 
 TEST_F(ConsensusCoreTest, VotesForDifferentBlocksDoNotFormAQc) {
