@@ -71,15 +71,21 @@ nlohmann::json admission_json(const node::Admission& admission) {
 constexpr int kMallocMmapThresholdBytes = 32 * 1024 * 1024;
 constexpr int kMallocTrimThresholdBytes = 64 * 1024 * 1024;
 
+// How much less CPU a gossip admission thread gets than a default one when both want it
+// (Linux nice: +5 gives about a third of the share).
+constexpr int kAdmissionNice = 5;
+
 // Names every thread of `pool` (shown by top -H and perf, so an operator can see where a
-// node's CPU goes). One job per thread: each waits for the others, so no thread takes two.
-void name_pool_threads(boost::asio::thread_pool& pool, unsigned threads, const char* name) {
+// node's CPU goes) and lowers their priority by `nice` (0: unchanged; raising niceness needs no
+// privilege). One job per thread: each waits for the others, so no thread takes two.
+void name_pool_threads(boost::asio::thread_pool& pool, unsigned threads, const char* name, int nice) {
   // Shared, not on this stack: a pool thread may still be leaving arrive_and_wait() after the
   // wait below returns.
   auto all_named = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(threads));
   for (unsigned i = 0; i < threads; ++i) {
-    boost::asio::post(pool, [all_named, name] {
+    boost::asio::post(pool, [all_named, name, nice] {
       ::pthread_setname_np(::pthread_self(), name);
+      if (nice != 0) (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
       all_named->arrive_and_wait();
     });
   }
@@ -203,16 +209,16 @@ int run_node(const std::string& config_path) {
   const unsigned io_threads = std::max(2u, cores);
   boost::asio::io_context io;
   boost::asio::thread_pool verify_pool(cores);
-  // Transactions gossiped by peers are verified on a pool of their own, at the default priority.
-  // That is on a transaction's critical path: a leader proposes only what it has admitted, and
-  // a voter's check of a proposal verifies, within the round, whatever its admission has not
-  // reached yet. (At nice +5, until 2026-12-06, gossip waited 100-500 ms for admission at
-  // 7,000 tx/s offered; transactions then waited for their own node's turn to lead, and rounds
-  // for the vote check.) LevelDB's compaction is the bulk work that yields instead
-  // (node/store.cc), and the execution thread has precedence (NodeApp::kExecutionNice).
+  // Transactions gossiped by peers are verified on a pool of their own at a lower scheduling
+  // priority. It is on a transaction's critical path too (a leader proposes only what it has
+  // admitted, and a voter's check of a proposal verifies, within the round, what its admission
+  // has not reached), but so are the RPC handlers and the consensus strand on the io threads,
+  // and at the default priority clients' POST /txs were answered late enough under overload to
+  // cost more than the gossip gained (docs/node.md, "Threads"). Without it, four validators on a
+  // small machine also starve their execution threads (the CPU is shared per thread).
   boost::asio::thread_pool admission_pool(cores);
-  name_pool_threads(verify_pool, cores, "carbon-verify");
-  name_pool_threads(admission_pool, cores, "carbon-admit");
+  name_pool_threads(verify_pool, cores, "carbon-verify", 0);
+  name_pool_threads(admission_pool, cores, "carbon-admit", kAdmissionNice);
 
   node::NodeApp app(io, *genesis, *config, **store);
   if (auto status = app.open(); !status.is_ok()) {

@@ -5,7 +5,8 @@
 //   1. saturation: submits N transfers as fast as the RPC takes them (batches of 500 to all 4
 //      nodes) and reports committed tx/s from first submission to last commit;
 //   2. latency: submits at a fixed rate for a few seconds and reports p50/p99 submit-to-commit
-//      latency (commit = first seen in a committed block on node 0, polled every 5 ms);
+//      latency (commit = first seen in a committed block on node 0, polled every 5 ms; submit =
+//      the time the batch was due, so a node slow to answer pays for the batches it delayed);
 // and prints every node's peak RSS (VmHWM). A program that prints figures, not a test.
 //
 //   loadgen [--txs N] [--senders S] [--rate TX_PER_S] [--seconds T] [--block-txs N] [--block-interval-ms N]
@@ -520,12 +521,17 @@ int main(int argc, char** argv) {
       auto next = Clock::now();
       for (std::size_t from = 0; from < paced[node].size(); from += per_tick) {
         std::this_thread::sleep_until(next);
+        // Latency counts from the tick this batch was due at, not from when it went out: a node
+        // slow to answer the previous batch delays this one, and that wait is the node's too
+        // (otherwise a slow node would lower its own load and hide the delay it caused).
+        const auto now = next;
         next += kTick;
         const std::size_t to = std::min(paced[node].size(), from + per_tick);
-        const auto now = Clock::now();
-        const auto wall_ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                            std::chrono::system_clock::now().time_since_epoch())
-                                                            .count());
+        const auto late = Clock::now() - now;
+        const auto wall_ms = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::milliseconds>(
+                (std::chrono::system_clock::now() - late).time_since_epoch())
+                .count());
         submit_batch(connection, node, paced[node], from, to);
         std::lock_guard lock(submitted_mutex);
         for (std::size_t i = from; i < to; ++i) {
