@@ -930,6 +930,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_status() const {
     root = last_root_;
   }
   const auto consensus_status = driver_ != nullptr ? driver_->status() : DriverStatus{};
+  const GossipBacklog backlog = gossip_backlog_ ? gossip_backlog_() : GossipBacklog{};
   json out = {
       {"chain_id", genesis_.chain_id},
       {"node", config_.name},
@@ -942,6 +943,10 @@ std::pair<unsigned, std::string> NodeApp::rpc_status() const {
       {"validators", genesis_.validators.size()},
       {"mempool_size", mempool_.size()},
       {"signatures_verified", contracts::signatures_verified()},
+      {"gossip_backlog",
+       {{"waiting_bytes", backlog.waiting_bytes},
+        {"oldest_wait_ms", backlog.oldest_wait_ms},
+        {"frames_dropped", backlog.frames_dropped}}},
       {"halted", halted_.load()},
   };
   return {200, out.dump()};

@@ -70,6 +70,14 @@ class NodeApp final : public Application {
   void set_gossip(std::function<void(core::Bytes frame)> gossip) { gossip_ = std::move(gossip); }
   void set_driver(const Driver* driver) { driver_ = driver; }
   void set_peer_count(std::function<std::size_t()> peers) { peer_count_ = std::move(peers); }
+  // Gossip waiting for admission, for GET /status: bytes queued, how long the oldest frame has
+  // waited (0 when none waits), and frames dropped because the queue was full.
+  struct GossipBacklog {
+    std::size_t waiting_bytes = 0;
+    std::uint64_t oldest_wait_ms = 0;
+    std::uint64_t frames_dropped = 0;
+  };
+  void set_gossip_backlog(std::function<GossipBacklog()> backlog) { gossip_backlog_ = std::move(backlog); }
   // The pool whose idle threads help check a proposal's transactions (prepare_payload_check);
   // without one, the calling thread checks them alone.
   void set_verify_pool(boost::asio::thread_pool* pool) { verify_pool_ = pool; }
@@ -155,6 +163,7 @@ class NodeApp final : public Application {
   const Driver* driver_ = nullptr;
   std::function<void(core::Bytes)> gossip_;
   std::function<std::size_t()> peer_count_;
+  std::function<GossipBacklog()> gossip_backlog_;
 
   // Execution thread: owns executor_ and its state store.
   boost::asio::thread_pool execution_{1};

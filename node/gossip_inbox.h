@@ -8,9 +8,11 @@
 // Thread safety: every method may be called from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 #include "core/bytes.h"
@@ -23,10 +25,12 @@ class GossipInbox {
 
   explicit GossipInbox(unsigned max_drainers) : max_drainers_(max_drainers) {}
 
-  // Queues a frame; true when the caller must start a drainer (fewer than the maximum run).
-  bool add(core::Bytes frame) {
+  // Queues a frame that arrived at `arrived`; true when the caller must start a drainer (fewer
+  // than the maximum run).
+  bool add(core::Bytes frame, std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now()) {
     std::lock_guard lock(mutex_);
     frames_.push_back(std::move(frame));
+    arrivals_.push_back(arrived);
     if (drainers_ >= max_drainers_) return false;
     ++drainers_;
     return true;
@@ -42,15 +46,25 @@ class GossipInbox {
       bytes += frames_.front().size();
       frames.push_back(std::move(frames_.front()));
       frames_.pop_front();
+      arrivals_.pop_front();
     }
     if (frames.empty()) --drainers_;
     return !frames.empty();
   }
 
+  // When the oldest frame still waiting arrived (none: nothing waits). How far admission lags
+  // behind the gossip, for the operator (GET /status).
+  std::optional<std::chrono::steady_clock::time_point> oldest_arrival() const {
+    std::lock_guard lock(mutex_);
+    if (arrivals_.empty()) return std::nullopt;
+    return arrivals_.front();
+  }
+
  private:
   const unsigned max_drainers_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::deque<core::Bytes> frames_;  // guarded by mutex_
+  std::deque<std::chrono::steady_clock::time_point> arrivals_;  // one per frame; guarded by mutex_
   unsigned drainers_ = 0;           // guarded by mutex_
 };
 

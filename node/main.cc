@@ -303,6 +303,16 @@ int run_node(const std::string& config_path) {
   app.set_verify_pool(&verify_pool);
   app.set_gossip([&peers](core::Bytes frame) { peers.broadcast(std::move(frame)); });
   app.set_peer_count([&peers] { return peers.connected_count(); });
+  app.set_gossip_backlog([&] {
+    node::NodeApp::GossipBacklog backlog;
+    backlog.waiting_bytes = gossip_bytes_in_flight.load();
+    backlog.frames_dropped = gossip_frames_dropped.load();
+    if (const auto oldest = gossip_inbox.oldest_arrival()) {
+      backlog.oldest_wait_ms = static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - *oldest).count());
+    }
+    return backlog;
+  });
 
   node::HttpServer rpc(io, [&app](const node::HttpRequest& request) { return route(app, request); });
   if (auto status = rpc.start(config->rpc_listen.host, config->rpc_listen.port); !status.is_ok()) {

@@ -139,6 +139,17 @@ TEST_F(ClusterTest, TwoThousandTransfersSurviveKillingAValidatorAndTheLeader) {
       EXPECT_EQ(account.value("nonce", std::uint64_t{0}), kPerSender);
     }
   }
+  // With the load over, every node has admitted the gossip it received: nothing waits, and
+  // nothing was dropped for a full queue.
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto node_status = cluster_->status(i);
+    ASSERT_TRUE(node_status.has_value());
+    ASSERT_TRUE(node_status->contains("gossip_backlog")) << node_status->dump();
+    const auto& backlog = (*node_status)["gossip_backlog"];
+    EXPECT_EQ(backlog.value("waiting_bytes", std::uint64_t{1}), 0u) << "node" << i;
+    EXPECT_EQ(backlog.value("oldest_wait_ms", std::uint64_t{1}), 0u) << "node" << i;
+    EXPECT_EQ(backlog.value("frames_dropped", std::uint64_t{1}), 0u) << "node" << i;
+  }
 }
 
 }  // namespace

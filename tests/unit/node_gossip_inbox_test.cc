@@ -1,8 +1,10 @@
 // node/gossip_inbox.h: frames are taken together (up to the byte bound), at most the given
-// number of drainers run, and no frame is left behind when the last drainer stops.
+// number of drainers run, no frame is left behind when the last drainer stops, and the inbox
+// knows when its oldest waiting frame arrived.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -12,6 +14,21 @@ namespace carbon::node {
 namespace {
 
 core::Bytes frame_of(std::size_t size, std::uint8_t tag) { return core::Bytes(size, tag); }
+
+TEST(GossipInbox, KnowsWhenTheOldestWaitingFrameArrived) {
+  using std::chrono::milliseconds;
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  GossipInbox inbox(1);
+  EXPECT_FALSE(inbox.oldest_arrival().has_value());
+  EXPECT_TRUE(inbox.add(frame_of(GossipInbox::kMaxDrainBytes, 1), t0));
+  EXPECT_FALSE(inbox.add(frame_of(GossipInbox::kMaxDrainBytes, 2), t0 + milliseconds(40)));
+  EXPECT_EQ(inbox.oldest_arrival(), t0);
+  std::vector<core::Bytes> frames;
+  ASSERT_TRUE(inbox.take(frames));  // the first frame alone (the byte bound)
+  EXPECT_EQ(inbox.oldest_arrival(), t0 + milliseconds(40));
+  ASSERT_TRUE(inbox.take(frames));
+  EXPECT_FALSE(inbox.oldest_arrival().has_value());
+}
 
 TEST(GossipInbox, ADrainerTakesEveryWaitingFrameUpToTheByteBound) {
   GossipInbox inbox(2);
