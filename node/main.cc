@@ -220,6 +220,12 @@ int run_node(const std::string& config_path) {
   name_pool_threads(verify_pool, cores, "carbon-verify", 0);
   name_pool_threads(admission_pool, cores, "carbon-admit", kAdmissionNice);
 
+  // Declared before the app, which reads them for GET /status until it is destroyed.
+  constexpr std::size_t kMaxGossipBytesInFlight = 32u * 1024u * 1024u;
+  std::atomic<std::size_t> gossip_bytes_in_flight{0};
+  std::atomic<std::uint64_t> gossip_frames_dropped{0};
+  // Gossip frames wait here for the admission pool (node/gossip_inbox.h).
+  node::GossipInbox gossip_inbox(cores);
   node::NodeApp app(io, *genesis, *config, **store);
   if (auto status = app.open(); !status.is_ok()) {
     spdlog::error("cannot open the state: {}", status.message());
@@ -234,11 +240,6 @@ int run_node(const std::string& config_path) {
   }
   peer_config.listen_address = {config->p2p_listen.host, config->p2p_listen.port};
   std::unique_ptr<node::Driver> driver;
-  constexpr std::size_t kMaxGossipBytesInFlight = 32u * 1024u * 1024u;
-  std::atomic<std::size_t> gossip_bytes_in_flight{0};
-  std::atomic<std::uint64_t> gossip_frames_dropped{0};
-  // Gossip frames wait here for the admission pool (node/gossip_inbox.h).
-  node::GossipInbox gossip_inbox(cores);
   const auto drain_gossip = [&] {
     for (std::vector<core::Bytes> frames; gossip_inbox.take(frames);) {
       std::vector<core::ByteView> bodies;

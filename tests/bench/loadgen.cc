@@ -81,8 +81,8 @@ std::uint64_t cpu_us(pid_t pid) {
 }
 
 // CPU time used so far by each thread of a process, summed per thread name (the node names its
-// threads: carbon-io, carbon-verify, carbon-admit, carbon-exec, carbon-compact for LevelDB's;
-// the main thread keeps the program's name), in
+// threads: carbon-io (the main thread too), carbon-verify, carbon-admit, carbon-exec, and
+// carbon-compact for LevelDB's), in
 // microseconds. Threads that ended in between are missed, which the node's long-lived pools
 // make rare.
 std::map<std::string, std::uint64_t> cpu_us_by_thread(pid_t pid) {

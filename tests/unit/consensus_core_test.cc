@@ -374,7 +374,10 @@ TEST_F(ConsensusCoreTest, NextLeaderTakesTheBlockItsQcCertifiesWhenTheProposalCo
   ASSERT_EQ(core->current_round(), 2u);
   EXPECT_EQ(core->high_qc().block_id, b1.id());
   EXPECT_TRUE(all_of<NeedPayloadEffect>(effects).empty());
-  EXPECT_FALSE(outgoing<SyncRequest>(effects).empty());
+  const auto requests = outgoing<SyncRequest>(effects);
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests.back().message.target_id, b1.id());
+  EXPECT_NE(requests.back().to, std::optional<ValidatorIndex>(2));  // a peer, not itself
 
   effects = deliver(*core, 1, proposal(b1));
   EXPECT_TRUE(outgoing<Vote>(effects).empty());
