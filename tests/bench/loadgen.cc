@@ -512,6 +512,21 @@ int main(int argc, char** argv) {
   std::map<std::string, std::uint64_t> submitted_wall_ms;  // for the split at the block's proposal
   std::mutex submitted_mutex;
   const auto paced_start = Clock::now();
+  // How long peers' gossip waits for admission on each node (GET /status gossip_backlog), sampled
+  // every 100 ms while the paced submitters run: a leader proposes only what it has admitted.
+  std::atomic<bool> sampling_backlog{true};
+  std::vector<std::vector<std::uint64_t>> backlog_wait_ms(4);
+  std::thread backlog_sampler([&] {
+    while (sampling_backlog) {
+      for (std::size_t node = 0; node < 4; ++node) {
+        const auto node_status = cluster.status(node);
+        if (node_status && node_status->contains("gossip_backlog")) {
+          backlog_wait_ms[node].push_back((*node_status)["gossip_backlog"].value("oldest_wait_ms", std::uint64_t{0}));
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   submitters.clear();
   constexpr auto kTick = std::chrono::milliseconds(20);
   for (std::size_t node = 0; node < 4; ++node) {
@@ -542,6 +557,8 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& thread : submitters) thread.join();
+  sampling_backlog = false;
+  backlog_sampler.join();
   // A submitter waits for each answer before its next tick, so a slow node lowers the rate it is
   // really offered: the rate achieved is printed beside the latency, which means little if it
   // falls well short of the one asked for.
@@ -604,6 +621,20 @@ int main(int argc, char** argv) {
               ordering_only ? "item" : "transaction");
   print_cpu_by_thread(paced_cpu_by_thread_start, paced_cpu_by_thread, latencies_ms.size(),
                       ordering_only ? "item" : "transaction");
+  if (!ordering_only) {
+    std::printf("  gossip waiting for admission (oldest frame, sampled every 100 ms), median/max:");
+    for (std::size_t node = 0; node < 4; ++node) {
+      auto& samples = backlog_wait_ms[node];
+      if (samples.empty()) {
+        std::printf(" node%zu n/a", node);  // a build without the field (CARBON_NODE_BIN)
+        continue;
+      }
+      std::sort(samples.begin(), samples.end());
+      std::printf(" node%zu %llu/%llu ms", node, static_cast<unsigned long long>(samples[samples.size() / 2]),
+                  static_cast<unsigned long long>(samples.back()));
+    }
+    std::printf("\n");
+  }
   if (refused > 0) std::printf("refused by the nodes: %zu (see the first reason above)\n", refused.load());
   if (orders) {
     // How the committed orders fared: receipts of a sample, and the trades they made.
