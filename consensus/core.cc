@@ -239,8 +239,7 @@ void ConsensusCore::on_proposal(ValidatorIndex from, Proposal&& proposal) {
     if (block.id() == safety_.high_qc.block_id && find_block(block.header.parent_id) != nullptr) {
       DropReason why{};
       if (insert_block(block, &why) && why != DropReason::kDuplicate) {
-        try_commit(block.parent_qc);
-        try_commit(safety_.high_qc);
+        try_commit(safety_.high_qc);  // (its parent QC was processed above, with the parent held)
         if (sync_target_ == block.id()) sync_peer_.reset();
         retry_stashed_proposals();
         maybe_propose();

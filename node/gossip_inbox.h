@@ -29,8 +29,7 @@ class GossipInbox {
   // than the maximum run).
   bool add(core::Bytes frame, std::chrono::steady_clock::time_point arrived = std::chrono::steady_clock::now()) {
     std::lock_guard lock(mutex_);
-    frames_.push_back(std::move(frame));
-    arrivals_.push_back(arrived);
+    waiting_.push_back({std::move(frame), arrived});
     if (drainers_ >= max_drainers_) return false;
     ++drainers_;
     return true;
@@ -42,11 +41,10 @@ class GossipInbox {
     frames.clear();
     std::lock_guard lock(mutex_);
     std::size_t bytes = 0;
-    while (!frames_.empty() && (frames.empty() || bytes + frames_.front().size() <= kMaxDrainBytes)) {
-      bytes += frames_.front().size();
-      frames.push_back(std::move(frames_.front()));
-      frames_.pop_front();
-      arrivals_.pop_front();
+    while (!waiting_.empty() && (frames.empty() || bytes + waiting_.front().frame.size() <= kMaxDrainBytes)) {
+      bytes += waiting_.front().frame.size();
+      frames.push_back(std::move(waiting_.front().frame));
+      waiting_.pop_front();
     }
     if (frames.empty()) --drainers_;
     return !frames.empty();
@@ -56,16 +54,19 @@ class GossipInbox {
   // behind the gossip, for the operator (GET /status).
   std::optional<std::chrono::steady_clock::time_point> oldest_arrival() const {
     std::lock_guard lock(mutex_);
-    if (arrivals_.empty()) return std::nullopt;
-    return arrivals_.front();
+    if (waiting_.empty()) return std::nullopt;
+    return waiting_.front().arrived;
   }
 
  private:
+  struct Waiting {
+    core::Bytes frame;
+    std::chrono::steady_clock::time_point arrived;
+  };
   const unsigned max_drainers_;
   mutable std::mutex mutex_;
-  std::deque<core::Bytes> frames_;  // guarded by mutex_
-  std::deque<std::chrono::steady_clock::time_point> arrivals_;  // one per frame; guarded by mutex_
-  unsigned drainers_ = 0;           // guarded by mutex_
+  std::deque<Waiting> waiting_;  // guarded by mutex_
+  unsigned drainers_ = 0;        // guarded by mutex_
 };
 
 }  // namespace carbon::node

@@ -63,46 +63,46 @@ std::uint64_t peak_rss_kib(pid_t pid) {
   return 0;
 }
 
-// CPU time (user + system) a process has used so far, in microseconds.
-std::uint64_t cpu_us(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+// A /proc stat file (of a process or a thread): its command name, and the CPU time (user +
+// system) used so far in microseconds; nullopt when it cannot be read (the task ended).
+struct StatCpu {
+  std::string name;
+  std::uint64_t cpu_us = 0;
+};
+std::optional<StatCpu> read_stat_cpu(const std::filesystem::path& stat_path) {
+  std::ifstream in(stat_path);
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // Fields after the command name (which may hold spaces) start past its closing parenthesis;
   // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after it.
+  const std::size_t open = stat.find('(');
   const std::size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
+  if (open == std::string::npos || close == std::string::npos || close < open) return std::nullopt;
   std::istringstream fields(stat.substr(close + 2));
   std::string field;
   std::uint64_t ticks = 0;
   for (int i = 1; i <= 13 && fields >> field; ++i) {
     if (i >= 12) ticks += std::strtoull(field.c_str(), nullptr, 10);
   }
-  return ticks * 1'000'000 / static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+  return StatCpu{stat.substr(open + 1, close - open - 1),
+                 ticks * 1'000'000 / static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK))};
+}
+
+// CPU time (user + system) a process has used so far, in microseconds.
+std::uint64_t cpu_us(pid_t pid) {
+  const auto stat = read_stat_cpu("/proc/" + std::to_string(pid) + "/stat");
+  return stat ? stat->cpu_us : 0;
 }
 
 // CPU time used so far by each thread of a process, summed per thread name (the node names its
 // threads: carbon-io (the main thread too), carbon-verify, carbon-admit, carbon-exec, and
-// carbon-compact for LevelDB's), in
-// microseconds. Threads that ended in between are missed, which the node's long-lived pools
-// make rare.
+// carbon-compact for LevelDB's), in microseconds. Threads that ended in between are missed,
+// which the node's long-lived pools make rare.
 std::map<std::string, std::uint64_t> cpu_us_by_thread(pid_t pid) {
   std::map<std::string, std::uint64_t> by_name;
   const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
   std::error_code error;
   for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
-    std::ifstream in(task.path() / "stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    const std::size_t open = stat.find('(');
-    const std::size_t close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos || close < open) continue;
-    std::istringstream fields(stat.substr(close + 2));
-    std::string field;
-    std::uint64_t ticks = 0;
-    for (int i = 1; i <= 13 && fields >> field; ++i) {
-      if (i >= 12) ticks += std::strtoull(field.c_str(), nullptr, 10);
-    }
-    by_name[stat.substr(open + 1, close - open - 1)] +=
-        ticks * 1'000'000 / static_cast<std::uint64_t>(::sysconf(_SC_CLK_TCK));
+    if (const auto stat = read_stat_cpu(task.path() / "stat")) by_name[stat->name] += stat->cpu_us;
   }
   return by_name;
 }

@@ -666,10 +666,7 @@ void Simulation::deliver(Process& process, ValidatorIndex from, const Bytes& byt
       vote.block_id = proposal->block.id();
       vote.voter = process.index;
       vote.signature = process.signer->sign(signing_digest_vote(chain_id_, vote.epoch, vote.round, vote.block_id));
-      auto vote_bytes = std::make_shared<const Bytes>(encode_message(Message(vote)));
-      for (const Process& receiver : processes_) {
-        if (receiver.id != process.id) send_bytes(process, receiver.id, vote_bytes);  // to every validator
-      }
+      broadcast_from(process, vote);  // to every validator
     }
   }
   step(process, MessageEvent{from, std::move(decoded).value()});
