@@ -350,11 +350,16 @@ int main(int argc, char** argv) {
                                       contracts::Propose{contracts::RegisterParticipant{
                                           bank.public_key(), "bank", contracts::Role::kSettlementBank}})});
   }
+  // Every node, not only node 0, must have executed the setup: a node still behind would refuse
+  // its share of the transfers as from unknown senders, and their later nonces would never commit.
   const auto wait_nonce = [&](const core::SecretKey& key, std::uint64_t want) {
     return testing::Cluster::wait_until(
         [&] {
-          auto [code, account] = cluster.get(0, "/account/" + key.public_key().to_hex());
-          return code == 200 && account.value("nonce", std::uint64_t{0}) == want;
+          for (std::size_t node = 0; node < 4; ++node) {
+            auto [code, account] = cluster.get(node, "/account/" + key.public_key().to_hex());
+            if (code != 200 || account.value("nonce", std::uint64_t{0}) != want) return false;
+          }
+          return true;
         },
         std::chrono::seconds(120));
   };
