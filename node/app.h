@@ -81,6 +81,12 @@ class NodeApp final : public Application {
   // The pool whose idle threads help check a proposal's transactions (prepare_payload_check);
   // without one, the calling thread checks them alone.
   void set_verify_pool(boost::asio::thread_pool* pool) { verify_pool_ = pool; }
+  // Where a leader finds the gossip that waits for admission (node/main.cc: the GossipInbox):
+  // whether any waits, and admitting it now (Application::admit_waiting_gossip).
+  void set_waiting_gossip(std::function<bool()> waiting, std::function<void()> admit) {
+    gossip_waiting_ = std::move(waiting);
+    admit_waiting_gossip_ = std::move(admit);
+  }
 
   // A transaction from a client (gossip it on) or from a peer's gossip (do not).
   Admission admit(core::ByteView encoded, bool from_client);
@@ -100,6 +106,10 @@ class NodeApp final : public Application {
   // not admitted yet), on the calling (verify pool) thread and the pool's idle ones, and keeps
   // the result for payload_acceptable, which then only looks it up.
   void prepare_payload_check(const consensus::Block& block) override;
+  bool gossip_waiting() const override { return gossip_waiting_ && gossip_waiting_(); }
+  void admit_waiting_gossip() override {
+    if (admit_waiting_gossip_) admit_waiting_gossip_();
+  }
   void note_blocks(const std::vector<const consensus::Block*>& blocks) override;
   bool has_pending_work(consensus::Height height) const override;
   std::size_t unordered_tx_estimate() const override;
@@ -164,6 +174,8 @@ class NodeApp final : public Application {
   std::function<void(core::Bytes)> gossip_;
   std::function<std::size_t()> peer_count_;
   std::function<GossipBacklog()> gossip_backlog_;
+  std::function<bool()> gossip_waiting_;
+  std::function<void()> admit_waiting_gossip_;
 
   // Execution thread: owns executor_ and its state store.
   boost::asio::thread_pool execution_{1};

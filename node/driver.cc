@@ -175,7 +175,8 @@ void Driver::perform(Effects effects) {
 }
 
 void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms) {
-  if (!app_.has_pending_work(need.height) && waited_ms < options_.max_empty_block_delay_ms) {
+  const bool gossip_waiting = app_.gossip_waiting();
+  if (!app_.has_pending_work(need.height) && waited_ms < options_.max_empty_block_delay_ms && !gossip_waiting) {
     // Nothing to order: wait a tick and look again, rather than filling the chain (and the
     // disk) with empty blocks.
     retry_payload_after_a_tick(need, waited_ms);
@@ -186,12 +187,35 @@ void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t wa
           .count());
   const std::size_t waiting_txs = app_.unordered_tx_estimate();
   if (waited_ms < options_.min_block_interval_ms && now_ms < need.parent_timestamp_ms + options_.min_block_interval_ms &&
-      waiting_txs > 0 && waiting_txs < app_.full_block_txs()) {
+      (waiting_txs > 0 || gossip_waiting) && waiting_txs < app_.full_block_txs()) {
     // Batching: let more transactions arrive rather than propose a small block right behind
     // its parent. Bounded by waited_ms, whatever the parent's (proposer's) clock says.
     retry_payload_after_a_tick(need, waited_ms);
     return;
   }
+  if (gossip_waiting) {
+    // Admitted off the strand (votes and timeouts go on meanwhile), then built on it.
+    boost::asio::post(verify_pool_, [this, need] {
+      app_.admit_waiting_gossip();
+      boost::asio::post(strand_, [this, need] {
+        if (halted_ || !core_ || core_->current_round() != need.round) return;
+        if (core_->high_qc().block_id != need.parent_id) {
+          // As after a wait (retry_payload_after_a_tick): the core asks again for the new parent.
+          step(consensus::PayloadEvent{need.round, need.parent_id, {}, 0});
+          return;
+        }
+        build_and_propose(need);
+      });
+    });
+    return;
+  }
+  build_and_propose(need);
+}
+
+void Driver::build_and_propose(const consensus::NeedPayloadEffect& need) {
+  const auto now_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
   app_.note_blocks(core_->uncommitted_chain(need.parent_id));
   consensus::PayloadEvent payload{need.round, need.parent_id, app_.build_payload(need.parent_id, need.height), now_ms};
   // Handled as a new event, after the effects being performed now.

@@ -65,6 +65,15 @@ class Application {
   // had moved on to a later round does not), so that build_payload leaves out their
   // transactions too. Also called with every newly committed block.
   virtual void note_blocks(const std::vector<const consensus::Block*>& blocks) { (void)blocks; }
+  // Transactions gossiped by peers that still wait for admission (verified at a lower priority,
+  // node/gossip_inbox.h). A leader admits them first, on the verify pool, so that its block
+  // carries what has reached it rather than what its admission had got through: under load
+  // gossip waits there for 100 ms or more, and a transaction submitted to another validator
+  // would otherwise wait for that validator's own turn to lead.
+  virtual bool gossip_waiting() const { return false; }
+  // Admits what gossip_waiting() reported (a bounded amount, node/gossip_inbox.h); called on the
+  // verify pool, never on the strand.
+  virtual void admit_waiting_gossip() {}
   // Newly committed blocks in height order; executes and persists them (may be asynchronous,
   // but in order).
   virtual void on_commit(std::vector<consensus::Block> blocks) = 0;
@@ -114,6 +123,8 @@ class Driver final : private consensus::PayloadValidator {
   void perform(consensus::Effects effects);
   void arm_timer(consensus::Round round, std::uint64_t ticks);
   void prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms);
+  // Builds the payload for `need` and hands it to the core (as a new event).
+  void build_and_propose(const consensus::NeedPayloadEffect& need);
   // Looks again one tick later (waiting for work or a fuller block), unless the round or the
   // parent changed meanwhile.
   void retry_payload_after_a_tick(consensus::NeedPayloadEffect need, std::uint64_t waited_ms);

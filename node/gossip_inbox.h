@@ -40,16 +40,24 @@ class GossipInbox {
   bool take(std::vector<core::Bytes>& frames) {
     frames.clear();
     std::lock_guard lock(mutex_);
-    std::size_t bytes = 0;
-    while (!waiting_.empty() && (frames.empty() || bytes + waiting_.front().frame.size() <= kMaxDrainBytes)) {
-      bytes += waiting_.front().frame.size();
-      frames.push_back(std::move(waiting_.front().frame));
-      waiting_.pop_front();
-    }
+    take_locked(frames);
     if (frames.empty()) --drainers_;
     return !frames.empty();
   }
 
+  // For a leader about to build its block (Application::admit_waiting_gossip): the frames that
+  // wait, up to kMaxDrainBytes, taken outside the drainers' count. The drainers are unaffected:
+  // each stops when it finds nothing left. False when none wait.
+  bool take_waiting(std::vector<core::Bytes>& frames) {
+    frames.clear();
+    std::lock_guard lock(mutex_);
+    take_locked(frames);
+    return !frames.empty();
+  }
+  bool empty() const {
+    std::lock_guard lock(mutex_);
+    return waiting_.empty();
+  }
   // When the oldest frame still waiting arrived (none: nothing waits). How far admission lags
   // behind the gossip, for the operator (GET /status).
   std::optional<std::chrono::steady_clock::time_point> oldest_arrival() const {
@@ -59,6 +67,15 @@ class GossipInbox {
   }
 
  private:
+  // All that wait, up to kMaxDrainBytes, and at least one if any waits. Needs mutex_ held.
+  void take_locked(std::vector<core::Bytes>& frames) {
+    std::size_t bytes = 0;
+    while (!waiting_.empty() && (frames.empty() || bytes + waiting_.front().frame.size() <= kMaxDrainBytes)) {
+      bytes += waiting_.front().frame.size();
+      frames.push_back(std::move(waiting_.front().frame));
+      waiting_.pop_front();
+    }
+  }
   struct Waiting {
     core::Bytes frame;
     std::chrono::steady_clock::time_point arrived;

@@ -240,18 +240,25 @@ int run_node(const std::string& config_path) {
   }
   peer_config.listen_address = {config->p2p_listen.host, config->p2p_listen.port};
   std::unique_ptr<node::Driver> driver;
-  const auto drain_gossip = [&] {
-    for (std::vector<core::Bytes> frames; gossip_inbox.take(frames);) {
-      std::vector<core::ByteView> bodies;
-      std::size_t bytes = 0;
-      for (const auto& frame : frames) {
-        bodies.push_back(core::ByteView(frame).subspan(1));
-        bytes += frame.size();
-      }
-      app.on_gossip_frames(bodies);
-      gossip_bytes_in_flight.fetch_sub(bytes);
+  const auto admit_frames = [&](const std::vector<core::Bytes>& frames) {
+    std::vector<core::ByteView> bodies;
+    std::size_t bytes = 0;
+    for (const auto& frame : frames) {
+      bodies.push_back(core::ByteView(frame).subspan(1));
+      bytes += frame.size();
     }
+    app.on_gossip_frames(bodies);
+    gossip_bytes_in_flight.fetch_sub(bytes);
   };
+  const auto drain_gossip = [&] {
+    for (std::vector<core::Bytes> frames; gossip_inbox.take(frames);) admit_frames(frames);
+  };
+  // A leader admits what waits before it builds its block (node/driver.h, gossip_waiting).
+  app.set_waiting_gossip([&] { return !gossip_inbox.empty(); },
+                         [&] {
+                           std::vector<core::Bytes> frames;
+                           if (gossip_inbox.take_waiting(frames)) admit_frames(frames);
+                         });
   node::p2p::PeerCallbacks callbacks;
   callbacks.on_message = [&](std::size_t peer, core::Bytes frame) {
     if (frame.empty()) return;

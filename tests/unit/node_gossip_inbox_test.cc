@@ -1,6 +1,7 @@
 // node/gossip_inbox.h: frames are taken together (up to the byte bound), at most the given
 // number of drainers run, no frame is left behind when the last drainer stops, and the inbox
-// knows when its oldest waiting frame arrived.
+// knows when its oldest waiting frame arrived; a leader can take what waits without stopping the
+// drainers.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -28,6 +29,35 @@ TEST(GossipInbox, KnowsWhenTheOldestWaitingFrameArrived) {
   EXPECT_EQ(inbox.oldest_arrival(), t0 + milliseconds(40));
   ASSERT_TRUE(inbox.take(frames));
   EXPECT_FALSE(inbox.oldest_arrival().has_value());
+}
+
+TEST(GossipInbox, ALeaderTakesWhatWaitsWithoutStoppingTheDrainers) {
+  GossipInbox inbox(1);
+  EXPECT_TRUE(inbox.empty());
+  EXPECT_TRUE(inbox.add(frame_of(10, 1)));   // a drainer starts
+  EXPECT_FALSE(inbox.add(frame_of(10, 2)));  // it runs: the frame waits
+  EXPECT_FALSE(inbox.empty());
+  std::vector<core::Bytes> frames;
+  ASSERT_TRUE(inbox.take_waiting(frames));  // the leader takes both, in arrival order
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0][0], 1);
+  EXPECT_EQ(frames[1][0], 2);
+  EXPECT_TRUE(inbox.empty());
+  EXPECT_FALSE(inbox.take_waiting(frames));
+  EXPECT_FALSE(inbox.add(frame_of(10, 3)));  // the drainer still counts as running
+  ASSERT_TRUE(inbox.take(frames));           // and takes what came since
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0][0], 3);
+  EXPECT_FALSE(inbox.take(frames));         // then stops
+  EXPECT_TRUE(inbox.add(frame_of(10, 4)));  // so the next frame starts one again
+
+  // The leader's take keeps to the byte bound too.
+  GossipInbox big(1);
+  EXPECT_TRUE(big.add(frame_of(GossipInbox::kMaxDrainBytes / 2 + 1, 1)));
+  EXPECT_FALSE(big.add(frame_of(GossipInbox::kMaxDrainBytes / 2 + 1, 2)));
+  ASSERT_TRUE(big.take_waiting(frames));
+  EXPECT_EQ(frames.size(), 1u);
+  EXPECT_FALSE(big.empty());
 }
 
 TEST(GossipInbox, ADrainerTakesEveryWaitingFrameUpToTheByteBound) {
