@@ -1,5 +1,7 @@
 #include "node/driver.h"
 
+#include "core/assert.h"
+
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
@@ -23,6 +25,7 @@ Driver::Driver(boost::asio::io_context& io, boost::asio::thread_pool& verify_poo
       message_verifier_(options_.chain_id, options_.validators, options_.genesis.id(), signature_verifier_),
       timer_(strand_),
       payload_timer_(strand_),
+      admission_deadline_(strand_),
       report_timer_(strand_),
       serving_(new std::atomic<bool>[options_.validators.size()]) {
   for (std::size_t i = 0; i < options_.validators.size(); ++i) serving_[i] = false;
@@ -174,12 +177,14 @@ void Driver::perform(Effects effects) {
   }
 }
 
-void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms) {
-  const bool gossip_waiting = app_.gossip_waiting();
-  if (!app_.has_pending_work(need.height) && waited_ms < options_.max_empty_block_delay_ms && !gossip_waiting) {
+void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms, std::uint64_t generation) {
+  if (generation == 0) generation = ++payload_generation_;
+  // Gossip waiting for admission does not count as work here: it may be junk, and an idle
+  // network's drainers admit real transactions within a tick anyway.
+  if (!app_.has_pending_work(need.height) && waited_ms < options_.max_empty_block_delay_ms) {
     // Nothing to order: wait a tick and look again, rather than filling the chain (and the
     // disk) with empty blocks.
-    retry_payload_after_a_tick(need, waited_ms);
+    retry_payload_after_a_tick(need, waited_ms, generation);
     return;
   }
   const auto now_ms = static_cast<std::uint64_t>(
@@ -187,32 +192,52 @@ void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t wa
           .count());
   const std::size_t waiting_txs = app_.unordered_tx_estimate();
   if (waited_ms < options_.min_block_interval_ms && now_ms < need.parent_timestamp_ms + options_.min_block_interval_ms &&
-      (waiting_txs > 0 || gossip_waiting) && waiting_txs < app_.full_block_txs()) {
+      waiting_txs > 0 && waiting_txs < app_.full_block_txs()) {
     // Batching: let more transactions arrive rather than propose a small block right behind
     // its parent. Bounded by waited_ms, whatever the parent's (proposer's) clock says.
-    retry_payload_after_a_tick(need, waited_ms);
+    retry_payload_after_a_tick(need, waited_ms, generation);
     return;
   }
-  if (gossip_waiting) {
-    // Admitted off the strand (votes and timeouts go on meanwhile), then built on it.
-    boost::asio::post(verify_pool_, [this, need] {
-      app_.admit_waiting_gossip();
-      boost::asio::post(strand_, [this, need] {
-        if (halted_ || !core_ || core_->current_round() != need.round) return;
-        if (core_->high_qc().block_id != need.parent_id) {
-          // As after a wait (retry_payload_after_a_tick): the core asks again for the new parent.
-          step(consensus::PayloadEvent{need.round, need.parent_id, {}, 0});
-          return;
-        }
-        build_and_propose(need);
-      });
-    });
+  if (need.round != gossip_admitted_round_ && !leader_admission_running_.load() && app_.gossip_waiting()) {
+    gossip_admitted_round_ = need.round;
+    admit_gossip_then_build(need, generation);
     return;
   }
-  build_and_propose(need);
+  build_and_propose(need, generation);
 }
 
-void Driver::build_and_propose(const consensus::NeedPayloadEffect& need) {
+void Driver::admit_gossip_then_build(consensus::NeedPayloadEffect need, std::uint64_t generation) {
+  const auto build_if_current = [this, need, generation] {
+    if (payload_request_current(need, generation)) build_and_propose(need, generation);
+  };
+  // Off the strand: votes and timeouts go on meanwhile.
+  leader_admission_running_ = true;
+  boost::asio::post(verify_pool_, [this, build_if_current] {
+    app_.admit_waiting_gossip();
+    leader_admission_running_ = false;
+    boost::asio::post(strand_, build_if_current);
+  });
+  admission_deadline_.expires_after(std::chrono::milliseconds(options_.max_gossip_admission_wait_ms));
+  admission_deadline_.async_wait([build_if_current](const boost::system::error_code& error) {
+    if (!error) build_if_current();
+  });
+}
+
+bool Driver::payload_request_current(const consensus::NeedPayloadEffect& need, std::uint64_t generation) {
+  if (generation != payload_generation_ || halted_ || !core_ || core_->current_round() != need.round) return false;
+  if (core_->high_qc().block_id != need.parent_id) {
+    // A higher QC arrived meanwhile: the core drops a payload for the old parent and asks again
+    // for the new one, at once.
+    ++payload_generation_;
+    step(consensus::PayloadEvent{need.round, need.parent_id, {}, 0});
+    return false;
+  }
+  return true;
+}
+
+void Driver::build_and_propose(const consensus::NeedPayloadEffect& need, std::uint64_t generation) {
+  CARBON_ASSERT(generation == payload_generation_);
+  ++payload_generation_;  // built: whatever else waits for this request does nothing
   const auto now_ms = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
           .count());
@@ -222,17 +247,12 @@ void Driver::build_and_propose(const consensus::NeedPayloadEffect& need) {
   boost::asio::post(strand_, [this, payload = std::move(payload)]() mutable { step(std::move(payload)); });
 }
 
-void Driver::retry_payload_after_a_tick(consensus::NeedPayloadEffect need, std::uint64_t waited_ms) {
+void Driver::retry_payload_after_a_tick(consensus::NeedPayloadEffect need, std::uint64_t waited_ms,
+                                        std::uint64_t generation) {
   payload_timer_.expires_after(std::chrono::milliseconds(options_.tick_ms));
-  payload_timer_.async_wait([this, need, waited_ms](const boost::system::error_code& error) {
-    if (error || halted_ || !core_ || core_->current_round() != need.round) return;
-    if (core_->high_qc().block_id != need.parent_id) {
-      // A higher QC arrived while waiting: the core drops a payload for the old parent and
-      // asks again for the new one, at once rather than after this wait.
-      step(consensus::PayloadEvent{need.round, need.parent_id, {}, 0});
-      return;
-    }
-    prepare_payload(need, waited_ms + options_.tick_ms);
+  payload_timer_.async_wait([this, need, waited_ms, generation](const boost::system::error_code& error) {
+    if (error || !payload_request_current(need, generation)) return;
+    prepare_payload(need, waited_ms + options_.tick_ms, generation);
   });
 }
 

@@ -100,6 +100,10 @@ class Driver final : private consensus::PayloadValidator {
     // A block that is not full is proposed no sooner than this after its parent's timestamp
     // (must also stay well below the round timeout).
     std::uint64_t min_block_interval_ms = 0;
+    // How long a leader waits for the gossip it is admitting before it builds its block
+    // (Application::admit_waiting_gossip); the admission goes on without it afterwards. Keeps a
+    // flood of gossip, or gossip that is costly to check, from holding a proposal back.
+    std::uint64_t max_gossip_admission_wait_ms = 30;
   };
   static constexpr std::size_t kMaxInflightVerifications = 4096;
   static constexpr std::size_t kMaxInflightVerificationBytes = 64u * 1024u * 1024u;
@@ -122,12 +126,19 @@ class Driver final : private consensus::PayloadValidator {
   void step(consensus::Event event);
   void perform(consensus::Effects effects);
   void arm_timer(consensus::Round round, std::uint64_t ticks);
-  void prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms);
+  // `generation`: the request's (payload_generation_); 0 for a new request from the core.
+  void prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t waited_ms, std::uint64_t generation = 0);
   // Builds the payload for `need` and hands it to the core (as a new event).
-  void build_and_propose(const consensus::NeedPayloadEffect& need);
+  void build_and_propose(const consensus::NeedPayloadEffect& need, std::uint64_t generation);
   // Looks again one tick later (waiting for work or a fuller block), unless the round or the
   // parent changed meanwhile.
-  void retry_payload_after_a_tick(consensus::NeedPayloadEffect need, std::uint64_t waited_ms);
+  void retry_payload_after_a_tick(consensus::NeedPayloadEffect need, std::uint64_t waited_ms, std::uint64_t generation);
+  // Admits the waiting gossip on the verify pool, then builds, when the admission is done or
+  // options_.max_gossip_admission_wait_ms have passed, whichever comes first.
+  void admit_gossip_then_build(consensus::NeedPayloadEffect need, std::uint64_t generation);
+  // Whether the request of `generation` still stands for `need`: nothing built for it yet, the
+  // same round, the same parent. When only the parent changed, the core is told (it asks again).
+  bool payload_request_current(const consensus::NeedPayloadEffect& need, std::uint64_t generation);
   // Every kDropReportInterval, one log line with what was dropped since the last one (if any).
   void report_drops();
   // Runs Application::prepare_payload_check for a verified proposal, on the verify pool: only
@@ -151,9 +162,21 @@ class Driver final : private consensus::PayloadValidator {
   std::unique_ptr<consensus::ConsensusCore> core_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer payload_timer_;
+  boost::asio::steady_timer admission_deadline_;
   boost::asio::steady_timer report_timer_;
   std::uint64_t reported_drops_ = 0;  // on the strand
   bool halted_ = false;
+  // On the strand. Each payload request from the core starts a new generation; a wait, an
+  // admission or a deadline of an older one does nothing (the core may ask twice in a round, and
+  // only one payload per request is built).
+  std::uint64_t payload_generation_ = 0;
+  // The last round whose leader admitted waiting gossip: at most once per round, so that gossip
+  // that keeps coming cannot keep a leader admitting instead of proposing.
+  consensus::Round gossip_admitted_round_ = 0;
+  // A leader's admission still running on the verify pool (past its deadline): no second one
+  // starts until it ends, so that slow admissions cannot pile up on the pool that consensus
+  // messages are verified on.
+  std::atomic<bool> leader_admission_running_{false};
 
   // Block-sync answers from the store run on the verify pool, at most one per peer at a time
   // (requests beyond that are dropped: a peer cannot make this node read its disk without bound).

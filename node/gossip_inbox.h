@@ -40,18 +40,30 @@ class GossipInbox {
   bool take(std::vector<core::Bytes>& frames) {
     frames.clear();
     std::lock_guard lock(mutex_);
-    take_locked(frames);
+    std::size_t bytes = 0;
+    while (!waiting_.empty() && (frames.empty() || bytes + waiting_.front().frame.size() <= kMaxDrainBytes)) {
+      bytes += waiting_.front().frame.size();
+      frames.push_back(std::move(waiting_.front().frame));
+      waiting_.pop_front();
+    }
     if (frames.empty()) --drainers_;
     return !frames.empty();
   }
 
   // For a leader about to build its block (Application::admit_waiting_gossip): the frames that
-  // wait, up to kMaxDrainBytes, taken outside the drainers' count. The drainers are unaffected:
-  // each stops when it finds nothing left. False when none wait.
+  // wait, in arrival order, up to kMaxLeaderTakeBytes in all (a frame that would go beyond it
+  // stays, even the first: it is left to the drainers), taken outside the drainers' count. The
+  // drainers are unaffected: each stops when it finds nothing left. False when none is taken.
+  static constexpr std::size_t kMaxLeaderTakeBytes = 256 * 1024;
   bool take_waiting(std::vector<core::Bytes>& frames) {
     frames.clear();
     std::lock_guard lock(mutex_);
-    take_locked(frames);
+    std::size_t bytes = 0;
+    while (!waiting_.empty() && bytes + waiting_.front().frame.size() <= kMaxLeaderTakeBytes) {
+      bytes += waiting_.front().frame.size();
+      frames.push_back(std::move(waiting_.front().frame));
+      waiting_.pop_front();
+    }
     return !frames.empty();
   }
   bool empty() const {
@@ -67,15 +79,6 @@ class GossipInbox {
   }
 
  private:
-  // All that wait, up to kMaxDrainBytes, and at least one if any waits. Needs mutex_ held.
-  void take_locked(std::vector<core::Bytes>& frames) {
-    std::size_t bytes = 0;
-    while (!waiting_.empty() && (frames.empty() || bytes + waiting_.front().frame.size() <= kMaxDrainBytes)) {
-      bytes += waiting_.front().frame.size();
-      frames.push_back(std::move(waiting_.front().frame));
-      waiting_.pop_front();
-    }
-  }
   struct Waiting {
     core::Bytes frame;
     std::chrono::steady_clock::time_point arrived;

@@ -51,13 +51,21 @@ TEST(GossipInbox, ALeaderTakesWhatWaitsWithoutStoppingTheDrainers) {
   EXPECT_FALSE(inbox.take(frames));         // then stops
   EXPECT_TRUE(inbox.add(frame_of(10, 4)));  // so the next frame starts one again
 
-  // The leader's take keeps to the byte bound too.
+  // The leader's take keeps to its own, smaller byte bound, and leaves a frame that would go
+  // beyond it to the drainers, even when it is the first.
   GossipInbox big(1);
-  EXPECT_TRUE(big.add(frame_of(GossipInbox::kMaxDrainBytes / 2 + 1, 1)));
-  EXPECT_FALSE(big.add(frame_of(GossipInbox::kMaxDrainBytes / 2 + 1, 2)));
+  EXPECT_TRUE(big.add(frame_of(GossipInbox::kMaxLeaderTakeBytes / 2, 1)));
+  EXPECT_FALSE(big.add(frame_of(GossipInbox::kMaxLeaderTakeBytes / 2, 2)));
+  EXPECT_FALSE(big.add(frame_of(1, 3)));
   ASSERT_TRUE(big.take_waiting(frames));
+  EXPECT_EQ(frames.size(), 2u);
+  EXPECT_FALSE(big.empty());  // the third would pass the bound
+  GossipInbox huge(1);
+  EXPECT_TRUE(huge.add(frame_of(GossipInbox::kMaxLeaderTakeBytes + 1, 1)));
+  EXPECT_FALSE(huge.take_waiting(frames));
+  EXPECT_TRUE(frames.empty());
+  ASSERT_TRUE(huge.take(frames));  // a drainer takes it
   EXPECT_EQ(frames.size(), 1u);
-  EXPECT_FALSE(big.empty());
 }
 
 TEST(GossipInbox, ADrainerTakesEveryWaitingFrameUpToTheByteBound) {
