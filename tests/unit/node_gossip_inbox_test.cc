@@ -4,8 +4,10 @@
 // drainers.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -107,18 +109,26 @@ TEST(GossipInbox, EveryFrameIsTakenOnceWhileDrainersComeAndGo) {
   std::vector<std::atomic<int>> seen(kProducers * kFramesEach);
   std::vector<std::thread> drainers;
   std::mutex drainers_mutex;
+  // The count of running drainers moves with the inbox's own decisions: a drainer starts when
+  // add() says so and stops when take() finds nothing, each counted under one lock with the call
+  // (counted after the call instead, a drainer the inbox has stopped could still be counted
+  // while the next one starts). The frames are handled outside it, concurrently.
+  std::mutex count_mutex;
   const auto drain = [&] {
-    const int now = ++running;
-    for (int most = most_running.load(); now > most && !most_running.compare_exchange_weak(most, now);) {
-    }
-    for (std::vector<core::Bytes> frames; inbox.take(frames);) {
+    for (std::vector<core::Bytes> frames;;) {
+      {
+        std::lock_guard lock(count_mutex);
+        if (!inbox.take(frames)) {
+          --running;
+          return;
+        }
+      }
       for (const auto& frame : frames) {
         const int index = frame[0] | (frame[1] << 8);
         ++seen[static_cast<std::size_t>(index)];
         ++taken;
       }
     }
-    --running;
   };
   std::vector<std::thread> producers;
   for (int p = 0; p < kProducers; ++p) {
@@ -126,7 +136,10 @@ TEST(GossipInbox, EveryFrameIsTakenOnceWhileDrainersComeAndGo) {
       for (int k = 0; k < kFramesEach; ++k) {
         const int index = p * kFramesEach + k;
         core::Bytes frame{static_cast<std::uint8_t>(index & 0xFF), static_cast<std::uint8_t>(index >> 8)};
+        std::lock_guard count_lock(count_mutex);
         if (inbox.add(std::move(frame))) {
+          const int now = ++running;
+          most_running = std::max(most_running.load(), now);
           std::lock_guard lock(drainers_mutex);
           drainers.emplace_back(drain);
         }
