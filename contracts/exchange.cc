@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 
+#include "contracts/key_text.h"
 #include "contracts/ledger_internal.h"
 #include "contracts/market_books.h"
 #include "contracts/market_internal.h"
@@ -13,63 +14,47 @@
 namespace carbon::contracts {
 
 namespace keys {
-std::string product_market(const ProductId& product) {
-  return std::string(kProductMarketPrefix) + product.code();
-}
-std::string fund(const PublicKey& owner) { return "fund/" + owner.to_hex(); }
-std::string bank_movement(const Hash256& bank_ref) { return "bank/" + bank_ref.to_hex(); }
-std::string unit_locks(const PublicKey& owner, const ProductId& product) {
-  return "ulk/" + owner.to_hex() + "/" + product.code();
-}
-std::string order(std::uint64_t id) { return "ord/" + hex16(id); }
-std::string open_orders_prefix(const ProductId& product) { return "obk/" + product.code() + "/"; }
-std::string open_order(const ProductId& product, std::uint64_t id) {
-  return open_orders_prefix(product) + hex16(id);
-}
-std::string owner_orders_prefix(const PublicKey& owner) { return "oown/" + owner.to_hex() + "/"; }
-std::string offers_prefix(const PublicKey& owner) { return "offr/" + owner.to_hex() + "/"; }
+std::string product_market(const ProductId& product) { return join(kProductMarketPrefix, product); }
+std::string fund(const PublicKey& owner) { return join("fund/", owner); }
+std::string bank_movement(const Hash256& bank_ref) { return join("bank/", bank_ref); }
+std::string unit_locks(const PublicKey& owner, const ProductId& product) { return join("ulk/", owner, "/", product); }
+std::string order(std::uint64_t id) { return join("ord/", Hex16{id}); }
+std::string open_orders_prefix(const ProductId& product) { return join("obk/", product, "/"); }
+std::string open_order(const ProductId& product, std::uint64_t id) { return join("obk/", product, "/", Hex16{id}); }
+std::string owner_orders_prefix(const PublicKey& owner) { return join("oown/", owner, "/"); }
+std::string offers_prefix(const PublicKey& owner) { return join("offr/", owner, "/"); }
 std::string offers_prefix(const PublicKey& owner, const ProductId& product) {
-  return offers_prefix(owner) + product.code() + "/";
+  return join("offr/", owner, "/", product, "/");
 }
 std::string offer_order(const PublicKey& owner, const ProductId& product, std::uint64_t id) {
-  return offers_prefix(owner, product) + "o" + hex16(id);
+  return join("offr/", owner, "/", product, "/o", Hex16{id});
 }
 std::string offer_listing(const PublicKey& owner, const ProductId& product, std::uint64_t id) {
-  return offers_prefix(owner, product) + "l" + hex16(id);
+  return join("offr/", owner, "/", product, "/l", Hex16{id});
 }
 // Lists shown newest first are keyed by the complement of the id (the store scans forward).
-std::string owner_order(const PublicKey& owner, std::uint64_t id) {
-  return owner_orders_prefix(owner) + hex16(~id);
-}
+std::string owner_order(const PublicKey& owner, std::uint64_t id) { return join("oown/", owner, "/", Hex16{~id}); }
 std::string depth_prefix(const ProductId& product, Side side) {
-  return "lvl/" + product.code() + (side == Side::kBuy ? "/b/" : "/s/");
+  return join("lvl/", product, side == Side::kBuy ? "/b/" : "/s/");
 }
 std::string depth_level(const ProductId& product, Side side, std::uint64_t price_fen) {
   // Bids sort best (highest) first under the complement of the price.
-  return depth_prefix(product, side) + hex16(side == Side::kBuy ? ~price_fen : price_fen);
+  return join("lvl/", product, side == Side::kBuy ? "/b/" : "/s/", Hex16{side == Side::kBuy ? ~price_fen : price_fen});
 }
-std::string trades_prefix(const ProductId& product) { return "trd/" + product.code() + "/"; }
-std::string trade(const ProductId& product, std::uint64_t id) {
-  return trades_prefix(product) + hex16(~id);
-}
-std::string day_stats_prefix(const ProductId& product) { return "mday/" + product.code() + "/"; }
+std::string trades_prefix(const ProductId& product) { return join("trd/", product, "/"); }
+std::string trade(const ProductId& product, std::uint64_t id) { return join("trd/", product, "/", Hex16{~id}); }
+std::string day_stats_prefix(const ProductId& product) { return join("mday/", product, "/"); }
 std::string day_stats(const ProductId& product, std::uint32_t day_index) {
-  return day_stats_prefix(product) + hex8(~day_index);
+  return join("mday/", product, "/", Hex8{~day_index});
 }
-std::string listing(std::uint64_t id) { return "lst/" + hex16(id); }
-std::string auction(std::uint64_t id) { return "auc/" + hex16(id); }
-std::string bids_prefix(std::uint64_t auction_id) { return "bid/" + hex16(auction_id) + "/"; }
-std::string bid(std::uint64_t auction_id, std::uint32_t seq) {
-  return bids_prefix(auction_id) + hex8(seq);
-}
-std::string related(const PublicKey& a, const PublicKey& b) {
-  return "rel/" + a.to_hex() + "/" + b.to_hex();
-}
-std::string alert(std::uint64_t id) { return "alrt/" + hex16(~id); }
-std::string stabilisation(const ProductId& product) { return "stab/" + product.code(); }
-std::string mandate(const PublicKey& reserve, const ProductId& product) {
-  return "mand/" + reserve.to_hex() + "/" + product.code();
-}
+std::string listing(std::uint64_t id) { return join("lst/", Hex16{id}); }
+std::string auction(std::uint64_t id) { return join("auc/", Hex16{id}); }
+std::string bids_prefix(std::uint64_t auction_id) { return join("bid/", Hex16{auction_id}, "/"); }
+std::string bid(std::uint64_t auction_id, std::uint32_t seq) { return join("bid/", Hex16{auction_id}, "/", Hex8{seq}); }
+std::string related(const PublicKey& a, const PublicKey& b) { return join("rel/", a, "/", b); }
+std::string alert(std::uint64_t id) { return join("alrt/", Hex16{~id}); }
+std::string stabilisation(const ProductId& product) { return join("stab/", product); }
+std::string mandate(const PublicKey& reserve, const ProductId& product) { return join("mand/", reserve, "/", product); }
 }  // namespace keys
 
 // ---- shared helpers (market_internal.h) -----------------------------------------------------

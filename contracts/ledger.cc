@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "contracts/key_text.h"
 #include "contracts/ledger_internal.h"
 #include "contracts/market_internal.h"
 #include "core/checked_math.h"
@@ -11,67 +12,46 @@
 namespace carbon::contracts {
 
 namespace keys {
-std::string hex16(std::uint64_t value) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(16, '0');
-  for (std::size_t i = 0; i < 16; ++i) out[15 - i] = kDigits[(value >> (4 * i)) & 0x0F];
-  return out;
-}
-std::string hex8(std::uint32_t value) { return hex16(value).substr(8); }
-std::string year(std::uint16_t year) { return hex16(year).substr(12); }
-std::string account(const PublicKey& key) { return "acct/" + key.to_hex(); }
-std::string product(const ProductId& product) { return "prod/" + product.code(); }
-std::string balance(const PublicKey& owner, const ProductId& product) {
-  return "bal/" + owner.to_hex() + "/" + product.code();
-}
+std::string hex16(std::uint64_t value) { return join(Hex16{value}); }
+std::string hex8(std::uint32_t value) { return join(Hex8{value}); }
+std::string year(std::uint16_t year) { return join(Hex4{year}); }
+std::string account(const PublicKey& key) { return join("acct/", key); }
+std::string product(const ProductId& product) { return join("prod/", product); }
+std::string balance(const PublicKey& owner, const ProductId& product) { return join("bal/", owner, "/", product); }
 std::string holdings_prefix(const PublicKey& owner, const ProductId& product) {
-  return "hold/" + owner.to_hex() + "/" + product.code() + "/";
+  return join("hold/", owner, "/", product, "/");
 }
 std::string holding(const PublicKey& owner, const ProductId& product, std::uint64_t end) {
-  return holdings_prefix(owner, product) + hex16(end);
+  return join("hold/", owner, "/", product, "/", Hex16{end});
 }
-std::string proposal(std::uint64_t id) { return "prop/" + hex16(id); }
-std::string rules(std::uint16_t y) { return "rules/" + year(y); }
-std::string rules_version(std::uint16_t y, std::uint32_t version) {
-  return "rulesv/" + year(y) + "/" + hex8(version);
-}
-std::string signing_key(const PublicKey& key) { return "skey/" + key.to_hex(); }
-std::string cap(std::uint16_t y) { return "cap/" + year(y); }
-std::string allocation(std::uint16_t y, const PublicKey& enterprise) {
-  return "alloc/" + year(y) + "/" + enterprise.to_hex();
-}
-std::string emission(std::uint16_t y, const PublicKey& enterprise) {
-  return "mrv/" + year(y) + "/" + enterprise.to_hex();
-}
+std::string proposal(std::uint64_t id) { return join("prop/", Hex16{id}); }
+std::string rules(std::uint16_t y) { return join("rules/", Hex4{y}); }
+std::string rules_version(std::uint16_t y, std::uint32_t version) { return join("rulesv/", Hex4{y}, "/", Hex8{version}); }
+std::string signing_key(const PublicKey& key) { return join("skey/", key); }
+std::string cap(std::uint16_t y) { return join("cap/", Hex4{y}); }
+std::string allocation(std::uint16_t y, const PublicKey& enterprise) { return join("alloc/", Hex4{y}, "/", enterprise); }
+std::string emission(std::uint16_t y, const PublicKey& enterprise) { return join("mrv/", Hex4{y}, "/", enterprise); }
 std::string emission_event(std::uint16_t y, const PublicKey& enterprise, std::uint32_t seq) {
-  return "mrvh/" + year(y) + "/" + enterprise.to_hex() + "/" + hex8(seq);
+  return join("mrvh/", Hex4{y}, "/", enterprise, "/", Hex8{seq});
 }
-std::string project(std::uint64_t id) { return "proj/" + hex16(id); }
-std::string issuance(const ProductId& product, std::uint64_t start) {
-  return "iss/" + product.code() + "/" + hex16(start);
-}
-std::string retired(const ProductId& product, std::uint64_t start) {
-  return "ret/" + product.code() + "/" + hex16(start);
-}
+std::string project(std::uint64_t id) { return join("proj/", Hex16{id}); }
+std::string issuance(const ProductId& product, std::uint64_t start) { return join("iss/", product, "/", Hex16{start}); }
+std::string retired(const ProductId& product, std::uint64_t start) { return join("ret/", product, "/", Hex16{start}); }
 std::string move(const ProductId& product, Height height, std::uint32_t tx_index, std::uint32_t leg) {
-  return std::string(kHistoryPrefix) + product.code() + "/" + hex16(height) + "/" + hex8(tx_index) + "/" + hex8(leg);
+  return join(kHistoryPrefix, product, "/", Hex16{height}, "/", Hex8{tx_index}, "/", Hex8{leg});
 }
 std::string holder_history(const PublicKey& owner, const ProductId& product) {
-  return "hist/" + owner.to_hex() + "/" + product.code();
+  return join("hist/", owner, "/", product);
 }
-std::string intervention_holders_prefix(const ProductId& product) {
-  return "ivh/" + product.code() + "/";
-}
+std::string intervention_holders_prefix(const ProductId& product) { return join("ivh/", product, "/"); }
 std::string intervention_holder(const ProductId& product, const PublicKey& owner) {
-  return intervention_holders_prefix(product) + owner.to_hex();
+  return join("ivh/", product, "/", owner);
 }
-std::string surrendered(std::uint16_t y, const PublicKey& enterprise) {
-  return "surr/" + year(y) + "/" + enterprise.to_hex();
-}
+std::string surrendered(std::uint16_t y, const PublicKey& enterprise) { return join("surr/", Hex4{y}, "/", enterprise); }
 std::string compliance_row(std::uint16_t y, const PublicKey& enterprise) {
-  return "ctab/" + year(y) + "/" + enterprise.to_hex();
+  return join("ctab/", Hex4{y}, "/", enterprise);
 }
-std::string year_closed(std::uint16_t y) { return "closed/" + year(y); }
+std::string year_closed(std::uint16_t y) { return join("closed/", Hex4{y}); }
 }  // namespace keys
 
 namespace {
@@ -246,9 +226,17 @@ Result<std::vector<SerialRange>> Ledger::holdings(const PublicKey& owner, const 
   const std::string prefix = keys::holdings_prefix(owner, product);
   std::vector<SerialRange> out;
   if (from_serial == std::numeric_limits<std::uint64_t>::max()) return out;  // nothing ends above it
-  for (const auto& [key, bytes] : reader_.scan(prefix, prefix + keys::hex16(from_serial + 1), limit)) {
-    auto range = core::codec::decode<SerialRange>(bytes);
-    if (!range || range->start >= range->end || key != prefix + keys::hex16(range->end)) {
+  // The key each range must have, rebuilt in one buffer.
+  std::string expected_key = keys::join(prefix, keys::Hex16{from_serial + 1});
+  for (const auto& [key, bytes] : reader_.scan(prefix, expected_key, limit)) {
+    // Written by this ledger (Ledger::get's reasoning: core/codec.h, CanonicalCheck::kSkipped).
+    auto range = core::codec::decode<SerialRange>(bytes, core::codec::kMaxEncodedBytes,
+                                                  core::codec::CanonicalCheck::kSkipped);
+    if (range) {
+      expected_key.resize(prefix.size());
+      keys::key_text::append(expected_key, keys::Hex16{range->end});
+    }
+    if (!range || range->start >= range->end || key != expected_key) {
       return Status::error(ErrorCode::kInternal, "corrupt holding record at " + key);
     }
     out.push_back(*range);
@@ -370,7 +358,7 @@ Result<SerialRange> Ledger::issue(const Context& ctx, const PublicKey& to, const
 }
 
 Result<std::vector<SerialRange>> Ledger::take(const PublicKey& owner, const ProductId& product,
-                                              std::uint64_t quantity_t) {
+                                              std::uint64_t quantity_t, TakeFor purpose) {
   CARBON_RETURN_IF_ERROR(check_quantity(quantity_t));
   auto record = balance_record(owner, product);  // read once, written once below
   if (!record) return record.status();
@@ -434,6 +422,9 @@ Result<std::vector<SerialRange>> Ledger::take(const PublicKey& owner, const Prod
                          "balance of " + product.code() + " exceeds the serial ranges held");
   }
   record->held_t -= quantity_t;  // at least quantity_t is unlocked (checked above)
+  // Only what the rules need: the "never traded" rule at year close counts what a holder sent.
+  // Units sent back and forth add up without bound, but 2^64 t is out of reach.
+  if (purpose == TakeFor::kSent) record->history.sent_t += quantity_t;
   put_balance_record(owner, product, *record);
   // Intervention allowances leave a holding first (sold on, surrendered or cancelled), so the
   // count of them still held never exceeds the balance; transfer() hands it to the recipient.
@@ -546,7 +537,7 @@ Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicK
                         const ProductId& product, std::uint64_t quantity_t) {
   auto recipient = holder(*this, to, product.kind);
   if (!recipient) return recipient.status();
-  auto taken = take(from, product, quantity_t);
+  auto taken = take(from, product, quantity_t, TakeFor::kSent);
   if (!taken) return taken.status();
   ranges_moved_ += taken->size();
   if (ranges_moved_ > kMaxRangesMovedPerTx) {
@@ -566,12 +557,6 @@ Status Ledger::transfer(const Context& ctx, const PublicKey& from, const PublicK
     put(keys::move(product, ctx.height, ctx.tx_index, next_move_leg_++),
         MoveRecord{range, from, to, ctx.height, ctx.time_ms});
   }
-  // Only what the rules need: the "never traded" rule at year close counts what a holder sent.
-  auto sender = balance_record(from, product);
-  if (!sender) return sender.status();
-  // Units sent back and forth add up without bound, but 2^64 t is out of reach.
-  sender->history.sent_t += quantity_t;
-  put_balance_record(from, product, *sender);
   return Status::ok();
 }
 

@@ -170,9 +170,11 @@ class Ledger {
   // Removes quantity_t units of product from owner's holdings, lowest serials first, and
   // returns the ranges taken. Fails with a clear message when the owner holds less than
   // quantity_t beyond what is locked for sale on the exchange (UnitLocks::sell_locked_t; the
-  // exchange releases a lock before it delivers the units).
+  // exchange releases a lock before it delivers the units). kSent also adds quantity_t to the
+  // owner's history of units sent (a transfer), in the same write of the balance record.
+  enum class TakeFor { kRetirement, kSent };
   Result<std::vector<SerialRange>> take(const PublicKey& owner, const ProductId& product,
-                                        std::uint64_t quantity_t);
+                                        std::uint64_t quantity_t, TakeFor purpose = TakeFor::kRetirement);
   // Adds ranges (taken from someone) to owner's holdings and balance.
   Status give(const PublicKey& owner, const ProductId& product,
               const std::vector<SerialRange>& ranges);

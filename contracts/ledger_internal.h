@@ -18,7 +18,9 @@ template <class T>
 Result<std::optional<T>> Ledger::get(const std::string& key) const {
   const Bytes* bytes = reader_.find(key);  // decoded in place: no copy of the record
   if (bytes == nullptr) return std::optional<T>{};
-  auto decoded = core::codec::decode<T>(*bytes);
+  // Records the executor wrote itself: bounded and checked, but not re-encoded to prove them
+  // canonical (core/codec.h, CanonicalCheck::kSkipped).
+  auto decoded = core::codec::decode<T>(*bytes, core::codec::kMaxEncodedBytes, core::codec::CanonicalCheck::kSkipped);
   if (!decoded) {
     return Status::error(ErrorCode::kInternal,
                          "corrupt state record at " + key + ": " + decoded.status().message());

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <optional>
 
+#include "contracts/key_text.h"
 #include "contracts/market_records.h"
 #include "contracts/records.h"
 #include "core/codec.h"
@@ -51,10 +52,7 @@ bool role_may_hold(Role role, ProductKind kind) {
   }
 }
 
-std::string ProductId::code() const {
-  if (kind == ProductKind::kAllowance) return "HBEA-" + std::to_string(vintage_year);
-  return "CCER-" + std::to_string(project_id) + "-" + std::to_string(vintage_year);
-}
+std::string ProductId::code() const { return keys::join(*this); }
 
 namespace {
 // A decimal number without sign or leading zeros, at most `max`.

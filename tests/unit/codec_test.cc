@@ -275,6 +275,31 @@ TEST(CodecTest, BigEndianHeaderIsNonCanonical) {
   }
 }
 
+TEST(CodecTest, SkippingTheCanonicalCheckStillRejectsMalformedInput) {
+  using core::codec::CanonicalCheck;
+  using core::codec::kMaxEncodedBytes;
+  // A big-endian header: the value reads, but is not its one encoding. Accepted only when the
+  // caller skips the check (records the program wrote itself), with the same value.
+  const Bytes big_endian{0x00, 0x01, 0x02, 0x03, 0x04};
+  EXPECT_FALSE(decode<Word>(big_endian).is_ok());
+  const auto lenient = decode<Word>(big_endian, kMaxEncodedBytes, CanonicalCheck::kSkipped);
+  ASSERT_TRUE(lenient.is_ok()) << lenient.status().to_string();
+  const auto canonical = decode<Word>(Bytes{0x01, 0x04, 0x03, 0x02, 0x01});
+  ASSERT_TRUE(canonical.is_ok());
+  EXPECT_EQ(lenient->value, canonical->value);
+  // Everything else is checked as before: trailing bytes, truncation, the size bound.
+  const Bytes sample = encode(full_sample(1));
+  Bytes trailing = sample;
+  trailing.push_back(0);
+  EXPECT_EQ(decode<Sample>(trailing, kMaxEncodedBytes, CanonicalCheck::kSkipped).status().code(),
+            ErrorCode::kDecodeError);
+  const Bytes truncated(sample.begin(), sample.end() - 1);
+  EXPECT_FALSE(decode<Sample>(truncated, kMaxEncodedBytes, CanonicalCheck::kSkipped).is_ok());
+  EXPECT_EQ(decode<Sample>(sample, sample.size() - 1, CanonicalCheck::kSkipped).status().code(),
+            ErrorCode::kOutOfBounds);
+  EXPECT_TRUE(decode<Sample>(sample, kMaxEncodedBytes, CanonicalCheck::kSkipped).is_ok());
+}
+
 TEST(CodecTest, InputOverMaxBytesIsRejectedBeforeDecoding) {
   const Bytes bytes = encode(full_sample(1));
   EXPECT_TRUE(decode<Sample>(bytes, bytes.size()).is_ok());

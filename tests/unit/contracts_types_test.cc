@@ -1,6 +1,7 @@
 // Transaction encoding (round trip, bounds, canonical form) and the stateless signature check.
 #include <gtest/gtest.h>
 
+#include "contracts/ledger_internal.h"
 #include "contracts/types.h"
 #include "contracts_harness.h"
 #include "crafted_signature.h"
@@ -29,6 +30,29 @@ std::vector<Call> sample_calls() {
                             AllocationInputs{AllocationMethod::kBenchmark, 0, 1'000'000, 0, 850'000, 1'000}}},
       Propose{CloseYear{2025}},
   };
+}
+
+// State keys are built piece by piece in one buffer (contracts/key_text.h); their text is the
+// state's layout, so it is pinned here character by character.
+TEST(ContractsTypes, StateKeysHaveTheirDocumentedText) {
+  PublicKey owner;
+  for (std::size_t i = 0; i < owner.bytes.size(); ++i) owner.bytes[i] = static_cast<std::uint8_t>(0xF0 + i);
+  const std::string owner_hex = "f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff000102030405060708090a0b0c0d0e0f";
+  ASSERT_EQ(owner.to_hex(), owner_hex);
+  const ProductId hbea = ProductId::allowance(2025);
+  const ProductId ccer{ProductKind::kCcer, 65535, 18446744073709551615ULL};
+  EXPECT_EQ(hbea.code(), "HBEA-2025");
+  EXPECT_EQ(ccer.code(), "CCER-18446744073709551615-65535");
+  EXPECT_EQ(ProductId::from_code(ccer.code()).value(), ccer);
+  EXPECT_EQ(keys::account(owner), "acct/" + owner_hex);
+  EXPECT_EQ(keys::balance(owner, ccer), "bal/" + owner_hex + "/CCER-18446744073709551615-65535");
+  EXPECT_EQ(keys::holdings_prefix(owner, hbea), "hold/" + owner_hex + "/HBEA-2025/");
+  EXPECT_EQ(keys::holding(owner, hbea, 0x1234), "hold/" + owner_hex + "/HBEA-2025/0000000000001234");
+  EXPECT_EQ(keys::hex16(~0ULL), "ffffffffffffffff");
+  EXPECT_EQ(keys::hex8(0xABCDEF), "00abcdef");
+  EXPECT_EQ(keys::year(2025), "07e9");
+  EXPECT_EQ(keys::move(hbea, 7, 3, 1), "mv/HBEA-2025/0000000000000007/00000003/00000001");
+  EXPECT_EQ(keys::rules_version(2025, 2), "rulesv/07e9/00000002");
 }
 
 TEST(ContractsTypes, SignedTxRoundTripsForEveryCall) {
