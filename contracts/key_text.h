@@ -10,7 +10,9 @@
 // Private to contracts/ (included by its .cc files only).
 #pragma once
 
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -51,13 +53,21 @@ inline void append_decimal(std::string& out, std::uint64_t value) {
   out.append(text, static_cast<std::size_t>(end - text));
 }
 
-inline void append_bytes_hex(std::string& out, core::ByteView bytes) {
-  const std::size_t at = out.size();
-  out.resize(at + 2 * bytes.size());
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out[at + 2 * i] = kHexDigits[bytes[i] >> 4];
-    out[at + 2 * i + 1] = kHexDigits[bytes[i] & 0x0F];
+// Both hex digits of every byte value, so that a 32-byte key is 32 two-byte copies.
+inline constexpr auto kHexPairs = [] {
+  std::array<char, 512> pairs{};
+  for (std::size_t byte = 0; byte < 256; ++byte) {
+    pairs[2 * byte] = kHexDigits[byte >> 4];
+    pairs[2 * byte + 1] = kHexDigits[byte & 0x0F];
   }
+  return pairs;
+}();
+
+template <std::size_t N>
+inline void append_bytes_hex(std::string& out, const std::array<std::uint8_t, N>& bytes) {
+  char text[2 * N];
+  for (std::size_t i = 0; i < N; ++i) std::memcpy(text + 2 * i, &kHexPairs[2 * bytes[i]], 2);
+  out.append(text, sizeof(text));
 }
 
 inline std::size_t size_bound(std::string_view text) { return text.size(); }
