@@ -80,6 +80,9 @@ std::vector<StateEntry> StateOverlay::scan(std::string_view prefix, std::string_
        ++it) {
     mine.push_back(it);
   }
+  // Nothing of this overlay's in range (the common case: a transaction reads what others
+  // wrote): the base's entries are the answer, without a second copy of each.
+  if (mine.empty()) return base_.scan(prefix, start, limit);
   const std::vector<StateEntry> theirs = base_.scan(prefix, start, limit + mine.size());
 
   std::vector<StateEntry> out;

@@ -112,7 +112,7 @@ std::vector<contracts::StateEntry> LevelDbStateStore::scan(std::string_view pref
                                                            std::size_t limit) const {
   // Merge the committed entries with the buffered writes, both in key order.
   std::vector<contracts::StateEntry> out;
-  const std::string from = std::string(start.empty() || start < prefix ? prefix : start);
+  const std::string_view from = start.empty() || start < prefix ? prefix : start;
   if (mirrored_) {  // the mirror already holds the block's writes
     for (auto it = mirror_.lower_bound(from);
          it != mirror_.end() && out.size() < limit && std::string_view(it->first).starts_with(prefix); ++it) {
