@@ -12,6 +12,15 @@ namespace carbon::node {
 using consensus::Block;
 using consensus::Effects;
 
+namespace {
+// The proposer's clock for a block's timestamp (the core reads no clock: docs/consensus.md).
+std::uint64_t wall_clock_ms() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+}  // namespace
+
 Driver::Driver(boost::asio::io_context& io, boost::asio::thread_pool& verify_pool, Options options,
                const consensus::Signer& signer, NodeStore& store, PeerNetwork& network, Application& app)
     : io_(io),
@@ -187,9 +196,7 @@ void Driver::prepare_payload(consensus::NeedPayloadEffect need, std::uint64_t wa
     retry_payload_after_a_tick(need, waited_ms, generation);
     return;
   }
-  const auto now_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const auto now_ms = wall_clock_ms();
   const std::size_t waiting_txs = app_.unordered_tx_estimate();
   if (waited_ms < options_.min_block_interval_ms && now_ms < need.parent_timestamp_ms + options_.min_block_interval_ms &&
       waiting_txs > 0 && waiting_txs < app_.full_block_txs()) {
@@ -238,9 +245,7 @@ bool Driver::payload_request_current(const consensus::NeedPayloadEffect& need, s
 void Driver::build_and_propose(const consensus::NeedPayloadEffect& need, std::uint64_t generation) {
   CARBON_ASSERT(generation == payload_generation_);
   ++payload_generation_;  // built: whatever else waits for this request does nothing
-  const auto now_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const auto now_ms = wall_clock_ms();
   app_.note_blocks(core_->uncommitted_chain(need.parent_id));
   consensus::PayloadEvent payload{need.round, need.parent_id, app_.build_payload(need.parent_id, need.height), now_ms};
   // Handled as a new event, after the effects being performed now.

@@ -38,14 +38,8 @@ class GossipInbox {
   // A drainer's next frames: all that wait, up to kMaxDrainBytes, and at least one. False when
   // none wait: the drainer stops (and counts as stopped from then on).
   bool take(std::vector<core::Bytes>& frames) {
-    frames.clear();
     std::lock_guard lock(mutex_);
-    std::size_t bytes = 0;
-    while (!waiting_.empty() && (frames.empty() || bytes + waiting_.front().frame.size() <= kMaxDrainBytes)) {
-      bytes += waiting_.front().frame.size();
-      frames.push_back(std::move(waiting_.front().frame));
-      waiting_.pop_front();
-    }
+    take_locked(frames, kMaxDrainBytes, /*at_least_one=*/true);
     if (frames.empty()) --drainers_;
     return !frames.empty();
   }
@@ -56,14 +50,8 @@ class GossipInbox {
   // drainers are unaffected: each stops when it finds nothing left. False when none is taken.
   static constexpr std::size_t kMaxLeaderTakeBytes = 256 * 1024;
   bool take_waiting(std::vector<core::Bytes>& frames) {
-    frames.clear();
     std::lock_guard lock(mutex_);
-    std::size_t bytes = 0;
-    while (!waiting_.empty() && bytes + waiting_.front().frame.size() <= kMaxLeaderTakeBytes) {
-      bytes += waiting_.front().frame.size();
-      frames.push_back(std::move(waiting_.front().frame));
-      waiting_.pop_front();
-    }
+    take_locked(frames, kMaxLeaderTakeBytes, /*at_least_one=*/false);
     return !frames.empty();
   }
   bool empty() const {
@@ -79,6 +67,18 @@ class GossipInbox {
   }
 
  private:
+  // Replaces `frames` with the waiting frames, oldest first, while they fit in max_bytes in all;
+  // with at_least_one, the first is taken even when it alone does not fit. Called under mutex_.
+  void take_locked(std::vector<core::Bytes>& frames, std::size_t max_bytes, bool at_least_one) {
+    frames.clear();
+    std::size_t bytes = 0;
+    while (!waiting_.empty() && ((at_least_one && frames.empty()) || bytes + waiting_.front().frame.size() <= max_bytes)) {
+      bytes += waiting_.front().frame.size();
+      frames.push_back(std::move(waiting_.front().frame));
+      waiting_.pop_front();
+    }
+  }
+
   struct Waiting {
     core::Bytes frame;
     std::chrono::steady_clock::time_point arrived;
