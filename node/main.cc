@@ -32,6 +32,7 @@
 #include "node/http_server.h"
 #include "node/p2p/peer_manager.h"
 #include "node/payload.h"
+#include "node/rpc_txs.h"
 #include "node/store.h"
 
 namespace {
@@ -56,16 +57,6 @@ class P2pNetwork final : public node::PeerNetwork {
   }
   node::p2p::PeerManager& peers_;
 };
-
-// {"tx_id", "status": "pending"} or {"error": {"code", "message"}} (with the tx_id when known).
-nlohmann::json admission_json(const node::Admission& admission) {
-  if (admission.status.is_ok()) return {{"tx_id", admission.tx_id.to_hex()}, {"status", "pending"}};
-  nlohmann::json out = {{"error",
-                         {{"code", std::string(core::error_code_name(admission.status.code()))},
-                          {"message", admission.status.message()}}}};
-  if (!admission.tx_id.is_zero()) out["tx_id"] = admission.tx_id.to_hex();
-  return out;
-}
 
 // See main(): buffers below this come from the heap, and the heap keeps this much free memory.
 constexpr int kMallocMmapThresholdBytes = 32 * 1024 * 1024;
@@ -125,34 +116,47 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
     auto bytes = core::from_hex(hex);
     if (!bytes) return error(400, "bad_hex", "the transaction is not valid hex: " + bytes.status().message());
     const auto admission = app.admit(*bytes, /*from_client=*/true);
-    return node::HttpResponse{admission.status.is_ok() ? 200u : 400u, admission_json(admission).dump()};
+    return node::HttpResponse{admission.status.is_ok() ? 200u : 400u, node::admission_json_text(admission)};
   }
   if (request.method == "POST" && path == "/txs") {
     // A batch: {"txs": ["<hex>", ...]}, at most kMaxBatchTxs; one result per transaction.
     constexpr std::size_t kMaxBatchTxs = 2000;
-    auto doc = nlohmann::json::parse(request.body, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object() || !doc.contains("txs") || !doc["txs"].is_array()) {
-      return error(400, "bad_request", "expected {\"txs\": [\"<hex>\", ...]}");
+    // The usual body is read in place (node/rpc_txs.h); any other goes to the JSON parser, whose
+    // verdict and messages are the API's. An entry that is not a string is nullopt.
+    std::vector<std::optional<std::string_view>> entries;
+    nlohmann::json doc;  // the parsed body, when it is not of the usual shape: entries view it
+    if (auto simple = node::read_simple_txs_body(request.body)) {
+      entries.assign(simple->begin(), simple->end());
+    } else {
+      doc = nlohmann::json::parse(request.body, nullptr, false);
+      if (doc.is_discarded() || !doc.is_object() || !doc.contains("txs") || !doc["txs"].is_array()) {
+        return error(400, "bad_request", "expected {\"txs\": [\"<hex>\", ...]}");
+      }
+      for (const auto& item : doc["txs"]) {
+        if (item.is_string()) {
+          entries.emplace_back(std::string_view(item.get_ref<const std::string&>()));
+        } else {
+          entries.emplace_back(std::nullopt);
+        }
+      }
     }
-    if (doc["txs"].size() > kMaxBatchTxs) {
+    if (entries.size() > kMaxBatchTxs) {
       return error(400, "too_many", "at most " + std::to_string(kMaxBatchTxs) + " transactions per batch");
     }
     // Entries that are not hex answer at once; the others are admitted together, so that their
     // signatures are verified as batches (NodeApp::admit_many).
-    const auto& items = doc["txs"];
-    std::vector<nlohmann::json> results(items.size());
+    std::vector<std::string> results(entries.size());
     std::vector<core::Bytes> decoded;
     std::vector<std::size_t> positions;
-    decoded.reserve(items.size());
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      const auto& item = items[i];
-      if (!item.is_string()) {
-        results[i] = {{"error", {{"code", "bad_request"}, {"message", "each entry must be a hex string"}}}};
+    decoded.reserve(entries.size());
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (!entries[i]) {
+        results[i] = node::entry_error_json_text("bad_request", "each entry must be a hex string");
         continue;
       }
-      auto bytes = core::from_hex(item.get_ref<const std::string&>());
+      auto bytes = core::from_hex(*entries[i]);
       if (!bytes) {
-        results[i] = {{"error", {{"code", "bad_hex"}, {"message", bytes.status().message()}}}};
+        results[i] = node::entry_error_json_text("bad_hex", bytes.status().message());
         continue;
       }
       decoded.push_back(std::move(bytes).value());
@@ -160,8 +164,8 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
     }
     const std::vector<core::ByteView> views(decoded.begin(), decoded.end());
     const auto admissions = app.admit_many(views, /*from_client=*/true);
-    for (std::size_t k = 0; k < admissions.size(); ++k) results[positions[k]] = admission_json(admissions[k]);
-    return node::HttpResponse{200, nlohmann::json{{"results", results}}.dump()};
+    for (std::size_t k = 0; k < admissions.size(); ++k) results[positions[k]] = node::admission_json_text(admissions[k]);
+    return node::HttpResponse{200, node::results_json_text(results)};
   }
   if (path == "/status" || path == "/tx" || path == "/txs" || path == "/blocks" || starts("/tx/") ||
       starts("/account/") || starts("/block/")) {
