@@ -10,14 +10,13 @@
 // Private to contracts/ (included by its .cc files only).
 #pragma once
 
-#include <array>
 #include <charconv>
-#include <cstring>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "contracts/basics.h"
+#include "core/bytes.h"
 #include "core/hash.h"
 #include "core/keys.h"
 
@@ -53,23 +52,6 @@ inline void append_decimal(std::string& out, std::uint64_t value) {
   out.append(text, static_cast<std::size_t>(end - text));
 }
 
-// Both hex digits of every byte value, so that a 32-byte key is 32 two-byte copies.
-inline constexpr auto kHexPairs = [] {
-  std::array<char, 512> pairs{};
-  for (std::size_t byte = 0; byte < 256; ++byte) {
-    pairs[2 * byte] = kHexDigits[byte >> 4];
-    pairs[2 * byte + 1] = kHexDigits[byte & 0x0F];
-  }
-  return pairs;
-}();
-
-template <std::size_t N>
-inline void append_bytes_hex(std::string& out, const std::array<std::uint8_t, N>& bytes) {
-  char text[2 * N];
-  for (std::size_t i = 0; i < N; ++i) std::memcpy(text + 2 * i, &kHexPairs[2 * bytes[i]], 2);
-  out.append(text, sizeof(text));
-}
-
 inline std::size_t size_bound(std::string_view text) { return text.size(); }
 inline std::size_t size_bound(const core::PublicKey&) { return 64; }
 inline std::size_t size_bound(const core::Hash256&) { return 64; }
@@ -79,8 +61,8 @@ inline std::size_t size_bound(Hex8) { return 8; }
 inline std::size_t size_bound(Hex4) { return 4; }
 
 inline void append(std::string& out, std::string_view text) { out.append(text); }
-inline void append(std::string& out, const core::PublicKey& key) { append_bytes_hex(out, key.bytes); }
-inline void append(std::string& out, const core::Hash256& hash) { append_bytes_hex(out, hash.bytes); }
+inline void append(std::string& out, const core::PublicKey& key) { core::append_hex(out, key.bytes); }
+inline void append(std::string& out, const core::Hash256& hash) { core::append_hex(out, hash.bytes); }
 // As ProductId::code() writes it.
 inline void append(std::string& out, const ProductId& product) {
   if (product.kind == ProductKind::kAllowance) {

@@ -1,5 +1,8 @@
 #include "core/bytes.h"
 
+#include <array>
+#include <cstring>
+
 namespace carbon::core {
 namespace {
 int hex_value(char c) {
@@ -10,13 +13,26 @@ int hex_value(char c) {
 }
 }  // namespace
 
-std::string to_hex(ByteView bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0x0f];
+// Both hex digits of every byte value: one two-byte copy per byte.
+constexpr auto kHexPairs = [] {
+  constexpr char kDigits[] = "0123456789abcdef";
+  std::array<char, 512> pairs{};
+  for (std::size_t byte = 0; byte < 256; ++byte) {
+    pairs[2 * byte] = kDigits[byte >> 4];
+    pairs[2 * byte + 1] = kDigits[byte & 0x0f];
   }
+  return pairs;
+}();
+
+void append_hex(std::string& out, ByteView bytes) {
+  const std::size_t at = out.size();
+  out.resize(at + 2 * bytes.size());
+  for (std::size_t i = 0; i < bytes.size(); ++i) std::memcpy(&out[at + 2 * i], &kHexPairs[2 * bytes[i]], 2);
+}
+
+std::string to_hex(ByteView bytes) {
+  std::string out;
+  append_hex(out, bytes);
   return out;
 }
 

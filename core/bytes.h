@@ -22,6 +22,8 @@ inline ByteView as_bytes(std::string_view text) {
 
 // Lower-case hex, two characters per byte.
 std::string to_hex(ByteView bytes);
+// The same, appended to `out` (for text built piece by piece, like the contracts' state keys).
+void append_hex(std::string& out, ByteView bytes);
 // Accepts upper or lower case; rejects odd length and non-hex characters.
 Result<Bytes> from_hex(std::string_view hex);
 

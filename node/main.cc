@@ -32,6 +32,7 @@
 #include "node/http_server.h"
 #include "node/p2p/peer_manager.h"
 #include "node/payload.h"
+#include "node/rpc_query.h"
 #include "node/rpc_txs.h"
 #include "node/store.h"
 
@@ -86,7 +87,7 @@ void name_pool_threads(boost::asio::thread_pool& pool, unsigned threads, const c
 node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   auto reply = [](std::pair<unsigned, std::string> answer) { return node::HttpResponse{answer.first, answer.second}; };
   auto error = [](unsigned status, const std::string& code, const std::string& message) {
-    return node::HttpResponse{status, nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump()};
+    return node::HttpResponse{status, node::rpcq::error_answer(status, code, message).second};
   };
   std::string path = request.target.substr(0, request.target.find('?'));
   auto starts = [&](const char* prefix) { return path.rfind(prefix, 0) == 0; };
@@ -151,12 +152,12 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
     decoded.reserve(entries.size());
     for (std::size_t i = 0; i < entries.size(); ++i) {
       if (!entries[i]) {
-        results[i] = node::entry_error_json_text("bad_request", "each entry must be a hex string");
+        results[i] = node::rpcq::error_answer(400, "bad_request", "each entry must be a hex string").second;
         continue;
       }
       auto bytes = core::from_hex(*entries[i]);
       if (!bytes) {
-        results[i] = node::entry_error_json_text("bad_hex", bytes.status().message());
+        results[i] = node::rpcq::error_answer(400, "bad_hex", bytes.status().message()).second;
         continue;
       }
       decoded.push_back(std::move(bytes).value());

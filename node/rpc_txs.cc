@@ -85,10 +85,6 @@ std::string admission_json_text(const Admission& admission) {
   return out.dump();
 }
 
-std::string entry_error_json_text(std::string_view code, std::string_view message) {
-  return nlohmann::json{{"error", {{"code", std::string(code)}, {"message", std::string(message)}}}}.dump();
-}
-
 std::string results_json_text(const std::vector<std::string>& results) {
   std::size_t size = 16;
   for (const auto& result : results) size += result.size() + 1;

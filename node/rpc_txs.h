@@ -26,10 +26,9 @@ namespace carbon::node {
 std::optional<std::vector<std::string_view>> read_simple_txs_body(std::string_view body);
 
 // The answer for one submitted entry, as nlohmann::json would write it: {"status":"pending",
-// "tx_id":...} or {"error":{"code","message"}} with the tx_id when known.
+// "tx_id":...} or {"error":{"code","message"}} with the tx_id when known. (An entry refused before
+// admission, not hex, answers rpcq::error_answer's text, node/rpc_query.h.)
 std::string admission_json_text(const Admission& admission);
-// {"error":{"code":...,"message":...}} for an entry refused before admission (not hex).
-std::string entry_error_json_text(std::string_view code, std::string_view message);
 // {"results":[...]} from the entries' answers, in order.
 std::string results_json_text(const std::vector<std::string>& results);
 

@@ -117,11 +117,6 @@ class Connection {
     const std::string url = cluster.rpc_url(node);  // http://127.0.0.1:PORT
     port_ = url.substr(url.rfind(':') + 1);
   }
-  std::pair<unsigned, json> request(boost::beast::http::verb method, const std::string& target,
-                                    std::string body = "") {
-    auto [code, text] = request_text(method, target, std::move(body));
-    return {code, code == 0 ? json() : json::parse(text, nullptr, false)};
-  }
   // The answer's status and body as received (0 and empty when there was none).
   std::pair<unsigned, std::string> request_text(boost::beast::http::verb method, const std::string& target,
                                                 std::string body = "") {
