@@ -614,6 +614,14 @@ std::optional<NodeApp::CheckedBlock> NodeApp::check_block_txs(const consensus::B
   return checked;
 }
 
+void NodeApp::pool_fresh(CheckedBlock& checked) {
+  if (checked.fresh_pooled) return;
+  for (const auto& tx : checked.fresh) {
+    if (!mempool_.contains(tx->id)) (void)mempool_.add(tx);
+  }
+  checked.fresh_pooled = true;
+}
+
 void NodeApp::prepare_payload_check(const consensus::Block& block) {
   auto payload = view_payload(block.payload);
   if (!payload) return;  // payload_acceptable refuses it
@@ -621,8 +629,11 @@ void NodeApp::prepare_payload_check(const consensus::Block& block) {
   auto checked = check_block_txs(block, *payload, helpers);
   // A failure is not kept: the strand finds it again and refuses the block.
   if (!checked) return;
-  // Verdicts outlive the block: if it is never judged, its transactions' gossip skips the check.
-  for (const auto& entry : checked->fresh) remember_verified(entry->id);
+  // The transactions this node had not admitted go to the pool now, here on the verify pool
+  // rather than on the strand in payload_acceptable(): every one passed the same checks as
+  // gossip admission (decoded, for this chain, signatures verified, and the verdicts remembered
+  // by check_block_txs), so they may wait for a later block if this one never commits.
+  pool_fresh(*checked);
   const core::Hash256 block_id = block.id();
   std::lock_guard lock(prepared_mutex_);
   if (!prepared_.insert_or_assign(block_id, std::move(*checked)).second) return;
@@ -704,12 +715,9 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
   if (!checked) checked = check_block_txs(block, *payload, 0);
   if (!checked) return false;
   auto* self = const_cast<NodeApp*>(this);  // caches only; the verdict depends on the block alone
-  for (const auto& tx : checked->fresh) {
-    self->remember_verified(tx->id);
-    // Kept until executed, so nothing is lost if this block never commits (its gossip may not
-    // have reached us).
-    if (!mempool_.contains(tx->id)) (void)self->mempool_.add(tx);
-  }
+  // Kept until executed, so nothing is lost if this block never commits (its gossip may not have
+  // reached us). Done already when prepare_payload_check() checked the block.
+  self->pool_fresh(*checked);
   std::lock_guard lock(seen_mutex_);
   if (seen_blocks_.size() < kMaxSeenBlocks) self->seen_blocks_.emplace(block_id, std::move(checked->seen));
   return true;

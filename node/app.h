@@ -234,7 +234,11 @@ class NodeApp final : public Application {
   struct CheckedBlock {
     SeenBlock seen;
     std::vector<std::shared_ptr<const PoolTx>> fresh;
+    bool fresh_pooled = false;  // pool_fresh() has run
   };
+  // Puts the block's fresh transactions (checked, but not admitted by this node before) into the
+  // pool, once.
+  void pool_fresh(CheckedBlock& checked);
   // Every transaction decoded, for this chain and signed (nullopt if one is not). Stateless, so
   // the same verdict on any thread at any time. helpers: pool tasks that may join in.
   std::optional<CheckedBlock> check_block_txs(const consensus::Block& block, const PayloadView& payload,
