@@ -614,14 +614,6 @@ std::optional<NodeApp::CheckedBlock> NodeApp::check_block_txs(const consensus::B
   return checked;
 }
 
-void NodeApp::pool_fresh(CheckedBlock& checked) {
-  if (checked.fresh_pooled) return;
-  for (const auto& tx : checked.fresh) {
-    if (!mempool_.contains(tx->id)) (void)mempool_.add(tx);
-  }
-  checked.fresh_pooled = true;
-}
-
 void NodeApp::prepare_payload_check(const consensus::Block& block) {
   auto payload = view_payload(block.payload);
   if (!payload) return;  // payload_acceptable refuses it
@@ -629,11 +621,8 @@ void NodeApp::prepare_payload_check(const consensus::Block& block) {
   auto checked = check_block_txs(block, *payload, helpers);
   // A failure is not kept: the strand finds it again and refuses the block.
   if (!checked) return;
-  // The transactions this node had not admitted go to the pool now, here on the verify pool
-  // rather than on the strand in payload_acceptable(): every one passed the same checks as
-  // gossip admission (decoded, for this chain, signatures verified, and the verdicts remembered
-  // by check_block_txs), so they may wait for a later block if this one never commits.
-  pool_fresh(*checked);
+  // (check_block_txs remembered the verdicts of the signatures it verified: if this block is
+  // never judged, its transactions' gossip skips the check.)
   const core::Hash256 block_id = block.id();
   std::lock_guard lock(prepared_mutex_);
   if (!prepared_.insert_or_assign(block_id, std::move(*checked)).second) return;
@@ -716,8 +705,12 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
   if (!checked) return false;
   auto* self = const_cast<NodeApp*>(this);  // caches only; the verdict depends on the block alone
   // Kept until executed, so nothing is lost if this block never commits (its gossip may not have
-  // reached us). Done already when prepare_payload_check() checked the block.
-  self->pool_fresh(*checked);
+  // reached us). Only for a block this node votes for: these transactions skipped admission's
+  // checks of state (sender registered, nonce and expiry windows), so a proposal refused or
+  // dropped must not feed the pool. (Their verdicts were remembered by check_block_txs.)
+  for (const auto& tx : checked->fresh) {
+    if (!mempool_.contains(tx->id)) (void)self->mempool_.add(tx);
+  }
   std::lock_guard lock(seen_mutex_);
   if (seen_blocks_.size() < kMaxSeenBlocks) self->seen_blocks_.emplace(block_id, std::move(checked->seen));
   return true;

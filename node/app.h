@@ -166,7 +166,9 @@ class NodeApp final : public Application {
   // knows the transactions of the blocks it extends from the seen blocks down to the executed
   // height, and from the pools above it, so the pools must have let go of a block's
   // transactions and nonces before the block leaves the seen blocks (otherwise a proposal built
-  // in between would carry them again, and they would fail on their nonces).
+  // in between would carry them again, and they would fail on their nonces). Meanwhile, for a
+  // few milliseconds, RPC shows the block's receipts and nonces while GET /status still gives
+  // the height before it.
   bool record_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch& batch,
                        const std::function<void()>& before_advancing = {});
   void halt(const std::string& why);
@@ -234,11 +236,7 @@ class NodeApp final : public Application {
   struct CheckedBlock {
     SeenBlock seen;
     std::vector<std::shared_ptr<const PoolTx>> fresh;
-    bool fresh_pooled = false;  // pool_fresh() has run
   };
-  // Puts the block's fresh transactions (checked, but not admitted by this node before) into the
-  // pool, once.
-  void pool_fresh(CheckedBlock& checked);
   // Every transaction decoded, for this chain and signed (nullopt if one is not). Stateless, so
   // the same verdict on any thread at any time. helpers: pool tasks that may join in.
   std::optional<CheckedBlock> check_block_txs(const consensus::Block& block, const PayloadView& payload,
