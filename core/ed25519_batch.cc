@@ -26,6 +26,16 @@ using u64 = std::uint64_t;
 using u128 = unsigned __int128;
 constexpr u64 kMask51 = (u64{1} << 51) - 1;
 
+// 8 little-endian bytes as a word, and back.
+u64 load_le64(const std::uint8_t* bytes) {
+  u64 out = 0;
+  for (std::size_t b = 0; b < 8; ++b) out |= u64{bytes[b]} << (8 * b);
+  return out;
+}
+void store_le64(u64 word, std::uint8_t* bytes) {
+  for (std::size_t b = 0; b < 8; ++b) bytes[b] = static_cast<std::uint8_t>(word >> (8 * b));
+}
+
 struct Fe {
   u64 v[5];
 };
@@ -145,19 +155,13 @@ std::array<std::uint8_t, 32> to_bytes(Fe h) {
   const u64 w2 = (h.v[2] >> 26) | (h.v[3] << 25);
   const u64 w3 = (h.v[3] >> 39) | (h.v[4] << 12);
   const u64 words[4] = {w0, w1, w2, w3};
-  for (std::size_t i = 0; i < 4; ++i) {
-    for (std::size_t b = 0; b < 8; ++b) out[8 * i + b] = static_cast<std::uint8_t>(words[i] >> (8 * b));
-  }
+  for (std::size_t i = 0; i < 4; ++i) store_le64(words[i], out.data() + 8 * i);
   return out;
 }
 
 // The low 255 bits of 32 little-endian bytes (the top bit is the caller's).
 Fe from_bytes(const std::uint8_t* s) {
-  u64 w[4];
-  for (int i = 0; i < 4; ++i) {
-    w[i] = 0;
-    for (int b = 0; b < 8; ++b) w[i] |= u64{s[8 * i + b]} << (8 * b);
-  }
+  const u64 w[4] = {load_le64(s), load_le64(s + 8), load_le64(s + 16), load_le64(s + 24)};
   Fe h;
   h.v[0] = w[0] & kMask51;
   h.v[1] = ((w[0] >> 51) | (w[1] << 13)) & kMask51;
@@ -291,8 +295,7 @@ const Point& base_point() {
 // scalar = sum digits[i] * 2^i, and any two non-zero digits are at least w positions apart, so
 // about one position in w + 1 needs an addition.
 std::array<std::int8_t, 256> naf(const std::uint8_t* scalar, int width) {
-  u64 words[5] = {0, 0, 0, 0, 0};
-  for (std::size_t i = 0; i < 32; ++i) words[i / 8] |= u64{scalar[i]} << (8 * (i % 8));
+  const u64 words[5] = {load_le64(scalar), load_le64(scalar + 8), load_le64(scalar + 16), load_le64(scalar + 24), 0};
   std::array<std::int8_t, 256> digits{};
   const u64 window_size = u64{1} << width;
   const auto w = static_cast<std::size_t>(width);
@@ -388,12 +391,6 @@ using Scalar = std::array<std::uint8_t, 32>;
 // Four 128-bit coefficients per SHA-512 digest.
 constexpr std::size_t kCoefficientsPerDigest = 4;
 
-u64 load_le64(const std::uint8_t* bytes) {
-  u64 out = 0;
-  for (std::size_t b = 0; b < 8; ++b) out |= u64{bytes[b]} << (8 * b);
-  return out;
-}
-
 // A sum of products z * S (z below 2^128, S below 2^253, little-endian), kept unreduced: each
 // product is below 2^381 and a batch's sum of at most kMaxBatchSignatures (2^10) of them below
 // 2^391, well inside the 512 bits reduced mod L once at the end (libsodium), instead of a
@@ -422,9 +419,7 @@ class WideSum {
   }
   Scalar reduced() const {
     std::array<std::uint8_t, 64> bytes{};
-    for (std::size_t k = 0; k < limbs_.size(); ++k) {
-      for (std::size_t b = 0; b < 8; ++b) bytes[8 * k + b] = static_cast<std::uint8_t>(limbs_[k] >> (8 * b));
-    }
+    for (std::size_t k = 0; k < limbs_.size(); ++k) store_le64(limbs_[k], bytes.data() + 8 * k);
     Scalar out{};
     crypto_core_ed25519_scalar_reduce(out.data(), bytes.data());
     return out;
@@ -538,8 +533,7 @@ bool verify_batch(std::span<const BatchSignature> batch) {
         // signatures, one hash per four signatures instead of one each.
         std::array<std::uint8_t, 64 + 8> input{};
         std::memcpy(input.data(), seed.data(), seed.size());
-        const u64 group = static_cast<u64>(i / kCoefficientsPerDigest);
-        for (std::size_t b = 0; b < 8; ++b) input[64 + b] = static_cast<std::uint8_t>(group >> (8 * b));
+        store_le64(static_cast<u64>(i / kCoefficientsPerDigest), input.data() + 64);
         crypto_hash_sha512(digest.data(), input.data(), input.size());
       }
       std::memcpy(z.data(), digest.data() + 16 * (i % kCoefficientsPerDigest), 16);  // 128 bits

@@ -740,13 +740,15 @@ void NodeApp::halt(const std::string& why) {
                    why);
 }
 
-bool NodeApp::record_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch& batch,
-                              const std::function<void()>& before_advancing) {
+bool NodeApp::store_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch& batch) {
   if (auto status = store_.commit_block(block, state_root, batch); !status.is_ok()) {
     halt(status.to_string());
     return false;
   }
-  if (before_advancing) before_advancing();
+  return true;
+}
+
+void NodeApp::advance_executed(const consensus::Block& block, const core::Hash256& state_root) {
   {
     std::lock_guard lock(last_root_mutex_);
     last_root_ = state_root;
@@ -755,7 +757,6 @@ bool NodeApp::record_executed(const consensus::Block& block, const core::Hash256
   executed_height_ = height;
   std::lock_guard lock(seen_mutex_);
   std::erase_if(seen_blocks_, [height](const auto& entry) { return entry.second.height <= height; });
-  return true;
 }
 
 namespace {
@@ -827,7 +828,8 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
       root = last_root_;
     }
     leveldb::WriteBatch batch;
-    if (!record_executed(block, root, batch)) return;
+    if (!store_executed(block, root, batch)) return;
+    advance_executed(block, root);
     spdlog::info("committed height {} round {} items {} (ordering only)", height, block.header.round, payload.txs.size());
     return;
   }
@@ -906,16 +908,14 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
   std::set<core::PublicKey> senders;
   for (const auto* tx : txs) senders.insert(tx->tx.sender);
   const std::int64_t write_started_cpu_us = thread_cpu_us();
-  std::int64_t pools_cpu_us = 0;
-  const auto forget_in_pools = [&] {
-    const std::int64_t pools_started_cpu_us = thread_cpu_us();
-    refresh_account_cache(senders);
-    mempool_.on_committed(height, ids, senders,
-                          [this](const core::PublicKey& sender) { return committed_nonce(sender); });
-    pools_cpu_us = thread_cpu_us() - pools_started_cpu_us;
-  };
-  if (!record_executed(block, result.state_root, batch, forget_in_pools)) return;
-  const std::int64_t write_cpu_us = thread_cpu_us() - write_started_cpu_us - pools_cpu_us;
+  if (!store_executed(block, result.state_root, batch)) return;
+  const std::int64_t write_cpu_us = thread_cpu_us() - write_started_cpu_us;
+  // The pools let go of the block's transactions and nonces before the block leaves the seen
+  // blocks (advance_executed(), node/app.h says why).
+  refresh_account_cache(senders);
+  mempool_.on_committed(height, ids, senders,
+                        [this](const core::PublicKey& sender) { return committed_nonce(sender); });
+  advance_executed(block, result.state_root);
   // The block's age when consensus committed it (by the proposer's clock), how long it then
   // waited for the execution thread, and how long executing and writing it took, with the CPU
   // that took split between the contracts with the state root and the block's store write: where

@@ -160,17 +160,17 @@ class NodeApp final : public Application {
   void remember_verified(const core::Hash256& id) const;
   void flush_gossip();
   void execute(const consensus::Block& block, std::chrono::steady_clock::time_point committed_at);
-  // Writes an executed block (with `batch`: its state changes and receipts) and then, once
-  // `before_advancing` has run, advances the executed height; false (and halted) if the store
-  // failed. `before_advancing` is where the pools forget the block's transactions: a leader
-  // knows the transactions of the blocks it extends from the seen blocks down to the executed
-  // height, and from the pools above it, so the pools must have let go of a block's
-  // transactions and nonces before the block leaves the seen blocks (otherwise a proposal built
-  // in between would carry them again, and they would fail on their nonces). Meanwhile, for a
-  // few milliseconds, RPC shows the block's receipts and nonces while GET /status still gives
-  // the height before it.
-  bool record_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch& batch,
-                       const std::function<void()>& before_advancing = {});
+  // Writes an executed block (with `batch`: its state changes and receipts); false (and halted)
+  // if the store failed.
+  bool store_executed(const consensus::Block& block, const core::Hash256& state_root, leveldb::WriteBatch& batch);
+  // Then advances the executed height and drops the block from the seen blocks. Call it only
+  // after the pools have forgotten the block's transactions: a leader knows the transactions of
+  // the blocks it extends from the seen blocks down to the executed height, and from the pools
+  // above it, so the pools must have let go of a block's transactions and nonces before the
+  // block leaves the seen blocks (otherwise a proposal built in between would carry them again,
+  // and they would fail on their nonces). Meanwhile, for a few milliseconds, RPC shows the
+  // block's receipts and nonces while GET /status still gives the height before it.
+  void advance_executed(const consensus::Block& block, const core::Hash256& state_root);
   void halt(const std::string& why);
 
   boost::asio::io_context& io_;
