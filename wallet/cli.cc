@@ -301,6 +301,12 @@ int propose(const Options& options, const std::string& signer_name, contracts::A
       } else {
         std::cout << proposal_line(p) << "; committed at height " << record.value("height", 0)
                   << std::endl;
+        if (p.value("state", "") == "open") {
+          // What the next officer runs; submitting the same act again would open a second
+          // proposal instead of approving this one.
+          std::cout << "  another officer approves it with: carbon-wallet proposal approve "
+                    << p.value("id", 0) << " --from <officer key>" << std::endl;
+        }
       }
       return 0;
     }
