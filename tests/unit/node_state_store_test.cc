@@ -204,16 +204,16 @@ TEST(LevelDbStateStoreExecution, ExecutorRootsMatchTheReferenceStoreAndARebuild)
   ASSERT_EQ(node_result.state_root, reference_result.state_root);
   persist(node_executor);
 
-  std::mt19937 random(7);  // fixed: the same blocks every run
+  std::mt19937 rng(7);  // fixed: the same blocks every run
   std::uint32_t failed = 0;
   for (int block = 0; block < 40; ++block) {
     ++height;
     std::vector<contracts::SignedTx> txs;
-    const std::size_t count = random() % 12;
+    const std::size_t count = rng() % 12;
     for (std::size_t t = 0; t < count; ++t) {
-      const std::size_t from = random() % kHolders;
-      const std::size_t to = (from + 1 + random() % (kHolders - 1)) % kHolders;
-      const std::uint64_t quantity = 1 + random() % 400;  // sometimes more than held: a failure
+      const std::size_t from = rng() % kHolders;
+      const std::size_t to = (from + 1 + rng() % (kHolders - 1)) % kHolders;
+      const std::uint64_t quantity = 1 + rng() % 400;  // sometimes more than held: a failure
       txs.push_back(make_tx(holders[from], ++nonces[from],
                             contracts::TransferUnits{holders[to].public_key(),
                                                      contracts::ProductId::allowance(2025), quantity}));
@@ -247,7 +247,7 @@ TEST(LevelDbStateStoreExecution, ExecutorRootsMatchTheReferenceStoreAndARebuild)
     for (std::size_t from = 0; from < kHolders; ++from) {
       txs.push_back(make_tx(holders[from], ++nonces[from],
                             contracts::TransferUnits{holders[(from + 1) % kHolders].public_key(),
-                                                     contracts::ProductId::allowance(2025), 1 + random() % 50}));
+                                                     contracts::ProductId::allowance(2025), 1 + rng() % 50}));
     }
     node_result = restarted.execute_block(height, 1'000 * height, txs);
     reference_result = reference.execute_block(height, 1'000 * height, txs);
