@@ -35,6 +35,18 @@ std::optional<std::uint64_t> parse_fixed2(const std::string& text) {
   return units * 100 + cents;
 }
 
+std::optional<std::uint64_t> parse_whole(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char ch : text) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(ch - '0');
+    if (value > (kMaxU64 - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 std::string grouped(std::uint64_t value) {
   const std::string digits = std::to_string(value);
   std::string out;

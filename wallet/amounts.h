@@ -17,6 +17,9 @@ namespace carbon::wallet {
 // hundredths (fen of a yuan amount, basis points of a percentage). nullopt for anything else
 // (signs, spaces, separators, exponents, three decimals, a bare ".") or beyond 2^64 - 1.
 std::optional<std::uint64_t> parse_fixed2(const std::string& text);
+// "42" -> 42, "007" -> 7: decimal digits only (no sign, spaces, "0x" or exponent), at most
+// 2^64 - 1; nullopt for anything else.
+std::optional<std::uint64_t> parse_whole(const std::string& text);
 // 1234567 -> "1,234,567"
 std::string grouped(std::uint64_t value);
 // 123456789 fen -> "1,234,567.89"

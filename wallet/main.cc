@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <map>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "contracts/allocation.h"
@@ -26,7 +27,9 @@
 #include "core/file.h"
 #include "core/hash.h"
 #include "core/keys.h"
+#include "wallet/amounts.h"
 #include "wallet/cli.h"
+#include "wallet/cli_options.h"
 #include "wallet/http_client.h"
 #include "wallet/keystore.h"
 #include "wallet/market_cli.h"
@@ -77,7 +80,7 @@ int run(int argc, char** argv) {
   keygen->add_option("--name", name, "the key's name")->required();
   keygen->add_flag("--strong-kdf", strong_kdf, "Argon2id with 256 MiB instead of 64 MiB (slower to open)");
   auto* address_cmd = cli.add_subcommand("address", "print a key's address (its public key)");
-  address_cmd->add_option("--name", name, "the key's name")->required();
+  address_cmd->add_option("name,--name", name, "the key's name")->required();
   auto* register_cmd = cli.add_subcommand("register", "register a participant (authority)");
   register_cmd->add_option("--from", from, "signing key (the authority)")->required();
   register_cmd->add_option("--participant", participant, "address or key name of the participant")->required();
@@ -307,9 +310,18 @@ int run(int argc, char** argv) {
   // The exchange's commands (wallet/market_cli.h).
   MarketCommands market(cli, options);
 
+  wallet::require_decimal_integers(cli);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
+    // With --json anywhere on the line, a usage error is JSON too (the flag may not have been
+    // reached when parsing stopped); --help and its output stay text.
+    bool json_requested = false;
+    for (int i = 1; i < argc; ++i) json_requested = json_requested || std::string_view(argv[i]) == "--json";
+    if (json_requested && error.get_exit_code() != 0) {
+      std::cout << json{{"ok", false}, {"error", error.what()}}.dump() << std::endl;
+      return kExitUsage;
+    }
     return cli.exit(error) == 0 ? 0 : kExitUsage;
   }
   if (auto code = market.run()) return *code;
@@ -419,13 +431,14 @@ int run(int argc, char** argv) {
     rules.cancel_untraded = current.value("cancel_untraded", true) ? 1 : 0;
     rules.banking_allowed = current.value("banking_allowed", true) ? 1 : 0;
     rules.proposal_ttl_ms = current.value("proposal_ttl_ms", rules.proposal_ttl_ms);
-    const auto number = [&](const std::string& field) -> std::optional<std::uint64_t> {
+    const auto number = [&](const std::string& field, std::uint64_t max) -> std::optional<std::uint64_t> {
       const std::string& text = rule_text[field];
       if (text.empty()) return std::nullopt;
-      if (text.find_first_not_of("0123456789") != std::string::npos) {
-        fail(options, kExitUsage, "--" + field + " must be a non-negative integer");
+      const std::optional<std::uint64_t> value = wallet::parse_whole(text);
+      if (!value || *value > max) {
+        fail(options, kExitUsage, "--" + field + " must be a whole number from 0 to " + std::to_string(max) + ", not '" + text + "'");
       }
-      return std::strtoull(text.c_str(), nullptr, 10);
+      return value;
     };
     const auto time = [&](const std::string& field, std::uint64_t& into) {
       if (!rule_text[field].empty()) into = parse_time_ms(options, rule_text[field]);
@@ -433,10 +446,10 @@ int run(int argc, char** argv) {
     time("report-deadline", rules.report_deadline_ms);
     time("verification-deadline", rules.verification_deadline_ms);
     time("surrender-deadline", rules.surrender_deadline_ms);
-    const auto set32 = [&](const std::string& field, std::uint32_t& into) { if (auto v = number(field)) into = static_cast<std::uint32_t>(*v); };
-    const auto set64 = [&](const std::string& field, std::uint64_t& into) { if (auto v = number(field)) into = *v; };
-    const auto set16 = [&](const std::string& field, std::uint16_t& into) { if (auto v = number(field)) into = static_cast<std::uint16_t>(*v); };
-    const auto set8 = [&](const std::string& field, std::uint8_t& into) { if (auto v = number(field)) into = *v != 0 ? 1 : 0; };
+    const auto set32 = [&](const std::string& field, std::uint32_t& into) { if (auto v = number(field, UINT32_MAX)) into = static_cast<std::uint32_t>(*v); };
+    const auto set64 = [&](const std::string& field, std::uint64_t& into) { if (auto v = number(field, UINT64_MAX)) into = *v; };
+    const auto set16 = [&](const std::string& field, std::uint16_t& into) { if (auto v = number(field, UINT16_MAX)) into = static_cast<std::uint16_t>(*v); };
+    const auto set8 = [&](const std::string& field, std::uint8_t& into) { if (auto v = number(field, 1)) into = static_cast<std::uint8_t>(*v); };
     set32("offset-limit-bp", rules.offset_limit_bp);
     set32("pre-allocation-bp", rules.pre_allocation_bp);
     set32("penalty-multiple-pct", rules.penalty_multiple_pct);

@@ -1,0 +1,86 @@
+// The wallet's integer options read decimal digits only (wallet/cli_options.h): no octal, hex,
+// sign wrap-around or silent saturation between what a person types and what gets signed.
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "wallet/amounts.h"
+#include "wallet/cli_options.h"
+
+namespace carbon::wallet {
+namespace {
+
+struct Parsed {
+  bool ok = false;
+  std::uint64_t quantity = 0;
+  std::uint32_t year = 0;
+  std::vector<std::uint64_t> ids;
+  std::string error;
+};
+
+// A command line shaped like the wallet's: a 64-bit option on a subcommand, a 32-bit one, and a
+// repeated one.
+Parsed parse(std::vector<std::string> args) {
+  Parsed parsed;
+  CLI::App app{"test"};
+  auto* transfer = app.add_subcommand("transfer", "");
+  transfer->add_option("--quantity", parsed.quantity, "")->required();
+  transfer->add_option("--year", parsed.year, "");
+  transfer->add_option("--id", parsed.ids, "");
+  require_decimal_integers(app);
+  args.insert(args.begin(), "transfer");
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
+  try {
+    app.parse(args);
+    parsed.ok = true;
+  } catch (const CLI::ParseError& error) {
+    parsed.error = error.what();
+  }
+  return parsed;
+}
+
+TEST(WalletCliOptions, ReadsDecimalDigits) {
+  EXPECT_EQ(parse({"--quantity", "10"}).quantity, 10u);
+  EXPECT_EQ(parse({"--quantity", "010"}).quantity, 10u);  // decimal, not octal 8
+  EXPECT_EQ(parse({"--quantity", "0"}).quantity, 0u);
+  EXPECT_EQ(parse({"--quantity", "000"}).quantity, 0u);
+  EXPECT_EQ(parse({"--quantity=18446744073709551615"}).quantity, UINT64_MAX);
+  const Parsed with_all = parse({"--quantity", "7", "--year", "02025", "--id", "09", "--id", "3"});
+  ASSERT_TRUE(with_all.ok) << with_all.error;
+  EXPECT_EQ(with_all.year, 2025u);
+  EXPECT_EQ(with_all.ids, (std::vector<std::uint64_t>{9, 3}));
+}
+
+TEST(WalletCliOptions, RefusesAnythingElseNamingTheOption) {
+  for (const std::string bad : {"0x10", "-5", "+5", "1e3", "1.5", "7t", " 7", "", "0b11", "1,000"}) {
+    const Parsed parsed = parse({"--quantity=" + bad});
+    EXPECT_FALSE(parsed.ok) << "'" << bad << "' read as " << parsed.quantity;
+    EXPECT_NE(parsed.error.find("--quantity"), std::string::npos) << parsed.error;
+  }
+  const Parsed too_large = parse({"--quantity", "18446744073709551616"});
+  EXPECT_FALSE(too_large.ok);
+  EXPECT_NE(too_large.error.find("too large"), std::string::npos) << too_large.error;
+  // Narrower options keep CLI11's range check.
+  EXPECT_FALSE(parse({"--quantity", "1", "--year", "4294967296"}).ok);
+  EXPECT_FALSE(parse({"--quantity", "1", "--year", "-1"}).ok);
+  EXPECT_FALSE(parse({"--quantity", "1", "--id", "3", "--id", "0x3"}).ok);
+}
+
+TEST(WalletAmounts, ParsesWholeNumbers) {
+  EXPECT_EQ(parse_whole("0"), 0u);
+  EXPECT_EQ(parse_whole("007"), 7u);
+  EXPECT_EQ(parse_whole("18446744073709551615"), UINT64_MAX);
+  EXPECT_EQ(parse_whole("18446744073709551616"), std::nullopt);
+  EXPECT_EQ(parse_whole("99999999999999999999999"), std::nullopt);
+  for (const std::string bad : {"", "-1", "+1", "0x1", "1e3", "1.0", " 1", "1 "}) {
+    EXPECT_EQ(parse_whole(bad), std::nullopt) << "'" << bad << "'";
+  }
+}
+
+}  // namespace
+}  // namespace carbon::wallet

@@ -1,0 +1,19 @@
+// Strict reading of the numbers people type on carbon-wallet's command line.
+//
+// Thread safety: none (configures a CLI::App before it parses).
+#pragma once
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace carbon::wallet {
+
+// Makes every integer option of `app` and of its subcommands take decimal digits only. CLI11 on
+// its own reads "010" as octal 8 and "0x10" as 16, wraps "-5" to 2^64 - 5 and saturates anything
+// beyond 2^64 - 1, so a transfer could be signed for tonnes nobody typed. Leading zeros are
+// decimal ("010" is 10). Options narrower than 64 bits keep CLI11's own range check. Call it
+// after every option has been added and before parsing.
+void require_decimal_integers(CLI::App& app);
+
+}  // namespace carbon::wallet
