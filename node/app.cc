@@ -913,8 +913,15 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
   // The pools let go of the block's transactions and nonces before the block leaves the seen
   // blocks (advance_executed(), node/app.h says why).
   refresh_account_cache(senders);
-  mempool_.on_committed(height, ids, senders,
-                        [this](const core::PublicKey& sender) { return committed_nonce(sender); });
+  const std::vector<Mempool::Dropped> dropped = mempool_.on_committed(
+      height, ids, senders, [this](const core::PublicKey& sender) { return committed_nonce(sender); });
+  for (const Mempool::Dropped& drop : dropped) remember_rejection(drop.id, drop.reason);
+  if (!dropped.empty()) {
+    // One line per block, not per transaction; each one's reason is in GET /tx/{id}.
+    spdlog::info("dropped {} transaction(s) from the mempool after height {} (expired, or nonce used by another); "
+                 "first: {} {}",
+                 dropped.size(), height, dropped.front().id.short_hex(), dropped.front().reason);
+  }
   advance_executed(block, result.state_root);
   // The block's age when consensus committed it (by the proposer's clock), how long it then
   // waited for the execution thread, and how long executing and writing it took, with the CPU

@@ -100,27 +100,42 @@ void Mempool::erase_locked(const core::Hash256& id) {
   by_id_.erase(it);
 }
 
-void Mempool::on_committed(std::uint64_t height, const std::vector<core::Hash256>& ids,
-                           const std::set<core::PublicKey>& senders,
-                           const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce) {
+std::vector<Mempool::Dropped> Mempool::on_committed(
+    std::uint64_t height, const std::vector<core::Hash256>& ids, const std::set<core::PublicKey>& senders,
+    const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce) {
   std::lock_guard lock(mutex_);
+  std::vector<Dropped> dropped;
   for (const auto& id : ids) erase_locked(id);
   // Transactions whose nonce is now used can never apply.
   for (const auto& sender : senders) {
     const auto waiting = by_sender_.find(sender);
     if (waiting == by_sender_.end()) continue;
     const std::uint64_t used = committed_nonce(sender);
-    std::vector<core::Hash256> stale;
+    const std::size_t first_stale = dropped.size();
     for (auto it = waiting->second.begin(); it != waiting->second.end() && it->first <= used; ++it) {
-      stale.push_back(it->second);
+      dropped.push_back({it->second, "dropped from the mempool: nonce " + std::to_string(it->first) +
+                                         " of this sender was used by another transaction (the sender's last "
+                                         "nonce is " + std::to_string(used) + " as of height " +
+                                         std::to_string(height) + ")"});
     }
-    for (const auto& id : stale) erase_locked(id);
+    // Erased after the walk: erasing the sender's last waiting nonce erases `waiting` itself.
+    for (std::size_t i = first_stale; i < dropped.size(); ++i) erase_locked(dropped[i].id);
   }
   // Expired ones cannot either (blocks from height + 1 on).
   while (!by_expiry_.empty() && by_expiry_.begin()->first <= height) {
     const core::Hash256 id = by_seq_.at(by_expiry_.begin()->second);  // a copy: erased next
+    const contracts::Transaction& tx = by_id_.at(id).second->tx.tx;
+    std::string reason = "expired: not included in a block by its expiry height " + std::to_string(tx.expiry_height);
+    const std::uint64_t used = committed_nonce(tx.sender);
+    if (tx.nonce > used + 1) {
+      // Why it waited: a transaction runs only after the sender's previous nonce.
+      reason += "; it had nonce " + std::to_string(tx.nonce) + " and waited for the sender's nonce " +
+                std::to_string(used + 1) + ", which never arrived";
+    }
+    dropped.push_back({id, std::move(reason)});
     erase_locked(id);
   }
+  return dropped;
 }
 
 }  // namespace carbon::node

@@ -20,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -61,11 +62,18 @@ class Mempool {
   // ordered, + 1) is waiting: if not, a block now would be empty (transactions behind a nonce
   // gap wait for the missing one).
   bool has_ready(const std::function<std::uint64_t(const core::PublicKey&)>& used_nonce) const;
+  // A transaction dropped without being included, and why, for its sender (GET /tx/{id}).
+  struct Dropped {
+    core::Hash256 id;
+    std::string reason;
+  };
   // A block at `height` was executed holding `ids`: remove them and drop whatever can no longer
-  // apply (nonce used, expired).
-  // `senders` are the senders of every transaction in the block (some may not be in this pool).
-  void on_committed(std::uint64_t height, const std::vector<core::Hash256>& ids, const std::set<core::PublicKey>& senders,
-                    const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce);
+  // apply (nonce used, expired), returning what was dropped (at most the pool's size).
+  // `senders` are the senders of every transaction in the block (some may not be in this pool);
+  // committed_nonce(sender) is the sender's last nonce used after this block.
+  std::vector<Dropped> on_committed(std::uint64_t height, const std::vector<core::Hash256>& ids,
+                                    const std::set<core::PublicKey>& senders,
+                                    const std::function<std::uint64_t(const core::PublicKey&)>& committed_nonce);
 
  private:
   void erase_locked(const core::Hash256& id);

@@ -94,6 +94,30 @@ TEST_F(ClusterTest, BadRpcInputGetsClearErrorsAndChangesNothing) {
     }
   }
 
+  {
+    // Accepted while it could still apply, then dropped when it expires behind a nonce gap (the
+    // authority's nonce 2 never comes): its sender learns why instead of "unknown transaction".
+    const std::uint64_t expiry = height(0) + 3;
+    auto [id, doc] = submit(0, cluster_->sign(authority, 3, issue_call(firm.public_key(), 5), expiry));
+    ASSERT_FALSE(id.empty()) << doc.dump();
+    EXPECT_EQ(cluster_->get(0, "/tx/" + id).second.value("status", ""), "pending");
+    json record;
+    ASSERT_TRUE(Cluster::wait_until(
+        [&] {
+          record = cluster_->get(0, "/tx/" + id).second;
+          return record.value("status", "") == "rejected";
+        },
+        30s))
+        << record.dump();
+    const std::string reason = record.value("reason", "");
+    EXPECT_NE(reason.find("expired: not included in a block by its expiry height " + std::to_string(expiry)),
+              std::string::npos)
+        << reason;
+    EXPECT_NE(reason.find("waited for the sender's nonce 2, which never arrived"), std::string::npos) << reason;
+    EXPECT_GT(height(0), expiry - 1);
+    EXPECT_NE(cluster_->log_tail(0, 400).find("dropped 1 transaction(s) from the mempool"), std::string::npos);
+  }
+
   // Nothing above changed the state: wait for more blocks, compare the root.
   const std::uint64_t h = height(0);
   ASSERT_TRUE(Cluster::wait_until([&] { return height(0) > h + 2; }, 30s));

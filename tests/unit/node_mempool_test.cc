@@ -112,10 +112,20 @@ TEST(Mempool, KeepsOneTransactionPerSenderAndNonceAndDropsWhatCanNoLongerApply) 
   EXPECT_EQ(pool.add(pool_tx(carol, 2)).code(), core::ErrorCode::kOutOfBounds);  // full
   // A block at height 11 used alice's nonces up to 2 (through transactions this pool never held)
   // and bob's up to 3: alice keeps 3, bob keeps nothing, carol's expired.
-  std::map<core::PublicKey, std::uint64_t> used = {{alice.public_key(), 2}, {bob.public_key(), 3}};
-  pool.on_committed(11, {}, {alice.public_key(), bob.public_key()},
-                    [&](const core::PublicKey& sender) { return used.at(sender); });
+  std::map<core::PublicKey, std::uint64_t> used = {{alice.public_key(), 2}, {bob.public_key(), 3}, {carol.public_key(), 0}};
+  const auto dropped = pool.on_committed(11, {}, {alice.public_key(), bob.public_key()},
+                                         [&](const core::PublicKey& sender) { return used.at(sender); });
   EXPECT_EQ(pool.size(), 1u);
+  // Each dropped one is reported with its reason, for GET /tx/{id}.
+  std::map<core::Hash256, std::string> reasons;
+  for (const auto& drop : dropped) reasons[drop.id] = drop.reason;
+  ASSERT_EQ(reasons.size(), 5u);
+  EXPECT_NE(reasons[pool_tx(alice, 1).id].find("nonce 1 of this sender was used by another transaction"), std::string::npos)
+      << reasons[pool_tx(alice, 1).id];
+  EXPECT_NE(reasons[pool_tx(bob, 3).id].find("nonce 3"), std::string::npos);
+  const std::string& expired = reasons[pool_tx(carol, 1, 10).id];
+  EXPECT_NE(expired.find("expired: not included in a block by its expiry height 10"), std::string::npos) << expired;
+  EXPECT_EQ(expired.find("never arrived"), std::string::npos) << expired;  // its nonce was due
   EXPECT_NE(pool.find(pool_tx(alice, 3).id), nullptr);
   EXPECT_EQ(pool.contiguous_pending_nonce(alice.public_key(), 2), 3u);
   EXPECT_EQ(pool.contiguous_pending_nonce(bob.public_key(), 3), 3u);
@@ -123,6 +133,23 @@ TEST(Mempool, KeepsOneTransactionPerSenderAndNonceAndDropsWhatCanNoLongerApply) 
   EXPECT_TRUE(pool.add(pool_tx(bob, 4)).is_ok());
   EXPECT_TRUE(pool.add(pool_tx(carol, 1)).is_ok());
   EXPECT_EQ(pool.size(), 3u);
+}
+
+TEST(Mempool, AnExpiredTransactionBehindANonceGapSaysWhatItWaitedFor) {
+  Mempool pool(10);
+  const auto dave = key_for(4);
+  const PoolTx behind_gap = pool_tx(dave, 3, 20);  // nonce 2 never comes
+  ASSERT_TRUE(pool.add(behind_gap).is_ok());
+  // Height 20 is the last at which it could still be included: not dropped yet.
+  EXPECT_TRUE(pool.on_committed(19, {}, {}, [](const core::PublicKey&) { return 1u; }).empty());
+  EXPECT_TRUE(pool.contains(behind_gap.id));
+  const auto dropped = pool.on_committed(20, {}, {}, [](const core::PublicKey&) { return 1u; });
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_EQ(dropped.front().id, behind_gap.id);
+  EXPECT_NE(dropped.front().reason.find("had nonce 3 and waited for the sender's nonce 2, which never arrived"),
+            std::string::npos)
+      << dropped.front().reason;
+  EXPECT_FALSE(pool.contains(behind_gap.id));
 }
 
 }  // namespace
