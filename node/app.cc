@@ -358,6 +358,8 @@ void NodeApp::on_gossip_frames(std::span<const core::ByteView> bodies) {
   for (const core::ByteView body : bodies) {
     auto batch = view_payload(body);
     if (!batch) {
+      // Counted for the operator's 30 s summary (node/input_drops.h), not logged one by one.
+      malformed_gossip_frames_.fetch_add(1, std::memory_order_relaxed);
       spdlog::debug("dropped a malformed gossip frame: {}", batch.status().message());
       continue;
     }

@@ -78,6 +78,8 @@ class NodeApp final : public Application {
     std::uint64_t frames_dropped = 0;
   };
   void set_gossip_backlog(std::function<GossipBacklog()> backlog) { gossip_backlog_ = std::move(backlog); }
+  // Gossip frames from validators that did not decode (on_gossip_frames), since start.
+  std::uint64_t malformed_gossip_frames() const { return malformed_gossip_frames_.load(std::memory_order_relaxed); }
   // The pool whose idle threads help check a proposal's transactions (prepare_payload_check);
   // without one, the calling thread checks them alone.
   void set_verify_pool(boost::asio::thread_pool* pool) { verify_pool_ = pool; }
@@ -194,6 +196,7 @@ class NodeApp final : public Application {
   std::atomic<consensus::Height> executed_height_{0};
   std::atomic<std::size_t> queued_blocks_{0};
   std::atomic<bool> halted_{false};
+  std::atomic<std::uint64_t> malformed_gossip_frames_{0};
   mutable std::mutex last_root_mutex_;
   core::Hash256 last_root_;  // after executed_height_
 

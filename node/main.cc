@@ -18,9 +18,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -30,6 +33,7 @@
 #include "node/driver.h"
 #include "node/gossip_inbox.h"
 #include "node/http_server.h"
+#include "node/input_drops.h"
 #include "node/p2p/peer_manager.h"
 #include "node/payload.h"
 #include "node/rpc_query.h"
@@ -66,6 +70,8 @@ constexpr int kMallocTrimThresholdBytes = 64 * 1024 * 1024;
 // How much less CPU a gossip admission thread gets than a default one when both want it
 // (Linux nice: +5 gives about a third of the share).
 constexpr int kAdmissionNice = 5;
+// How often the operator log sums up what was refused or dropped at the edges (node/input_drops.h).
+constexpr unsigned kInputDropReportSeconds = 30;
 
 // Names every thread of `pool` (shown by top -H and perf, so an operator can see where a
 // node's CPU goes) and lowers their priority by `nice` (0: unchanged; raising niceness needs no
@@ -264,6 +270,7 @@ int run_node(const std::string& config_path) {
                            std::vector<core::Bytes> frames;
                            if (gossip_inbox.take_waiting(frames)) admit_frames(frames);
                          });
+  std::atomic<std::uint64_t> unknown_kind_frames{0};
   node::p2p::PeerCallbacks callbacks;
   callbacks.on_message = [&](std::size_t peer, core::Bytes frame) {
     if (frame.empty()) return;
@@ -283,6 +290,7 @@ int run_node(const std::string& config_path) {
         boost::asio::post(admission_pool, [&] { drain_gossip(); });
       }
     } else {
+      unknown_kind_frames.fetch_add(1, std::memory_order_relaxed);  // in the 30 s summary below
       spdlog::debug("dropped a frame of unknown kind {} from validator {}", frame[0], peer);
     }
   };
@@ -343,11 +351,43 @@ int run_node(const std::string& config_path) {
   spdlog::info("validator {} of {} on chain {}: p2p {}, rpc http://{}", *self, validators.size(), genesis->chain_id,
                config->p2p_listen.to_string(), config->rpc_listen.to_string());
 
+  // Every 30 s, one line for what was refused or dropped at the node's edges since the last one
+  // (nothing when nothing was): the operator sees abuse without a line per event.
+  const auto input_drops = [&] {
+    const node::p2p::TransportStats transport = peers.stats();
+    node::InputDropCounts counts;
+    counts.handshakes_rejected = transport.handshakes_rejected;
+    counts.handshake_timeouts = transport.handshake_timeouts;
+    counts.inbound_over_limit = transport.inbound_over_limit;
+    counts.frames_rejected_oversize = transport.frames_rejected_oversize;
+    counts.frames_rejected_decrypt = transport.frames_rejected_decrypt;
+    counts.unknown_kind_frames = unknown_kind_frames.load(std::memory_order_relaxed);
+    counts.malformed_gossip_frames = app.malformed_gossip_frames();
+    counts.gossip_frames_dropped = gossip_frames_dropped.load();
+    return counts;
+  };
+  boost::asio::steady_timer drop_report_timer(io);
+  node::InputDropCounts reported_drops = input_drops();
+  std::function<void()> schedule_drop_report = [&] {
+    drop_report_timer.expires_after(std::chrono::seconds(kInputDropReportSeconds));
+    drop_report_timer.async_wait([&](const boost::system::error_code& error) {
+      if (error) return;  // cancelled: the node is stopping
+      const node::InputDropCounts now = input_drops();
+      if (const std::string line = node::input_drop_summary(reported_drops, now, kInputDropReportSeconds); !line.empty()) {
+        spdlog::info("{}", line);
+      }
+      reported_drops = now;
+      schedule_drop_report();
+    });
+  };
+  schedule_drop_report();
+
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int signal) {
     spdlog::info("signal {}: stopping", signal);
     rpc.stop();
     peers.stop();
+    drop_report_timer.cancel();
     io.stop();
   });
   std::vector<std::thread> threads;

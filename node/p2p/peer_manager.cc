@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -31,6 +32,10 @@ namespace {
 constexpr std::size_t kNoIndex = std::numeric_limits<std::size_t>::max();
 // After a failed accept (e.g. out of file descriptors), wait before accepting again.
 constexpr std::uint32_t kAcceptRetryMs = 100;
+// Log lines about inbound connections that never authenticated, in full, per window: anyone who
+// reaches the peer port can cause them, and must not be able to grow the log without bound.
+constexpr std::size_t kMaxUnauthenticatedLinesPerWindow = 5;
+constexpr auto kUnauthenticatedLogWindow = std::chrono::seconds(30);
 
 core::Result<tcp::endpoint> to_endpoint(const PeerAddress& address) {
   boost::system::error_code error;
@@ -257,7 +262,7 @@ class PeerManager::Impl : public ConnectionOwner, public std::enable_shared_from
                             const Status& reason) override {
     if (stopped_) return;
     if (pending_inbound_.erase(connection) > 0) {
-      log("inbound connection from " + connection->remote() + " closed: " + reason.message());
+      log_unauthenticated("inbound connection from " + connection->remote() + " closed: " + reason.message());
       return;
     }
     if (const std::size_t index = dialed_index(connection); index != kNoIndex) {
@@ -299,6 +304,30 @@ class PeerManager::Impl : public ConnectionOwner, public std::enable_shared_from
 
   void log(const std::string& line) {
     if (callbacks_.on_log && !stopped_) callbacks_.on_log(line);
+  }
+
+  // The first kMaxUnauthenticatedLinesPerWindow lines of each window in full; the others are
+  // counted, and their number is logged when the next window starts (the counters behind them
+  // are in stats() too).
+  void log_unauthenticated(const std::string& line) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - unauthenticated_window_start_ >= kUnauthenticatedLogWindow) {
+      if (unauthenticated_lines_suppressed_ > 0) {
+        log(std::to_string(unauthenticated_lines_suppressed_) +
+            " more inbound connections failed before authenticating in the previous 30 s (not logged one by one)");
+      }
+      unauthenticated_window_start_ = now;
+      unauthenticated_lines_logged_ = 0;
+      unauthenticated_lines_suppressed_ = 0;
+    }
+    if (unauthenticated_lines_logged_ < kMaxUnauthenticatedLinesPerWindow) {
+      ++unauthenticated_lines_logged_;
+      log(line + (unauthenticated_lines_logged_ == kMaxUnauthenticatedLinesPerWindow
+                      ? " (further such lines in the next 30 s are only counted)"
+                      : ""));
+    } else {
+      ++unauthenticated_lines_suppressed_;
+    }
   }
 
   std::size_t index_of(const core::PublicKey& key) const {
@@ -365,6 +394,11 @@ class PeerManager::Impl : public ConnectionOwner, public std::enable_shared_from
       if (self->pending_inbound_.size() >= self->config_.max_pending_inbound_handshakes) {
         TransportCounters::bump(self->counters_->inbound_over_limit);
         boost::system::error_code ignored;
+        const auto remote = socket.remote_endpoint(ignored);
+        self->log_unauthenticated("inbound connection from " +
+                                  (ignored ? std::string("an unknown address") : remote.address().to_string() + ":" + std::to_string(remote.port())) +
+                                  " closed at once: " + std::to_string(self->pending_inbound_.size()) +
+                                  " handshakes are already pending (the limit)");
         socket.close(ignored);
       } else {
         auto connection =
@@ -446,6 +480,9 @@ class PeerManager::Impl : public ConnectionOwner, public std::enable_shared_from
   std::uint16_t listen_port_ = 0;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::set<std::shared_ptr<Connection>> pending_inbound_;
+  std::chrono::steady_clock::time_point unauthenticated_window_start_{};  // on the strand
+  std::size_t unauthenticated_lines_logged_ = 0;                          // in this window
+  std::uint64_t unauthenticated_lines_suppressed_ = 0;                    // in this window
   std::unique_ptr<std::atomic<bool>[]> connected_;
   std::atomic<std::size_t> connected_count_{0};
   bool listening_ = false;

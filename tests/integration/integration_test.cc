@@ -1,6 +1,7 @@
 // Integration tests: real carbon-node processes on 127.0.0.1 with real LevelDB and real TCP:
 // bad input from clients and from the network.
 #include <algorithm>
+#include <thread>
 
 #include "tests/integration/cluster_fixture.h"
 
@@ -166,6 +167,24 @@ TEST_F(ClusterTest, GarbageOnThePeerPortChangesNothing) {
       15s))
       << "node 2 reports " << cluster_->status(2)->value("connected_peers", 0)
       << " connected peers\n" << cluster_->log_tail(2);
+
+  // Whoever reaches the port cannot grow the operator log without bound: 200 more bad
+  // connections add at most a handful of lines (the first of each 30 s window in full, the rest
+  // counted and summed up).
+  const auto count_lines = [&](const std::string& needle) {
+    const std::string log = cluster_->log_tail(2, 100'000);
+    std::size_t count = 0;
+    for (std::size_t at = log.find(needle); at != std::string::npos; at = log.find(needle, at + 1)) ++count;
+    return count;
+  };
+  const std::size_t lines_before = count_lines("p2p: inbound connection from");
+  for (int i = 0; i < 200; ++i) send_and_close({0xff, 0xff, 0xff, 0xff});
+  ASSERT_TRUE(Cluster::wait_until([&] { return cluster_->status(2).has_value(); }, 10s));
+  std::this_thread::sleep_for(500ms);  // the last closes reach the log
+  // At most 5 per 30 s window; the 200 take a second or two, so they may straddle two windows.
+  EXPECT_LE(count_lines("p2p: inbound connection from"), lines_before + 10) << cluster_->log_tail(2);
+  EXPECT_NE(count_lines("further such lines in the next 30 s are only counted"), 0u) << cluster_->log_tail(2);
+  EXPECT_TRUE(alive(2));
 }
 
 }  // namespace
