@@ -46,8 +46,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (error) {
       if (error == http::error::body_limit || error == http::error::header_limit) {
         reply = {413, R"({"error":{"code":"too_large","message":"request too large"}})"};
+      } else if (error.category() == http::make_error_code(http::error::bad_method).category() &&
+                 error != http::error::partial_message) {
+        // The parser refused what arrived (a bad request line, header or length): the client
+        // gets a 400 saying so, then the connection closes (the stream cannot be resynchronised).
+        // Beast's messages are fixed strings ("bad method"), safe to put in JSON as they are.
+        reply = {400, R"({"error":{"code":"bad_request","message":"malformed HTTP request: )" + error.message() + R"("}})"};
       } else {
-        close();  // not HTTP at all, or the peer went away
+        close();  // the peer went away, timed out, or the connection failed
         return;
       }
     } else {
