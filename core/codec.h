@@ -141,8 +141,8 @@ Result<T> decode(ByteView bytes, std::size_t max_bytes = kMaxEncodedBytes,
                                                       " bytes exceeds limit " + std::to_string(max_bytes));
   }
   T value{};
+  SpanStreamBuf buffer(bytes);
   try {
-    SpanStreamBuf buffer(bytes);
     DecodeScope scope(&buffer);
     InputStreamLease stream(&buffer);
     cereal::PortableBinaryInputArchive archive(stream.stream());
@@ -153,6 +153,12 @@ Result<T> decode(ByteView bytes, std::size_t max_bytes = kMaxEncodedBytes,
   } catch (const DecodeError& error) {
     return Status::error(ErrorCode::kDecodeError, error.message);
   } catch (const std::exception& error) {
+    if (buffer.remaining() == 0) {
+      // cereal's own words ("Failed to read 4 bytes from input stream! Read 3") for what a
+      // person sees as: the bytes stop before the value does.
+      return Status::error(ErrorCode::kDecodeError, "truncated: the " + std::to_string(bytes.size()) +
+                                                        " bytes end before the encoded value does");
+    }
     return Status::error(ErrorCode::kDecodeError, std::string("malformed input: ") + error.what());
   }
   if (canonical_check == CanonicalCheck::kSkipped) return value;

@@ -20,7 +20,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -111,15 +113,28 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   }
   if (request.method == "POST" && path == "/tx") {
     // Body: {"tx": "<hex>"} or the bare hex.
+    static const std::string kExpected =
+        "send {\"tx\": \"<hex of the encoded signed transaction>\"} or the bare hex";
     std::string hex = request.body;
-    if (!hex.empty() && hex.front() == '{') {
+    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (!hex.empty() && is_space(hex.back())) hex.pop_back();
+    hex.erase(0, std::min(hex.size(), static_cast<std::size_t>(std::find_if_not(hex.begin(), hex.end(), is_space) - hex.begin())));
+    if (hex.empty()) return error(400, "bad_request", "empty body: " + kExpected);
+    if (!std::isxdigit(static_cast<unsigned char>(hex.front()))) {
+      // Not bare hex: it must be the JSON object, with that one field.
       auto doc = nlohmann::json::parse(hex, nullptr, false);
-      if (doc.is_discarded() || !doc.is_object() || !doc.contains("tx") || !doc["tx"].is_string()) {
-        return error(400, "bad_request", "expected {\"tx\": \"<hex of the encoded signed transaction>\"}");
+      if (doc.is_discarded() || !doc.is_object()) return error(400, "bad_request", "expected a JSON object: " + kExpected);
+      for (const auto& [field, value] : doc.items()) {
+        if (field != "tx") {
+          return error(400, "bad_request", "unknown field \"" + field.substr(0, 64) + "\": " + kExpected + ", nothing else");
+        }
+      }
+      if (!doc.contains("tx") || !doc["tx"].is_string()) {
+        return error(400, "bad_request", "\"tx\" must be a string of hex: " + kExpected);
       }
       hex = doc["tx"].get<std::string>();
+      if (hex.empty()) return error(400, "bad_request", "\"tx\" is empty: " + kExpected);
     }
-    while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' ')) hex.pop_back();
     auto bytes = core::from_hex(hex);
     if (!bytes) return error(400, "bad_hex", "the transaction is not valid hex: " + bytes.status().message());
     const auto admission = app.admit(*bytes, /*from_client=*/true);

@@ -24,8 +24,16 @@ TEST_F(ClusterTest, BadRpcInputGetsClearErrorsAndChangesNothing) {
     EXPECT_NE(message.find(needle), std::string::npos) << "'" << message << "' lacks '" << needle << "'";
   };
   expect_refused("{\"tx\": ", "expected");
+  expect_refused("", "empty body");
+  expect_refused("  \n", "empty body");
+  expect_refused("[1,2]", "expected a JSON object");
+  expect_refused("null", "expected a JSON object");
+  expect_refused(json{{"tx", ""}}.dump(), "\"tx\" is empty");
+  expect_refused(json{{"tx", 42}}.dump(), "\"tx\" must be a string of hex");
+  expect_refused(json{{"tx", "00"}, {"fee", 1}}.dump(), "unknown field \"fee\"");
   expect_refused(json{{"tx", "zz11"}}.dump(), "hex");
-  expect_refused(json{{"tx", "00112233"}}.dump(), "not a valid transaction");
+  expect_refused(json{{"tx", "00112233"}}.dump(), "not a valid transaction: truncated: the 4 bytes end before");
+  expect_refused("deadbeef", "not a valid transaction: truncated");
   std::string bad_signature = cluster_->sign(authority, 2, issue_call(firm.public_key(), 5));
   bad_signature[bad_signature.size() - 2] = bad_signature[bad_signature.size() - 2] == 'a' ? 'b' : 'a';
   expect_refused(json{{"tx", bad_signature}}.dump(), "signature");
