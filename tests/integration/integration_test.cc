@@ -80,6 +80,9 @@ TEST_F(ClusterTest, BadRpcInputGetsClearErrorsAndChangesNothing) {
   EXPECT_EQ(cluster_->get(0, "/blocks?start=1").first, 400u);
   EXPECT_EQ(cluster_->post(0, "/blocks", "").first, 405u);
   EXPECT_EQ(cluster_->get(0, "/account/12").first, 400u);
+  EXPECT_EQ(cluster_->get(0, "/status?verbose=1").first, 400u);
+  EXPECT_EQ(cluster_->get(0, "/block/1?x=1").first, 400u);
+  EXPECT_EQ(cluster_->get(0, "/tx/" + first + "?x").first, 400u);
   EXPECT_EQ(cluster_->get(0, "/nowhere").first, 404u);
   EXPECT_EQ(cluster_->get(0, "/account/" + core::generate_secret_key().public_key().to_hex()).first, 404u);
 
