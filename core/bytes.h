@@ -27,6 +27,11 @@ void append_hex(std::string& out, ByteView bytes);
 // Accepts upper or lower case; rejects odd length and non-hex characters.
 Result<Bytes> from_hex(std::string_view hex);
 
+// Whether `text` is well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates (U+D800 to
+// U+DFFF), nothing above U+10FFFF, no truncated sequence. Text fields of the canonical encoding
+// must be: they end up in JSON answers and logs.
+bool is_valid_utf8(std::string_view text);
+
 // Parses exactly N bytes of hex into a fixed array.
 template <std::size_t N>
 Result<std::array<std::uint8_t, N>> fixed_from_hex(std::string_view hex) {

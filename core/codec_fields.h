@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/assert.h"
+#include "core/bytes.h"
 
 namespace carbon::core::codec {
 
@@ -74,7 +75,8 @@ void bounded_bytes(Archive& archive, std::vector<std::uint8_t>& bytes, std::size
   }
 }
 
-// A length-prefixed UTF-8 string of at most max_bytes (content is not validated here).
+// A length-prefixed UTF-8 string of at most max_bytes; decoding refuses text that is not
+// well-formed UTF-8 (it would reach JSON answers and logs).
 template <class Archive>
 void bounded_string(Archive& archive, std::string& text, std::size_t max_bytes) {
   if constexpr (kIsLoading<Archive>) {
@@ -88,6 +90,7 @@ void bounded_string(Archive& archive, std::string& text, std::size_t max_bytes) 
     }
     text.resize(count);
     if (count > 0) archive.template loadBinary<1>(text.data(), count);
+    if (!is_valid_utf8(text)) throw_decode_error("a text field is not valid UTF-8");
   } else {
     CARBON_ASSERT_MSG(text.size() <= max_bytes, "encoding a string over its limit");
     archive(static_cast<std::uint32_t>(text.size()));

@@ -37,7 +37,7 @@ struct StoredReceipt {
 };
 
 std::string error_json(const std::string& code, const std::string& message) {
-  return json{{"error", {{"code", code}, {"message", message}}}}.dump();
+  return rpcq::json_text(json{{"error", {{"code", code}, {"message", message}}}});
 }
 
 std::pair<unsigned, std::string> not_found(const std::string& message) { return {404, error_json("not_found", message)}; }
@@ -973,7 +973,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_status() const {
         {"frames_dropped", backlog.frames_dropped}}},
       {"halted", halted_.load()},
   };
-  return {200, out.dump()};
+  return {200, rpcq::json_text(out)};
 }
 
 std::pair<unsigned, std::string> NodeApp::rpc_tx(const std::string& id_hex) const {
@@ -1001,14 +1001,14 @@ std::pair<unsigned, std::string> NodeApp::rpc_tx(const std::string& id_hex) cons
         }
       }
     }
-    return {200, out.dump()};
+    return {200, rpcq::json_text(out)};
   }
-  if (mempool_.contains(*id)) return {200, json{{"tx_id", id->to_hex()}, {"status", "pending"}}.dump()};
+  if (mempool_.contains(*id)) return {200, rpcq::json_text(json{{"tx_id", id->to_hex()}, {"status", "pending"}})};
   {
     std::lock_guard lock(caches_mutex_);
     auto it = rejections_.find(*id);
     if (it != rejections_.end()) {
-      return {200, json{{"tx_id", id->to_hex()}, {"status", "rejected"}, {"reason", it->second}}.dump()};
+      return {200, rpcq::json_text(json{{"tx_id", id->to_hex()}, {"status", "rejected"}, {"reason", it->second}})};
     }
   }
   return not_found("no transaction " + id->to_hex() + " is known to this node");
@@ -1036,7 +1036,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_account(const std::string& address
               {"frozen", (*account)->frozen != 0},
               {"balances", balances},
               {"height", executed_height_.load()}};
-  return {200, out.dump()};
+  return {200, rpcq::json_text(out)};
 }
 
 std::pair<unsigned, std::string> NodeApp::rpc_block(const std::string& height_text) const {
@@ -1074,7 +1074,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_block(const std::string& height_te
               {"tx_count", txs.size()},
               {"txs", txs}};
   if (auto root = store_.state_root(height); root && *root) out["state_root"] = (*root)->to_hex();
-  return {200, out.dump()};
+  return {200, rpcq::json_text(out)};
 }
 
 std::pair<unsigned, std::string> NodeApp::rpc_blocks(const std::string& query) const {
@@ -1101,7 +1101,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_blocks(const std::string& query) c
                       {"timestamp_ms", b.header.timestamp_ms},
                       {"tx_ids", std::move(ids)}});
   }
-  return {200, json{{"blocks", std::move(blocks)}, {"height", executed}}.dump()};
+  return {200, rpcq::json_text(json{{"blocks", std::move(blocks)}, {"height", executed}})};
 }
 
 }  // namespace carbon::node

@@ -60,7 +60,13 @@ class Session : public std::enable_shared_from_this<Session> {
       const auto& request = parser_->get();
       keep_alive = request.keep_alive();
       HttpRequest req{std::string(request.method_string()), std::string(request.target()), request.body()};
-      reply = (*handler_)(req);
+      try {
+        reply = (*handler_)(req);
+      } catch (const std::exception&) {
+        // A handler's bug must cost this request only: an exception leaving io_context::run()
+        // would end the whole node.
+        reply = {500, R"({"error":{"code":"internal","message":"internal error while answering this request"}})"};
+      }
     }
     auto response = std::make_shared<http::response<http::string_body>>(http::status(reply.status), 11);
     response->set(http::field::server, "carbon-node");

@@ -11,6 +11,8 @@ std::string input_drop_summary(const InputDropCounts& before, const InputDropCou
     const std::uint64_t grown = is - was;
     parts.push_back(std::to_string(grown) + " " + (grown == 1 ? one : many));
   };
+  add(before.inbound_failed, now.inbound_failed, "inbound connection closed before authenticating",
+      "inbound connections closed before authenticating");
   add(before.handshakes_rejected, now.handshakes_rejected, "handshake refused (bad hello or auth, key not in genesis)",
       "handshakes refused (bad hello or auth, key not in genesis)");
   add(before.handshake_timeouts, now.handshake_timeouts, "handshake timed out", "handshakes timed out");

@@ -12,6 +12,7 @@ namespace carbon::node {
 
 struct InputDropCounts {
   // Inbound connections and handshakes (node/p2p/transport_stats.h).
+  std::uint64_t inbound_failed = 0;  // closed before authenticating, whatever the reason
   std::uint64_t handshakes_rejected = 0;
   std::uint64_t handshake_timeouts = 0;
   std::uint64_t inbound_over_limit = 0;
@@ -23,8 +24,9 @@ struct InputDropCounts {
   std::uint64_t gossip_frames_dropped = 0;  // 32 MiB of gossip were waiting for admission
 };
 
-// "refused or dropped in the last 30 s: 3 handshakes refused, 1 gossip frame malformed", naming
-// only the counts that grew from `before` to `now`; empty when none did.
+// "refused or dropped at the edges in the last 30 s: 3 inbound connections closed before
+// authenticating, 3 handshakes refused (...), 1 malformed gossip frame", naming only the counts
+// that grew from `before` to `now`; empty when none did.
 std::string input_drop_summary(const InputDropCounts& before, const InputDropCounts& now, unsigned window_s);
 
 }  // namespace carbon::node

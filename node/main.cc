@@ -122,8 +122,11 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
         "send {\"tx\": \"<hex of the encoded signed transaction>\"} or the bare hex";
     std::string hex = request.body;
     const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (!hex.empty() && is_space(hex.back())) hex.pop_back();
-    hex.erase(0, std::min(hex.size(), static_cast<std::size_t>(std::find_if_not(hex.begin(), hex.end(), is_space) - hex.begin())));
+    const auto trim = [&is_space](std::string& text) {
+      while (!text.empty() && is_space(text.back())) text.pop_back();
+      text.erase(text.begin(), std::find_if_not(text.begin(), text.end(), is_space));
+    };
+    trim(hex);
     if (hex.empty()) return error(400, "bad_request", "empty body: " + kExpected);
     if (!std::isxdigit(static_cast<unsigned char>(hex.front()))) {
       // Not bare hex: it must be the JSON object, with that one field.
@@ -138,6 +141,7 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
         return error(400, "bad_request", "\"tx\" must be a string of hex: " + kExpected);
       }
       hex = doc["tx"].get<std::string>();
+      trim(hex);  // e.g. a hex file read with its newline
       if (hex.empty()) return error(400, "bad_request", "\"tx\" is empty: " + kExpected);
     }
     auto bytes = core::from_hex(hex);
@@ -376,6 +380,7 @@ int run_node(const std::string& config_path) {
   const auto input_drops = [&] {
     const node::p2p::TransportStats transport = peers.stats();
     node::InputDropCounts counts;
+    counts.inbound_failed = transport.inbound_failed;
     counts.handshakes_rejected = transport.handshakes_rejected;
     counts.handshake_timeouts = transport.handshake_timeouts;
     counts.inbound_over_limit = transport.inbound_over_limit;
@@ -407,8 +412,7 @@ int run_node(const std::string& config_path) {
     spdlog::info("signal {}: stopping", signal);
     rpc.stop();
     peers.stop();
-    drop_report_timer.cancel();
-    io.stop();
+    io.stop();  // the drop report's timer is not cancelled here: it may be re-arming on another io thread
   });
   std::vector<std::thread> threads;
   for (unsigned i = 1; i < io_threads; ++i) {

@@ -24,8 +24,12 @@ namespace carbon::node::rpcq {
 using json = nlohmann::json;
 using Answer = std::pair<unsigned, std::string>;
 
+// JSON text for an answer. Strings that are not valid UTF-8 (the bytes of a request path or a
+// field name a client sent) become U+FFFD instead of throwing, which would end the process.
+inline std::string json_text(const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 inline Answer error_answer(unsigned status, const std::string& code, const std::string& message) {
-  return {status, json{{"error", {{"code", code}, {"message", message}}}}.dump()};
+  return {status, json_text(json{{"error", {{"code", code}, {"message", message}}}})};
 }
 inline Answer bad_request(const std::string& message) {
   return error_answer(400, "bad_request", message);
@@ -46,7 +50,7 @@ inline Answer from_status(const core::Status& status) {
 // The answer with the height it is about.
 inline Answer ok(json body, consensus::Height height) {
   body["height"] = height;
-  return {200, body.dump()};
+  return {200, json_text(body)};
 }
 
 // "/a/b/c" -> {"a", "b", "c"}; "/" -> {""}.

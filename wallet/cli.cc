@@ -19,7 +19,7 @@ namespace carbon::wallet::cli {
 
 void fail(const Options& options, int exit_code, const std::string& message) {
   if (options.json_output) {
-    std::cout << json{{"ok", false}, {"error", message}}.dump() << std::endl;
+    std::cout << json{{"ok", false}, {"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
   } else {
     std::cerr << "carbon-wallet: " << message << std::endl;
   }

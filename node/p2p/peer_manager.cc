@@ -262,6 +262,7 @@ class PeerManager::Impl : public ConnectionOwner, public std::enable_shared_from
                             const Status& reason) override {
     if (stopped_) return;
     if (pending_inbound_.erase(connection) > 0) {
+      TransportCounters::bump(counters_->inbound_failed);
       log_unauthenticated("inbound connection from " + connection->remote() + " closed: " + reason.message());
       return;
     }
@@ -307,8 +308,8 @@ class PeerManager::Impl : public ConnectionOwner, public std::enable_shared_from
   }
 
   // The first kMaxUnauthenticatedLinesPerWindow lines of each window in full; the others are
-  // counted, and their number is logged when the next window starts (the counters behind them
-  // are in stats() too).
+  // counted, and their number is logged with the next such line after the window (the node's
+  // 30 s summary counts them from stats() in any case: inbound_failed, inbound_over_limit).
   void log_unauthenticated(const std::string& line) {
     const auto now = std::chrono::steady_clock::now();
     if (now - unauthenticated_window_start_ >= kUnauthenticatedLogWindow) {
@@ -323,7 +324,7 @@ class PeerManager::Impl : public ConnectionOwner, public std::enable_shared_from
     if (unauthenticated_lines_logged_ < kMaxUnauthenticatedLinesPerWindow) {
       ++unauthenticated_lines_logged_;
       log(line + (unauthenticated_lines_logged_ == kMaxUnauthenticatedLinesPerWindow
-                      ? " (further such lines in the next 30 s are only counted)"
+                      ? " (further such lines in this 30 s window are only counted)"
                       : ""));
     } else {
       ++unauthenticated_lines_suppressed_;

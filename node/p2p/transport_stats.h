@@ -16,6 +16,7 @@ struct TransportStats {
   std::uint64_t connections_dialed = 0;    // outbound attempts started
   std::uint64_t connections_refused = 0;   // authenticated but not wanted (direction, address)
   std::uint64_t inbound_over_limit = 0;    // closed at once: too many pending handshakes
+  std::uint64_t inbound_failed = 0;        // inbound connections closed before authenticating
   std::uint64_t handshakes_completed = 0;
   std::uint64_t handshakes_rejected = 0;  // bad hello/auth: key, chain, version, signature, X25519
   std::uint64_t handshake_timeouts = 0;
@@ -33,6 +34,7 @@ struct TransportCounters {
   std::atomic<std::uint64_t> connections_dialed{0};
   std::atomic<std::uint64_t> connections_refused{0};
   std::atomic<std::uint64_t> inbound_over_limit{0};
+  std::atomic<std::uint64_t> inbound_failed{0};
   std::atomic<std::uint64_t> handshakes_completed{0};
   std::atomic<std::uint64_t> handshakes_rejected{0};
   std::atomic<std::uint64_t> handshake_timeouts{0};
@@ -57,6 +59,7 @@ struct TransportCounters {
     s.connections_dialed = load(connections_dialed);
     s.connections_refused = load(connections_refused);
     s.inbound_over_limit = load(inbound_over_limit);
+    s.inbound_failed = load(inbound_failed);
     s.handshakes_completed = load(handshakes_completed);
     s.handshakes_rejected = load(handshakes_rejected);
     s.handshake_timeouts = load(handshake_timeouts);

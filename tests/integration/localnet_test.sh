@@ -8,18 +8,24 @@ SOURCE_DIR="$1"
 export CARBON_BUILD_DIR="$2"
 export CARBON_LOCALNET_DIR
 CARBON_LOCALNET_DIR="$(mktemp -d /tmp/carbon-localnet-test.XXXXXX)/net"
-export CARBON_LOCALNET_P2P_BASE=$((24000 + ($$ % 50) * 20))
+# Below the kernel's ephemeral ports (32768 on) and above the cluster tests' (20000-31999).
+export CARBON_LOCALNET_P2P_BASE=$((32000 + ($$ % 30) * 20))
 export CARBON_LOCALNET_RPC_BASE=$((CARBON_LOCALNET_P2P_BASE + 10))
 export CARBON_WALLET_PASSPHRASE=localnet
 L="$SOURCE_DIR/network-config/localnet"
-W="$CARBON_BUILD_DIR/wallet/carbon-wallet --keystore $CARBON_LOCALNET_DIR/wallet --node http://127.0.0.1:$CARBON_LOCALNET_RPC_BASE"
+W() { "$CARBON_BUILD_DIR/wallet/carbon-wallet" --keystore "$CARBON_LOCALNET_DIR/wallet" --node "http://127.0.0.1:$CARBON_LOCALNET_RPC_BASE" "$@"; }
 cleanup() { "$L" down >/dev/null 2>&1 || true; rm -rf "$(dirname "$CARBON_LOCALNET_DIR")"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; "$L" status >&2 || true; exit 1; }
 
 height_of() {  # the height node I reports, or 0
-  "$CARBON_BUILD_DIR/wallet/carbon-wallet" --json --node "http://127.0.0.1:$((CARBON_LOCALNET_RPC_BASE + $1))" status 2>/dev/null |
-    python3 -c 'import json,sys; print(json.load(sys.stdin).get("height", 0))' 2>/dev/null || echo 0
+  python3 - "$((CARBON_LOCALNET_RPC_BASE + $1))" <<'PY'
+import json, sys, urllib.request
+try:
+    print(json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/status", timeout=5)).get("height", 0))
+except Exception:
+    print(0)
+PY
 }
 root_at() {  # node I's state root after height H
   python3 - "$((CARBON_LOCALNET_RPC_BASE + $1))" "$2" <<'PY'
@@ -37,16 +43,16 @@ wait_height() {  # wait until node I has executed height H
 
 "$L" up 4 >/dev/null
 [[ "$("$L" status | grep -c 'chain carbon-localnet height')" == 4 ]] || fail "status does not list 4 nodes"
-$W keygen --name firm-a >/dev/null
-$W --wait register --from authority --participant firm-a --name "Firm A" --role covered_enterprise >/dev/null
-$W --wait proposal approve 1 --from officer2 >/dev/null || fail "the second officer's approval did not commit"
+W keygen --name firm-a >/dev/null
+W --wait register --from authority --participant firm-a --name "Firm A" --role covered_enterprise >/dev/null
+W --wait proposal approve 1 --from officer2 >/dev/null || fail "the second officer's approval did not commit"
 
 out="$("$L" kill 2)"; [[ "$out" == "node2 killed (kill -9)" ]] || fail "kill said: $out"
 out="$("$L" kill 2)"; [[ "$out" == "node2 is not running" ]] || fail "second kill said: $out"
 [[ "$("$L" status)" == *$'\n'"node2  DOWN"* ]] || fail "status does not show node2 down"
 # The other three go on committing without it.
-$W --wait issue --from authority --to firm-a --vintage 2025 --quantity 500 >/dev/null
-$W --wait proposal approve 2 --from officer3 >/dev/null || fail "issue did not commit with node2 down"
+W --wait issue --from authority --to firm-a --vintage 2025 --quantity 500 >/dev/null
+W --wait proposal approve 2 --from officer3 >/dev/null || fail "issue did not commit with node2 down"
 h="$(height_of 0)"
 "$L" start 2 >/dev/null
 wait_height 2 "$h"
@@ -56,12 +62,22 @@ wait_height 2 "$h"
 [[ "$("$L" status | grep -c DOWN)" == 4 ]] || fail "down left a node running"
 "$L" start >/dev/null  # resumes every validator from its data
 wait_height 3 "$h"
-[[ "$($W --json balance firm-a)" == *'"quantity_t":500'* ]] || fail "after resuming, firm-a does not hold its 500 t: $($W --json balance firm-a)"
+[[ "$(W --json balance firm-a)" == *'"quantity_t":500'* ]] || fail "after resuming, firm-a does not hold its 500 t: $(W --json balance firm-a)"
 
 "$L" down >/dev/null
 out="$("$L" up 1)"
-[[ "$out" == *"previous network's data moved to $CARBON_LOCALNET_DIR.previous (your wallet keys there: firm-a)"* ]] || fail "up said: $out"
+[[ "$out" == *"previous network's data moved to $CARBON_LOCALNET_DIR.previous"* ]] || fail "up said: $out"
+[[ "$out" == *"your wallet keys from the previous network (firm-a) are saved in $CARBON_LOCALNET_DIR.saved-keys/"* ]] || fail "up said: $out"
 [[ -f "$CARBON_LOCALNET_DIR.previous/wallet/firm-a.json" ]] || fail "firm-a's key was not kept"
 [[ ! -e "$CARBON_LOCALNET_DIR/wallet/firm-a.json" ]] || fail "the fresh network kept an old key in its wallet"
 "$L" bogus >/dev/null 2>&1 && fail "an unknown command succeeded"
+# A second fresh network: the previous one's keys stay saved (the first `up` saved firm-a's).
+"$L" down >/dev/null
+"$L" up 1 >/dev/null
+[[ "$(ls "$CARBON_LOCALNET_DIR.saved-keys"/*/firm-a.json | wc -l)" == 1 ]] || fail "firm-a's saved key is gone"
+# The wallet refuses numbers that are not plain decimal before it signs anything.
+set +e
+out="$(W --json transfer --from authority --to officer2 --product HBEA-2025 --quantity 0x10 2>&1)"; rc=$?
+set -e
+[[ $rc == 2 && "$out" == *"not a whole number in decimal digits"* ]] || fail "--quantity 0x10 gave exit $rc: $out"
 echo "localnet commands: ok"

@@ -82,6 +82,30 @@ TEST(HexTest, FixedFromHexChecksLength) {
   EXPECT_FALSE(fixed_from_hex<4>("").is_ok());
 }
 
+TEST(BytesTest, Utf8IsCheckedByRfc3629) {
+  for (const std::string& good : {std::string(""), std::string("plain ASCII"), std::string("\xC2\xA9"),  // ©
+                                  std::string("\xE6\xB9\x96\xE5\x8C\x97"),                        // 湖北
+                                  std::string("\xEF\xBF\xBD"),                                        // U+FFFD
+                                  std::string("\xF0\x9F\x8C\xB3"),                                   // U+1F333
+                                  std::string("\xF4\x8F\xBF\xBF"),                                   // U+10FFFF
+                                  std::string("a\0b", 3)}) {
+    EXPECT_TRUE(is_valid_utf8(good)) << to_hex(as_bytes(good));
+  }
+  for (const std::string& bad : {std::string("\x80"),              // a continuation byte first
+                                 std::string("\xC0\xAF"),          // overlong '/'
+                                 std::string("\xC1\xBF"),          // overlong
+                                 std::string("\xE0\x9F\xBF"),      // overlong 3-byte
+                                 std::string("\xED\xA0\x80"),      // a surrogate, U+D800
+                                 std::string("\xF0\x8F\xBF\xBF"),  // overlong 4-byte
+                                 std::string("\xF4\x90\x80\x80"),  // U+110000
+                                 std::string("\xF5\x80\x80\x80"), std::string("\xFF"),
+                                 std::string("\xE6\xB9"),          // cut short
+                                 std::string("\xE6\x39\x96"),      // a non-continuation inside
+                                 std::string("ok\xC2")}) {
+    EXPECT_FALSE(is_valid_utf8(bad)) << to_hex(as_bytes(bad));
+  }
+}
+
 TEST(BytesTest, AsBytesViewsTheText) {
   const ByteView view = as_bytes("abc");
   ASSERT_EQ(view.size(), 3u);

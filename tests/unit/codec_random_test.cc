@@ -40,6 +40,36 @@ class Generator {
     return out;
   }
 
+  // Well-formed UTF-8 (text fields refuse anything else) of at most max_bytes: characters of
+  // 1 to 4 bytes, each from its whole range of code points.
+  std::string text(std::size_t max_bytes) {
+    const std::size_t target = below(max_bytes + 1);
+    std::string out;
+    for (;;) {
+      const std::size_t length = 1 + below(4);
+      if (out.size() + length > target) break;
+      std::uint32_t code = 0;
+      switch (length) {
+        case 1: code = static_cast<std::uint32_t>(below(0x80)); break;
+        case 2: code = static_cast<std::uint32_t>(0x80 + below(0x800 - 0x80)); break;
+        case 3:
+          do {
+            code = static_cast<std::uint32_t>(0x800 + below(0x10000 - 0x800));
+          } while (code >= 0xD800 && code <= 0xDFFF);  // surrogates are not characters
+          break;
+        default: code = static_cast<std::uint32_t>(0x10000 + below(0x110000 - 0x10000)); break;
+      }
+      if (length == 1) {
+        out += static_cast<char>(code);
+      } else {
+        const std::uint8_t lead_marks[] = {0, 0, 0xC0, 0xE0, 0xF0};
+        out += static_cast<char>(lead_marks[length] | (code >> (6 * (length - 1))));
+        for (std::size_t k = length - 1; k-- > 0;) out += static_cast<char>(0x80 | ((code >> (6 * k)) & 0x3F));
+      }
+    }
+    return out;
+  }
+
   Sample sample() {
     Sample out;
     out.kind = byte();
@@ -50,8 +80,7 @@ class Generator {
     out.serials.resize(below(kMaxSampleSerials + 1));
     for (auto& serial : out.serials) serial = any();
     out.memo = bytes(below(kMaxSampleMemoBytes + 1));
-    out.name.resize(below(kMaxSampleNameBytes + 1));
-    for (auto& c : out.name) c = static_cast<char>(byte());
+    out.name = text(kMaxSampleNameBytes);
     if (below(2) == 1) out.expiry = static_cast<std::uint32_t>(any());
     switch (below(3)) {
       case 0:
@@ -66,8 +95,7 @@ class Generator {
       default: {
         SampleInner inner;
         inner.id = static_cast<std::uint32_t>(any());
-        inner.label.resize(below(kMaxSampleLabelBytes + 1));
-        for (auto& c : inner.label) c = static_cast<char>(byte());
+        inner.label = text(kMaxSampleLabelBytes);
         out.payload = inner;
         break;
       }
@@ -142,6 +170,7 @@ TEST(CodecRandomTest, RandomSamplesRoundTrip) {
     const Sample sample = gen.sample();
     const Bytes bytes = encode(sample);
     const auto decoded = decode<Sample>(bytes);
+    ASSERT_TRUE(core::is_valid_utf8(sample.name));
     ASSERT_TRUE(decoded.is_ok()) << "iteration " << i << ": " << decoded.status().to_string();
     ASSERT_EQ(*decoded, sample) << "iteration " << i;
   }
@@ -170,6 +199,7 @@ TEST(CodecRandomTest, RandomAndMutatedInputsNeverCrashAndAcceptedOnesAreCanonica
     ASSERT_LE(decoded->serials.size(), kMaxSampleSerials);
     ASSERT_LE(decoded->memo.size(), kMaxSampleMemoBytes);
     ASSERT_LE(decoded->name.size(), kMaxSampleNameBytes);
+    ASSERT_TRUE(core::is_valid_utf8(decoded->name));  // whatever the mutation, accepted text is UTF-8
     ASSERT_EQ(encode(*decoded), input)
         << "iteration " << i << ": accepted a non-canonical input " << core::to_hex(input);
   }

@@ -162,6 +162,22 @@ TEST(CodecTest, TrailingBytesAreRejected) {
   expect_decode_error<MaybeWord>(Bytes{kLittleEndianFlag, 0, 0}, "trailing");
 }
 
+TEST(CodecTest, TextMustBeWellFormedUtf8) {
+  const auto text_bytes = [](const std::string& text) {
+    Bytes out = header_and_u32(static_cast<std::uint32_t>(text.size()));
+    out.insert(out.end(), text.begin(), text.end());
+    return out;
+  };
+  const std::string chinese = "\xE6\xB9\x96\xE5\x8C\x97";  // 湖北, 3 bytes a character
+  const auto decoded = decode<Text<64>>(text_bytes("Hubei " + chinese));
+  ASSERT_TRUE(decoded.is_ok()) << decoded.status().to_string();
+  EXPECT_EQ(decoded->text, "Hubei " + chinese);
+  for (const std::string& bad : {std::string("\xFF"), std::string("ab\x80"), chinese.substr(0, 4),
+                                 std::string("\xC0\xAF"), std::string("\xED\xA0\x80")}) {
+    expect_decode_error<Text<64>>(text_bytes(bad), "not valid UTF-8");
+  }
+}
+
 TEST(CodecTest, LengthAtTheLimitIsAccepted) {
   Bytes blob = header_and_u32(4);
   blob.insert(blob.end(), {1, 2, 3, 4});

@@ -20,6 +20,11 @@ TEST(InputDrops, NamesOnlyWhatGrewSinceTheLastSummary) {
             "refused or dropped at the edges in the last 30 s: 500 handshakes refused (bad hello or auth, key not in "
             "genesis), 1 inbound connection closed at the pending-handshake limit, 44 validator frames of unknown kind");
 
+  InputDropCounts closed = before;
+  closed.inbound_failed = 7;
+  EXPECT_EQ(input_drop_summary(before, closed, 30),
+            "refused or dropped at the edges in the last 30 s: 7 inbound connections closed before authenticating");
+
   InputDropCounts gossip = before;
   gossip.malformed_gossip_frames = 3;
   gossip.gossip_frames_dropped = 2;
