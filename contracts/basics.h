@@ -104,6 +104,14 @@ struct ProductId {
   void serialize(A& archive) {
     enum_field<A, ProductKind, kMaxProductKind>(archive, kind);
     archive(vintage_year, project_id);
+    if constexpr (core::codec::kIsLoading<A>) {
+      // One product, one id: code() (and so every state key) leaves an allowance's project out,
+      // so {allowance, 2025, 1} would reach HBEA-2025's records while comparing unequal to
+      // {allowance, 2025, 0} everywhere ids are compared (the exchange's books among them).
+      if (kind == ProductKind::kAllowance && project_id != 0) {
+        core::codec::throw_decode_error("an allowance (HBEA) product has no project id, got " + std::to_string(project_id));
+      }
+    }
   }
 };
 

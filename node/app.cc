@@ -228,32 +228,7 @@ Admission NodeApp::admit_decoded(core::ByteView encoded, const core::Hash256& id
     if (auto status = check_stateless(tx, result.tx_id); !status.is_ok()) return fail(status);
     remember_verified(result.tx_id);
   }
-  const consensus::Height next_height = executed_height_.load() + 1;
-  if (tx.tx.expiry_height > next_height + kMaxExpiryBlocks) {
-    return fail(Status::error(ErrorCode::kOutOfBounds, "expiry height " + std::to_string(tx.tx.expiry_height) +
-                                                           " is too far ahead: at most " +
-                                                           std::to_string(next_height + kMaxExpiryBlocks)));
-  }
-  if (tx.tx.expiry_height < next_height) {
-    return fail(Status::error(ErrorCode::kConflict, "expired: valid up to height " + std::to_string(tx.tx.expiry_height) +
-                                                        ", the chain is at height " + std::to_string(next_height - 1)));
-  }
-  auto account = committed_account(tx.tx.sender);
-  if (!account) return fail(account.status());
-  if (!*account) {
-    return fail(Status::error(ErrorCode::kNotFound,
-                              "unknown sender " + tx.tx.sender.to_hex() + ": not a registered participant"));
-  }
-  if (auto status = contracts::check_signer(tx, **account); !status.is_ok()) return fail(status);
-  const std::uint64_t used = (*account)->nonce;
-  if (tx.tx.nonce <= used) {
-    return fail(Status::error(ErrorCode::kConflict, "nonce " + std::to_string(tx.tx.nonce) + " already used (next is " +
-                                                        std::to_string(used + 1) + ")"));
-  }
-  if (tx.tx.nonce > used + contracts::kMaxNonceGap) {
-    return fail(Status::error(ErrorCode::kOutOfBounds, "nonce " + std::to_string(tx.tx.nonce) + " is too far ahead (next is " +
-                                                           std::to_string(used + 1) + ")"));
-  }
+  if (auto status = check_pool_state(tx); !status.is_ok()) return fail(status);
   auto bytes = std::make_shared<const core::Bytes>(encoded.begin(), encoded.end());
   // `tx` is not used after this: the pool takes the decoded transaction without a copy.
   if (auto status = mempool_.add(PoolTx{result.tx_id, std::move(tx), bytes}); !status.is_ok()) {
@@ -262,6 +237,35 @@ Admission NodeApp::admit_decoded(core::ByteView encoded, const core::Hash256& id
   }
   if (from_client) gossip(bytes);
   return result;
+}
+
+Status NodeApp::check_pool_state(const contracts::SignedTx& tx) const {
+  const consensus::Height next_height = executed_height_.load() + 1;
+  if (tx.tx.expiry_height > next_height + kMaxExpiryBlocks) {
+    return Status::error(ErrorCode::kOutOfBounds, "expiry height " + std::to_string(tx.tx.expiry_height) +
+                                                      " is too far ahead: at most " +
+                                                      std::to_string(next_height + kMaxExpiryBlocks));
+  }
+  if (tx.tx.expiry_height < next_height) {
+    return Status::error(ErrorCode::kConflict, "expired: valid up to height " + std::to_string(tx.tx.expiry_height) +
+                                                   ", the chain is at height " + std::to_string(next_height - 1));
+  }
+  auto account = committed_account(tx.tx.sender);
+  if (!account) return account.status();
+  if (!*account) {
+    return Status::error(ErrorCode::kNotFound, "unknown sender " + tx.tx.sender.to_hex() + ": not a registered participant");
+  }
+  if (auto status = contracts::check_signer(tx, **account); !status.is_ok()) return status;
+  const std::uint64_t used = (*account)->nonce;
+  if (tx.tx.nonce <= used) {
+    return Status::error(ErrorCode::kConflict, "nonce " + std::to_string(tx.tx.nonce) + " already used (next is " +
+                                                   std::to_string(used + 1) + ")");
+  }
+  if (tx.tx.nonce > used + contracts::kMaxNonceGap) {
+    return Status::error(ErrorCode::kOutOfBounds, "nonce " + std::to_string(tx.tx.nonce) + " is too far ahead (next is " +
+                                                      std::to_string(used + 1) + ")");
+  }
+  return Status::ok();
 }
 
 void NodeApp::gossip(std::shared_ptr<const core::Bytes> bytes) {
@@ -711,7 +715,10 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
   // checks of state (sender registered, nonce and expiry windows), so a proposal refused or
   // dropped must not feed the pool. (Their verdicts were remembered by check_block_txs.)
   for (const auto& tx : checked->fresh) {
-    if (!mempool_.contains(tx->id)) (void)self->mempool_.add(tx);
+    // Only what admission would take: a proposal's transactions from unknown senders, with
+    // nonces that never come due or expiries far off would otherwise stay in the pool for good,
+    // and a faulty leader could fill it with them (blocks that never commit).
+    if (!mempool_.contains(tx->id) && check_pool_state(tx->tx).is_ok()) (void)self->mempool_.add(tx);
   }
   std::lock_guard lock(seen_mutex_);
   if (seen_blocks_.size() < kMaxSeenBlocks) self->seen_blocks_.emplace(block_id, std::move(checked->seen));

@@ -156,6 +156,9 @@ class NodeApp final : public Application {
   core::Result<std::optional<contracts::Account>> committed_account(const core::PublicKey& key) const;
   void refresh_account_cache(const std::set<core::PublicKey>& senders);
   void remember_rejection(const core::Hash256& id, const std::string& reason);
+  // Admission's checks against the executed state: expiry window, a registered sender whose key
+  // signed, a nonce unused and at most kMaxNonceGap ahead. What enters the mempool passes them.
+  core::Status check_pool_state(const contracts::SignedTx& tx) const;
   bool is_verified(const core::Hash256& id) const;
   // const: the cache holds verdicts of a pure function (a signature check), which the const vote
   // check records as each batch passes.

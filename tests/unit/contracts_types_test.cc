@@ -224,6 +224,21 @@ TEST(ContractsTypes, ProductCodesAndRoles) {
                           "CCER-18446744073709551616-2025", "XYZ-2025", "HBEA-2025/"}) {
     EXPECT_FALSE(ProductId::from_code(bad).is_ok()) << bad;
   }
+  // One product, one id: an allowance carries no project (code() and the state keys leave it
+  // out, so another value would reach HBEA-2025's records under an id unequal to HBEA-2025's).
+  const ProductId alias{ProductKind::kAllowance, 2025, 1};
+  const auto refused = core::codec::decode<ProductId>(core::codec::encode(alias));
+  ASSERT_FALSE(refused.is_ok());
+  EXPECT_NE(refused.status().message().find("no project id"), std::string::npos) << refused.status().message();
+  EXPECT_TRUE(core::codec::decode<ProductId>(core::codec::encode(ProductId::allowance(2025))).is_ok());
+  PlaceOrder order;
+  order.product = alias;
+  order.price_fen = 2000;
+  order.quantity_t = 10;
+  const SignedTx aliased = make_tx(test_key(1), 1, order);
+  const auto decoded = decode_signed_tx(encode_signed_tx(aliased));
+  ASSERT_FALSE(decoded.is_ok());  // refused at admission, before any contract sees it
+  EXPECT_NE(decoded.status().message().find("no project id"), std::string::npos) << decoded.status().message();
   EXPECT_TRUE(role_may_hold(Role::kCoveredEnterprise, ProductKind::kAllowance));
   EXPECT_TRUE(role_may_hold(Role::kReserve, ProductKind::kAllowance));
   EXPECT_TRUE(role_may_hold(Role::kVoluntary, ProductKind::kCcer));

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "contracts/limits.h"
 #include "contracts/types.h"
 #include "core/hash.h"
 #include "core/keys.h"
@@ -114,6 +115,27 @@ TEST_F(NodeAppTest, VotesOnlyForBlocksWhoseEveryTransactionItCanValidate) {
   EXPECT_FALSE(app_->payload_acceptable(not_a_payload));
   // A claim about the block's own height or later is refused (a root is known only afterwards).
   EXPECT_FALSE(app_->payload_acceptable(block(1, parent, {}, 1, core::sha3_256(core::Bytes{2}))));
+}
+
+TEST_F(NodeAppTest, KeepsFromAVotedBlockOnlyWhatAdmissionWouldTake) {
+  // A block's transactions this node had not seen are kept in its mempool (the block may never
+  // commit), but only those admission would take: a faulty leader's blocks of validly signed
+  // transactions from unknown senders, or with nonces that never come due, must not fill it.
+  const core::Hash256 parent = core::sha3_256(core::Bytes{1});
+  const core::SecretKey stranger = core::generate_secret_key();
+  contracts::SignedTx junk;
+  junk.tx.chain_id = kChain;
+  junk.tx.sender = stranger.public_key();
+  junk.tx.nonce = 2;
+  junk.tx.expiry_height = UINT64_MAX;
+  junk.tx.call = contracts::Propose{contracts::SetFrozen{stranger.public_key(), 1}};
+  contracts::sign_tx(junk, stranger);
+  const core::Bytes far_nonce = authority_tx(contracts::kMaxNonceGap + 5);
+  ASSERT_TRUE(app_->payload_acceptable(block(1, parent, {contracts::encode_signed_tx(junk), far_nonce})));
+  EXPECT_EQ(status().value("mempool_size", 99), 0);
+  // What admission takes is kept.
+  ASSERT_TRUE(app_->payload_acceptable(block(1, core::sha3_256(core::Bytes{2}), {authority_tx(1)})));
+  EXPECT_EQ(status().value("mempool_size", 99), 1);
 }
 
 TEST_F(NodeAppTest, HaltsWhenAProposersStateRootDisagreesWithItsOwn) {
