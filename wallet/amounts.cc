@@ -1,5 +1,7 @@
 #include "wallet/amounts.h"
 
+#include <charconv>
+
 #include <cstdio>
 #include <limits>
 #include <sstream>
@@ -36,14 +38,11 @@ std::optional<std::uint64_t> parse_fixed2(const std::string& text) {
 }
 
 std::optional<std::uint64_t> parse_whole(const std::string& text) {
-  if (text.empty()) return std::nullopt;
+  // from_chars reads decimal digits only for an unsigned type (no sign, space or prefix) and
+  // reports overflow; the whole text must be the number.
   std::uint64_t value = 0;
-  for (char ch : text) {
-    if (ch < '0' || ch > '9') return std::nullopt;
-    const auto digit = static_cast<std::uint64_t>(ch - '0');
-    if (value > (kMaxU64 - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return value;
 }
 
