@@ -1008,6 +1008,20 @@ Status apply_call(Ledger& ledger, const Context& ctx, const PlaceOrder& call) {
     CARBON_RETURN_IF_ERROR(lock_units(ledger, trader.key, call.product, call.quantity_t));
   }
 
+  // The one check below that can fail on the trader's own count, made before the book is
+  // touched: a transaction that fails after touching a book makes every validator drop and
+  // rebuild that book (up to kMaxRestingOrders records) on its next use, and a participant at
+  // the limit could otherwise cause one rebuild per order it sends.
+  {
+    auto locks = load_unit_locks(ledger, trader.key, call.product);
+    if (!locks) return locks.status();
+    if (locks->open_offers >= kMaxOpenOffersPerProduct) {
+      return Status::error(ErrorCode::kOutOfBounds,
+                           "at most " + grouped(kMaxOpenOffersPerProduct) +
+                               " resting orders and open listings per participant in " +
+                               call.product.code() + "; cancel some first");
+    }
+  }
   BooksAccess access(ctx);
   auto book = access.books->book(ledger, call.product);
   if (!book) return book.status();

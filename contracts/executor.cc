@@ -412,6 +412,8 @@ BlockResult Executor::execute_block(Height height, std::uint64_t timestamp_ms,
   return result;
 }
 
+std::size_t Executor::order_books_held() const { return books_->books_held(); }
+
 Status Executor::check_tx(const SignedTx& signed_tx, Height next_height) const {
   const Transaction& tx = signed_tx.tx;
   if (tx.chain_id != chain_id_) {

@@ -115,6 +115,8 @@ class Executor {
 
   const std::string& chain_id() const { return chain_id_; }
   const StateStore& state() const { return *store_; }
+  // Order books held in memory (tests check that a refused order costs no rebuild).
+  std::size_t order_books_held() const;
   // The root over the current state (recomputed only where something changed).
   Hash256 state_root() {
     flush_tree();

@@ -1053,6 +1053,26 @@ TEST(ContractsExchangeMatching, MatchStepLimitCancelsTheRemainder) {
   EXPECT_EQ(w.held(w.t[0]), 10u + 999u);
 }
 
+TEST(ContractsExchangeMatching, AnOrderOverTheOpenOfferLimitIsRefusedBeforeItTouchesTheBook) {
+  // A transaction that fails after reaching a book drops that book, to be rebuilt from the state
+  // on its next use (contracts/market_books.h): the open-offer limit is checked first, so a
+  // participant at the limit cannot make every validator rebuild a full book per order it sends.
+  World w;
+  w.fund(w.t[0], 100'000'000);
+  w.units(w.t[1], 10);
+  w.open_day(0);
+  std::vector<Call> bids(kMaxOpenOffersPerProduct, Call{PlaceOrder{kProduct, kBuy, 1'900, 1, kGtc, 0}});
+  w.batch(w.t[0], bids, 1'000);
+  EXPECT_EQ(w.chain.executor().order_books_held(), 1u);
+  w.refused(w.t[0], PlaceOrder{kProduct, kBuy, 1'900, 1, kGtc, 0}, "resting orders and open listings per participant");
+  EXPECT_EQ(w.chain.executor().order_books_held(), 1u);  // still held: not touched by the refused order
+  // And the book still matches what the state holds: a sell at 19.00 fills the oldest bid.
+  const std::uint64_t sell = w.place(w.t[1], kSell, 1'900, 1);
+  EXPECT_EQ(w.order_record(sell).status, OrderStatus::kFilled);
+  EXPECT_EQ(w.trades().size(), 1u);
+  EXPECT_EQ(w.held(w.t[0]), 1u);
+}
+
 TEST(ContractsExchangeMatching, AFillOfSellerWithScatteredSerials) {
   // The seller's 1,100 t are 1,100 separate serial ranges (issued interleaved with another
   // holder's). docs/exchange.md: each fill delivers the lowest serials of the seller first; a
