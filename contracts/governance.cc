@@ -226,6 +226,14 @@ Status apply_act(Ledger& ledger, const Context& /*ctx*/, const SetOfficers& act)
                                                      " is already registered as " + (*account)->name);
     }
     if (!*account) {
+      // A key that already signs for another account (after its RotateKey) would be mapped to
+      // that account whenever it signs: as an officer it could never approve.
+      auto signs_for = ledger.get<PublicKey>(keys::signing_key(act.officers[i]));
+      if (!signs_for) return signs_for.status();
+      if (*signs_for) {
+        return Status::error(ErrorCode::kConflict, "officer key " + act.officers[i].short_hex() +
+                                                       " already signs for account " + (*signs_for)->short_hex());
+      }
       Account officer;
       officer.key = act.officers[i];
       officer.signing_key = act.officers[i];

@@ -178,6 +178,22 @@ TEST(ContractsGovernance, OfficerSetChangesAndTheOldOfficersLoseTheirVote) {
   EXPECT_NE(bad.message.find("threshold 2 must be 1..1"), std::string::npos) << bad.message;
 }
 
+TEST(ContractsGovernance, AnOfficerKeyMustNotAlreadySignForAnotherAccount) {
+  OfficerChain chain;
+  ASSERT_TRUE(chain.propose(0, RegisterParticipant{kSteel.public_key(), "Steel", Role::kCoveredEnterprise}).ok());
+  ASSERT_TRUE(chain.approve(1, 1).ok());
+  const core::SecretKey rotated = test_key(31);
+  ASSERT_TRUE(chain.call(kSteel, RotateKey{rotated.public_key()}).ok());
+  ASSERT_TRUE(chain.propose(0, SetOfficers{{test_key(0).public_key(), rotated.public_key()}, 2}).ok());
+  const Receipt refused = chain.approve(1, 2);
+  EXPECT_EQ(refused.code, ErrorCode::kConflict) << refused.message;
+  EXPECT_NE(refused.message.find("already signs for account"), std::string::npos) << refused.message;
+  EXPECT_FALSE(chain.account(rotated).has_value());
+  auto set = Ledger(chain.executor().state()).get<OfficerSet>(std::string(keys::kOfficers));
+  ASSERT_TRUE(set.is_ok() && set->has_value());
+  EXPECT_EQ((*set)->officers.size(), 3u);  // unchanged
+}
+
 TEST(ContractsGovernance, RulesAreVersionedAndTheVersionInForceIsUsed) {
   OfficerChain chain;
   Ledger reader(chain.executor().state());
