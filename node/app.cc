@@ -36,14 +36,8 @@ struct StoredReceipt {
   }
 };
 
-std::string error_json(const std::string& code, const std::string& message) {
-  return rpcq::json_text(json{{"error", {{"code", code}, {"message", message}}}});
-}
-
-std::pair<unsigned, std::string> not_found(const std::string& message) { return {404, error_json("not_found", message)}; }
-std::pair<unsigned, std::string> bad_request(const std::string& message) {
-  return {400, error_json("bad_request", message)};
-}
+using rpcq::bad_request;
+using rpcq::not_found;
 
 std::string as_string(const core::Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
 core::ByteView as_view(const std::string& bytes) {
@@ -989,7 +983,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_tx(const std::string& id_hex) cons
   auto stored = store_.get(NodeStore::id_key('t', *id));
   if (stored && *stored) {
     auto record = core::codec::decode<StoredReceipt>(as_view(**stored));
-    if (!record) return {500, error_json("internal", "stored receipt is corrupt")};
+    if (!record) return rpcq::error_answer(500, "internal", "stored receipt is corrupt");
     json out = {{"tx_id", id->to_hex()},
                 {"status", "committed"},
                 {"height", record->height},
@@ -1027,10 +1021,10 @@ std::pair<unsigned, std::string> NodeApp::rpc_account(const std::string& address
   const auto& state = static_cast<const contracts::StateStore&>(read_state_);
   contracts::Ledger ledger(state);
   auto account = ledger.account(*key);
-  if (!account) return {500, error_json("internal", account.status().message())};
+  if (!account) return rpcq::error_answer(500, "internal", account.status().message());
   if (!*account) return not_found("unknown account " + key->to_hex() + ": not a registered participant");
   auto held = ledger.balances(*key, kMaxAccountBalances);
-  if (!held) return {500, error_json("internal", held.status().message())};
+  if (!held) return rpcq::error_answer(500, "internal", held.status().message());
   json balances = json::array();
   for (const auto& [product, quantity_t] : *held) {
     balances.push_back({{"product", product.code()}, {"quantity_t", quantity_t}});
@@ -1054,7 +1048,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_block(const std::string& height_te
     return bad_request("a block height is a non-negative number");
   }
   auto block = store_.committed_block(height);
-  if (!block) return {500, error_json("internal", block.status().message())};
+  if (!block) return rpcq::error_answer(500, "internal", block.status().message());
   if (!*block) return not_found("no committed block at height " + height_text);
   const consensus::Block& b = **block;
   json txs = json::array();
@@ -1095,7 +1089,7 @@ std::pair<unsigned, std::string> NodeApp::rpc_blocks(const std::string& query) c
   json blocks = json::array();
   for (consensus::Height height = *from; height <= executed && height - *from < *limit; ++height) {
     auto block = store_.committed_block(height);
-    if (!block) return {500, error_json("internal", block.status().message())};
+    if (!block) return rpcq::error_answer(500, "internal", block.status().message());
     if (!*block) break;
     const consensus::Block& b = **block;
     json ids = json::array();

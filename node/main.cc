@@ -99,10 +99,11 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   };
   std::string path = request.target.substr(0, request.target.find('?'));
   auto starts = [&](const char* prefix) { return path.rfind(prefix, 0) == 0; };
-  const bool has_query = path.size() != request.target.size();
-  if (request.method == "GET" && has_query && (path == "/status" || starts("/tx/") || starts("/account/") || starts("/block/"))) {
+  if (request.method == "GET" && path.size() != request.target.size() &&
+      (path == "/status" || starts("/tx/") || starts("/account/") || starts("/block/"))) {
     // As for every endpoint: a parameter it does not take is refused, so a typo never passes.
-    return error(400, "bad_request", path.substr(0, path.find('/', 1)) + " takes no query parameters");
+    const auto query = node::rpcq::parse_query(request.target.substr(path.size() + 1), {});
+    if (!query) return error(400, "bad_request", query.status().message());
   }
   if (request.method == "GET" && path == "/status") return reply(app.rpc_status());
   if (request.method == "GET" && starts("/tx/")) return reply(app.rpc_tx(path.substr(4)));

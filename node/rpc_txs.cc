@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "node/rpc_query.h"
+
 namespace carbon::node {
 namespace {
 
@@ -82,7 +84,7 @@ std::string admission_json_text(const Admission& admission) {
                          {{"code", std::string(core::error_code_name(admission.status.code()))},
                           {"message", admission.status.message()}}}};
   if (!admission.tx_id.is_zero()) out["tx_id"] = admission.tx_id.to_hex();
-  return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);  // never throws on bad UTF-8
+  return rpcq::json_text(out);
 }
 
 std::string results_json_text(const std::vector<std::string>& results) {

@@ -19,6 +19,7 @@ namespace carbon::wallet::cli {
 
 void fail(const Options& options, int exit_code, const std::string& message) {
   if (options.json_output) {
+    // The message may quote what was typed, which need not be UTF-8: replaced, never thrown on.
     std::cout << json{{"ok", false}, {"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
   } else {
     std::cerr << "carbon-wallet: " << message << std::endl;

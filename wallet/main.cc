@@ -319,10 +319,8 @@ int run(int argc, char** argv) {
     bool json_requested = false;
     for (int i = 1; i < argc; ++i) json_requested = json_requested || std::string_view(argv[i]) == "--json";
     if (json_requested && error.get_exit_code() != 0) {
-      // The message quotes what was typed, which need not be UTF-8.
-      std::cout << json{{"ok", false}, {"error", error.what()}}.dump(-1, ' ', false, json::error_handler_t::replace)
-                << std::endl;
-      return kExitUsage;
+      options.json_output = true;
+      fail(options, kExitUsage, error.what());
     }
     return cli.exit(error) == 0 ? 0 : kExitUsage;
   }

@@ -43,9 +43,13 @@ void Connection::start_inbound(tcp::socket socket) {
   begin_handshake();
 }
 
+std::string endpoint_text(const tcp::endpoint& endpoint) {
+  return endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+}
+
 void Connection::start_outbound(const tcp::endpoint& endpoint) {
   CARBON_ASSERT(state_ == State::kConnecting);
-  remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  remote_ = endpoint_text(endpoint);
   arm_handshake_timer();
   socket_.async_connect(
       endpoint, [self = shared_from_this()](const boost::system::error_code& error) {
@@ -74,7 +78,7 @@ void Connection::begin_handshake() {
   boost::system::error_code ignored;
   if (remote_ == "?") {
     const auto endpoint = socket_.remote_endpoint(ignored);
-    if (!ignored) remote_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    if (!ignored) remote_ = endpoint_text(endpoint);
   }
   socket_.set_option(tcp::no_delay(true), ignored);
   socket_.set_option(asio::socket_base::keep_alive(true), ignored);

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
 #include <optional>
 
 #include "core/bytes.h"
@@ -32,6 +33,9 @@
 namespace carbon::node::p2p {
 
 class Connection;
+
+// "127.0.0.1:7101": how logs name the far end of a link.
+std::string endpoint_text(const boost::asio::ip::tcp::endpoint& endpoint);
 
 class ConnectionOwner {
  public:

@@ -397,7 +397,7 @@ class PeerManager::Impl : public ConnectionOwner, public std::enable_shared_from
         boost::system::error_code ignored;
         const auto remote = socket.remote_endpoint(ignored);
         self->log_unauthenticated("inbound connection from " +
-                                  (ignored ? std::string("an unknown address") : remote.address().to_string() + ":" + std::to_string(remote.port())) +
+                                  (ignored ? std::string("an unknown address") : endpoint_text(remote)) +
                                   " closed at once: " + std::to_string(self->pending_inbound_.size()) +
                                   " handshakes are already pending (the limit)");
         socket.close(ignored);
