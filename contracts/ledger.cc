@@ -775,6 +775,13 @@ Status apply_call(Ledger& ledger, const Context& ctx, const RotateKey& call) {
   if (call.new_key == ctx.sender.signing_key) {
     return Status::error(ErrorCode::kInvalidArgument, "the new key is the key already in use");
   }
+  // Proof of possession: without it an account could take over a key it does not hold (one
+  // named in a pending registration, say), which its owner could then never register.
+  if (std::find(ctx.signers.begin(), ctx.signers.end(), call.new_key) == ctx.signers.end()) {
+    return Status::error(ErrorCode::kBadSignature,
+                         "the new key " + call.new_key.short_hex() +
+                             " must co-sign its rotation (proof that the account holds it)");
+  }
   // The account's own address may come back as its signing key; any other key must be unused.
   if (call.new_key != ctx.sender.key) CARBON_RETURN_IF_ERROR(check_new_key(ledger, call.new_key));
   if (ctx.sender.signing_key != ctx.sender.key) ledger.erase(keys::signing_key(ctx.sender.signing_key));

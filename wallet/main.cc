@@ -295,7 +295,8 @@ int run(int argc, char** argv) {
   std::string new_key_name;
   auto* rotate = cli.add_subcommand("rotate-key", "sign from now on with another key (same address)");
   rotate->add_option("--from", from, "the key that signs now")->required();
-  rotate->add_option("--new-key", new_key_name, "keystore name of the new key (create it with keygen)")->required();
+  rotate->add_option("--new-key", new_key_name,
+                     "keystore name of the new key (create it with keygen); it co-signs the rotation")->required();
   auto* participants_cmd = cli.add_subcommand("participants", "registered participants");
   participants_cmd->add_option("--limit", list_limit, "at most this many (1..1000)")->capture_default_str();
   auto* holdings_cmd = cli.add_subcommand("holdings", "an account's serial ranges per product");
@@ -730,7 +731,8 @@ int run(int argc, char** argv) {
     const core::PublicKey account = linked_account(options, from).value_or(open_key(options, from).public_key());
     const bool saved_wait = options.wait;
     options.wait = true;  // the link is written only once the rotation is committed
-    const std::string rotation_tx = send(options, from, contracts::RotateKey{info->public_key});
+    // The new key co-signs: the chain takes a key only from an account that holds it.
+    const std::string rotation_tx = send(options, from, contracts::RotateKey{info->public_key}, {new_key_name});
     const json record = wait_committed(options, rotation_tx);
     options.wait = saved_wait;
     print_receipt(options, record);

@@ -64,11 +64,26 @@ wait_height 2 "$h"
 wait_height 3 "$h"
 [[ "$(W --json balance firm-a)" == *'"quantity_t":500'* ]] || fail "after resuming, firm-a does not hold its 500 t: $(W --json balance firm-a)"
 
+# rotate-key: the new key co-signs its rotation; afterwards it, not the old key, signs for firm-a.
+W keygen --name firm-a2 >/dev/null
+W --wait rotate-key --from firm-a --new-key firm-a2 >/dev/null || fail "rotate-key did not commit"
+W keygen --name firm-b >/dev/null
+W --wait register --from authority --participant firm-b --name "Firm B" --role covered_enterprise >/dev/null
+W --wait proposal approve 3 --from officer2 >/dev/null || fail "firm-b's registration did not commit"
+set +e
+out="$(W --wait transfer --from firm-a --to firm-b --product HBEA-2025 --quantity 5 2>&1)"; rc=$?
+set -e
+[[ $rc != 0 && "$out" == *"rotated"* ]] || fail "the old key still signs for firm-a: exit $rc: $out"
+W --wait transfer --from firm-a2 --to firm-b --product HBEA-2025 --quantity 5 >/dev/null || fail "the new key does not sign for firm-a"
+[[ "$(W --json balance firm-b)" == *'"quantity_t":5'* ]] || fail "firm-b does not hold 5 t: $(W --json balance firm-b)"
+
 "$L" down >/dev/null
 out="$("$L" up 1)"
 [[ "$out" == *"previous network's data moved to $CARBON_LOCALNET_DIR.previous"* ]] || fail "up said: $out"
-[[ "$out" == *"your wallet keys from the previous network (firm-a) are saved in $CARBON_LOCALNET_DIR.saved-keys/"* ]] || fail "up said: $out"
+[[ "$out" == *"your wallet keys from the previous network (firm-a, firm-a2, firm-b) are saved in $CARBON_LOCALNET_DIR.saved-keys/"* ]] || fail "up said: $out"
 [[ -f "$CARBON_LOCALNET_DIR.previous/wallet/firm-a.json" ]] || fail "firm-a's key was not kept"
+link="$(cat "$CARBON_LOCALNET_DIR.previous/wallet/firm-a2.account")"
+[[ -n "$link" && "$(cat "$CARBON_LOCALNET_DIR.saved-keys"/*/firm-a2.account)" == "$link" ]] || fail "firm-a2's link to its account was not saved"
 [[ ! -e "$CARBON_LOCALNET_DIR/wallet/firm-a.json" ]] || fail "the fresh network kept an old key in its wallet"
 "$L" bogus >/dev/null 2>&1 && fail "an unknown command succeeded"
 # A second fresh network: the previous one's keys stay saved (the first `up` saved firm-a's).

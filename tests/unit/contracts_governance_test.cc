@@ -42,6 +42,12 @@ class OfficerChain {
   Receipt call(const core::SecretKey& key, Call call) {
     return submit(make_tx(key, next_nonce(key), std::move(call)));
   }
+  // RotateKey signed by the account's key and co-signed by the new key (proof of possession).
+  Receipt rotate(const core::SecretKey& account, const core::SecretKey& new_key) {
+    SignedTx tx = make_tx(account, next_nonce(account), RotateKey{new_key.public_key()});
+    sign_tx(tx, new_key);
+    return submit(tx);
+  }
   Receipt propose(int officer_index, AuthorityAct act) {
     return call(officer(officer_index), Propose{std::move(act)});
   }
@@ -183,7 +189,7 @@ TEST(ContractsGovernance, AnOfficerKeyMustNotAlreadySignForAnotherAccount) {
   ASSERT_TRUE(chain.propose(0, RegisterParticipant{kSteel.public_key(), "Steel", Role::kCoveredEnterprise}).ok());
   ASSERT_TRUE(chain.approve(1, 1).ok());
   const core::SecretKey rotated = test_key(31);
-  ASSERT_TRUE(chain.call(kSteel, RotateKey{rotated.public_key()}).ok());
+  ASSERT_TRUE(chain.rotate(kSteel, rotated).ok());
   ASSERT_TRUE(chain.propose(0, SetOfficers{{test_key(0).public_key(), rotated.public_key()}, 2}).ok());
   const Receipt refused = chain.approve(1, 2);
   EXPECT_EQ(refused.code, ErrorCode::kConflict) << refused.message;
@@ -263,7 +269,7 @@ TEST(ContractsGovernance, FreezeUpdateAndKeyRotation) {
 
   // Rotation: afterwards only the new key signs for the account; the address stays.
   const core::SecretKey rotated = test_key(30);
-  ASSERT_TRUE(chain.call(kSteel, RotateKey{rotated.public_key()}).ok());
+  ASSERT_TRUE(chain.rotate(kSteel, rotated).ok());
   const Receipt old_key =
       chain.call(kSteel, TransferUnits{cement.public_key(), ProductId::allowance(2025), 10});
   EXPECT_EQ(old_key.code, ErrorCode::kBadSignature);
@@ -286,6 +292,26 @@ TEST(ContractsGovernance, FreezeUpdateAndKeyRotation) {
   const Receipt taken = chain.approve(1, 7);
   EXPECT_EQ(taken.code, ErrorCode::kConflict);
   EXPECT_NE(taken.message.find("already signs for"), std::string::npos) << taken.message;
+}
+
+TEST(ContractsGovernance, ARotationNeedsTheNewKeysSignature) {
+  OfficerChain chain;
+  ASSERT_TRUE(chain.propose(0, RegisterParticipant{kSteel.public_key(), "Steel", Role::kCoveredEnterprise}).ok());
+  ASSERT_TRUE(chain.approve(1, 1).ok());
+  // Steel names a key it does not hold (one the authority is about to register for Cement).
+  const core::SecretKey cement = test_key(11);
+  const Receipt squat = chain.call(kSteel, RotateKey{cement.public_key()});
+  EXPECT_EQ(squat.code, ErrorCode::kBadSignature) << squat.message;
+  EXPECT_NE(squat.message.find("must co-sign its rotation"), std::string::npos) << squat.message;
+  EXPECT_EQ(chain.account(kSteel)->signing_key, kSteel.public_key());  // unchanged
+  // So the key is still free for its owner.
+  ASSERT_TRUE(chain.propose(0, RegisterParticipant{cement.public_key(), "Cement", Role::kCoveredEnterprise}).ok());
+  ASSERT_TRUE(chain.approve(1, 2).ok());
+  ASSERT_TRUE(chain.account(cement).has_value());
+  // A rotation the new key co-signs goes through.
+  const core::SecretKey rotated = test_key(32);
+  ASSERT_TRUE(chain.rotate(kSteel, rotated).ok());
+  EXPECT_EQ(chain.account(kSteel)->signing_key, rotated.public_key());
 }
 
 TEST(ContractsGovernance, ProposalCoSignedByMOfficersExecutesAtOnce) {
