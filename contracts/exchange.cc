@@ -404,6 +404,13 @@ Result<TradeRecord> settle(Ledger& ledger, const Context& ctx, const MarketParam
   if (spec.units_locked) {
     CARBON_RETURN_IF_ERROR(unlock_units(ledger, spec.seller, spec.product, spec.quantity_t));
   }
+  const bool intervention_allowances = spec.intervention_sale && spec.product.kind == ProductKind::kAllowance;
+  std::uint64_t buyer_intervention_before_t = 0;
+  if (intervention_allowances) {
+    auto before = ledger.history(spec.buyer, spec.product);
+    if (!before) return before.status();
+    buyer_intervention_before_t = before->intervention_t;
+  }
   CARBON_RETURN_IF_ERROR(
       ledger.transfer_chunked(ctx, spec.seller, spec.buyer, spec.product, spec.quantity_t));
   // Payment: value + buyer fee out of the buyer's available funds; value - seller fee to the
@@ -415,9 +422,15 @@ Result<TradeRecord> settle(Ledger& ledger, const Context& ctx, const MarketParam
   CARBON_RETURN_IF_ERROR(
       credit(ledger, params.fee_account, trade.buyer_fee_fen + trade.seller_fee_fen));
 
-  if (spec.intervention_sale && spec.product.kind == ProductKind::kAllowance) {
+  if (intervention_allowances) {
     // RULES.md: allowances sold in an intervention cannot be banked; year close cancels them.
-    CARBON_RETURN_IF_ERROR(ledger.add_intervention(spec.buyer, spec.product, spec.quantity_t, 0));
+    // Those the reserve held as intervention allowances already (sold back to it) reached the
+    // buyer counted, through the transfer: only the rest is added, so none counts twice.
+    auto after = ledger.history(spec.buyer, spec.product);
+    if (!after) return after.status();
+    const std::uint64_t carried_t = after->intervention_t - buyer_intervention_before_t;
+    CARBON_ASSERT(carried_t <= spec.quantity_t);  // take() hands on at most what it took
+    CARBON_RETURN_IF_ERROR(ledger.add_intervention(spec.buyer, spec.product, spec.quantity_t - carried_t, 0));
   }
   auto related = ledger.reader().get(keys::related(spec.buyer, spec.seller));
   trade.related = related ? 1 : 0;

@@ -3052,3 +3052,38 @@ TEST(ContractsExchangeSurveillance, InterventionAllowancesPassedOnAreCancelledFr
 
 }  // namespace
 }  // namespace carbon::contracts
+
+namespace carbon::contracts {
+namespace {
+
+// Intervention allowances that come back to the reserve and are sold again in an intervention
+// count once at the buyer: they reach it tagged through the transfer, and the sale must add
+// only the untagged rest (else the year close cancels the buyer's other allowances too).
+TEST(ContractsExchangeSurveillance, InterventionAllowancesResoldByTheReserveCountOnce) {
+  MarketParams params;
+  params.band_hits_trigger = 1;
+  params.band_window_days = 1;
+  World w(params);
+  InterventionBuyer setup(w);
+  // The buyer hands 10 of its 15 intervention allowances back to the reserve.
+  ASSERT_TRUE(w.chain.call(setup.buyer(), TransferUnits{w.reserve.public_key(), kProduct, 10}).ok());
+  auto reserve_history = Ledger(w.chain_state()).history(w.reserve.public_key(), kProduct);
+  ASSERT_TRUE(reserve_history.is_ok());
+  ASSERT_EQ(reserve_history->intervention_t, 10u);
+  // The reserve sells 25 in an intervention: its 10 tagged ones leave first, then 15 others.
+  const Receipt instructed = w.chain.call(
+      w.chain.authority(), AuthorityAct{InstructReserve{w.reserve.public_key(), kProduct, kSell, 25}});
+  ASSERT_TRUE(instructed.ok()) << instructed.message;
+  w.place(w.t[2], kBuy, setup.price, 25);
+  const Receipt sale = w.chain.call(w.reserve, PlaceOrder{kProduct, kSell, setup.price, 25, kDay, 1});
+  ASSERT_TRUE(sale.ok()) << sale.message;
+  ASSERT_EQ(w.trades().back().quantity_t, 25u);
+  auto buyer_history = Ledger(w.chain_state()).history(w.t[2].public_key(), kProduct);
+  ASSERT_TRUE(buyer_history.is_ok());
+  EXPECT_EQ(buyer_history->intervention_t, 25u) << "intervention allowances counted twice";
+  reserve_history = Ledger(w.chain_state()).history(w.reserve.public_key(), kProduct);
+  EXPECT_EQ(reserve_history->intervention_t, 0u);
+}
+
+}  // namespace
+}  // namespace carbon::contracts
