@@ -830,7 +830,8 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
       std::lock_guard lock(last_root_mutex_);
       root = last_root_;
     }
-    leveldb::WriteBatch batch;
+    leveldb::WriteBatch& batch = block_batch_;
+    batch.Clear();
     if (!store_executed(block, root, batch)) return;
     advance_executed(block, root);
     spdlog::info("committed height {} round {} items {} (ordering only)", height, block.header.round, payload.txs.size());
@@ -885,7 +886,8 @@ void NodeApp::execute(const consensus::Block& block, std::chrono::steady_clock::
   const contracts::BlockResult result = executor_->execute_block(height, block.header.timestamp_ms, txs, tx_ids);
   const std::int64_t execution_cpu_us = thread_cpu_us() - execution_started_cpu_us;
   executing_checked_block_ = false;
-  leveldb::WriteBatch batch;
+  leveldb::WriteBatch& batch = block_batch_;
+  batch.Clear();
   LevelDbStateStore::add_writes(batch, executor_->last_block_writes());
   std::set<core::Hash256> receipted;
   for (std::size_t i = 0; i < result.receipts.size(); ++i) {

@@ -113,10 +113,12 @@ int main(int argc, char** argv) {
     opened = std::make_unique<Executor>(std::move(executor).value());
   }
   Executor& executor = *opened;
-  // What the node does after each block: the block's state writes in one synced batch.
+  // What the node does after each block: the block's state writes in one synced batch (one
+  // batch, cleared and reused, as the node's execution thread does).
+  leveldb::WriteBatch batch;
   const auto persist = [&] {
     if (leveldb_state == nullptr) return true;
-    leveldb::WriteBatch batch;
+    batch.Clear();
     node::LevelDbStateStore::add_writes(batch, executor.last_block_writes());
     leveldb::WriteOptions sync;
     sync.sync = true;
