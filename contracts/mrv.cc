@@ -266,24 +266,31 @@ Status apply_act(Ledger& ledger, const Context& ctx, const EstimateEmissions& ac
   auto stored = load(ledger, act.year, act.enterprise);
   if (!stored) return stored.status();
   EmissionRecord record = stored->value_or(fresh_record(act.year, act.enterprise));
-  // An estimate replaces a missing report, or a report that was never verified by the
-  // verification deadline (otherwise nothing could ever set that enterprise's obligation and
-  // the year could not be closed).
-  if (record.report_version != 0) {
-    if (record.verification_version != 0) {
-      return Status::error(ErrorCode::kConflict,
-                           enterprise->name + "'s " + year_text(act.year) +
-                               " report was verified (version " +
-                               std::to_string(record.verification_version) +
-                               "); approve the verified figure instead of estimating");
-    }
-    if (ctx.time_ms <= rules->rules.verification_deadline_ms) {
-      return Status::error(ErrorCode::kConflict,
-                           enterprise->name + " reported its " + year_text(act.year) +
-                               " emissions; its verifier has until " +
-                               beijing_time(rules->rules.verification_deadline_ms) +
-                               ", an estimate replaces the report only after that");
-    }
+  // An estimate replaces a missing report, or a report (first or corrected) that was not
+  // verified by the verification deadline: otherwise nothing could ever set that enterprise's
+  // obligation (a verification of an earlier version cannot be approved) and the year could
+  // not be closed. It never replaces a verified figure waiting for approval, nor an approved
+  // one that no correction has reopened.
+  if (record.status == MrvStatus::kVerified) {
+    return Status::error(ErrorCode::kConflict,
+                         enterprise->name + "'s " + year_text(act.year) + " report was verified (version " +
+                             std::to_string(record.verification_version) +
+                             "); approve the verified figure instead of estimating");
+  }
+  if (record.status == MrvStatus::kApproved) {
+    return Status::error(ErrorCode::kConflict,
+                         enterprise->name + "'s " + year_text(act.year) + " emissions are approved (obligation " +
+                             std::to_string(record.obligation_t) +
+                             " t); an estimate replaces only a report that was not verified");
+  }
+  if (record.report_version != 0 && record.status == MrvStatus::kReported &&
+      ctx.time_ms <= rules->rules.verification_deadline_ms) {
+    const bool corrected = record.verification_version != 0;
+    return Status::error(ErrorCode::kConflict,
+                         enterprise->name + (corrected ? " corrected its " : " reported its ") + year_text(act.year) +
+                             (corrected ? " report after its verification" : " emissions") + "; its verifier has until " +
+                             beijing_time(rules->rules.verification_deadline_ms) +
+                             ", an estimate replaces the report only after that");
   }
   auto version = next_version(record.approval_version);
   if (!version) return version.status();
