@@ -225,7 +225,8 @@ Admission NodeApp::admit_decoded(core::ByteView encoded, const core::Hash256& id
   if (auto status = check_pool_state(tx); !status.is_ok()) return fail(status);
   auto bytes = std::make_shared<const core::Bytes>(encoded.begin(), encoded.end());
   // `tx` is not used after this: the pool takes the decoded transaction without a copy.
-  if (auto status = mempool_.add(PoolTx{result.tx_id, std::move(tx), bytes}); !status.is_ok()) {
+  const std::uint64_t used_nonce = committed_nonce(tx.tx.sender);
+  if (auto status = mempool_.add(PoolTx{result.tx_id, std::move(tx), bytes}, used_nonce); !status.is_ok()) {
     if (status.code() == ErrorCode::kConflict && mempool_.contains(result.tx_id)) return result;
     return fail(status);
   }
@@ -712,7 +713,9 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
     // Only what admission would take: a proposal's transactions from unknown senders, with
     // nonces that never come due or expiries far off would otherwise stay in the pool for good,
     // and a faulty leader could fill it with them (blocks that never commit).
-    if (!mempool_.contains(tx->id) && check_pool_state(tx->tx).is_ok()) (void)self->mempool_.add(tx);
+    if (!mempool_.contains(tx->id) && check_pool_state(tx->tx).is_ok()) {
+      (void)self->mempool_.add(tx, committed_nonce(tx->tx.tx.sender));
+    }
   }
   std::lock_guard lock(seen_mutex_);
   if (seen_blocks_.size() < kMaxSeenBlocks) self->seen_blocks_.emplace(block_id, std::move(checked->seen));
@@ -961,6 +964,8 @@ std::pair<unsigned, std::string> NodeApp::rpc_status() const {
   json out = {
       {"chain_id", genesis_.chain_id},
       {"node", config_.name},
+      {"validator_index", validator_index_},
+      {"validator_key", validator_key_.to_hex()},
       {"height", executed_height_.load()},
       {"state_root", root.to_hex()},
       {"epoch", 1},

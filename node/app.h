@@ -69,6 +69,11 @@ class NodeApp final : public Application {
   // Gossip goes out through this (set before traffic starts).
   void set_gossip(std::function<void(core::Bytes frame)> gossip) { gossip_ = std::move(gossip); }
   void set_driver(const Driver* driver) { driver_ = driver; }
+  // This node's place in genesis's validator list and its validator key, for GET /status.
+  void set_identity(std::size_t validator_index, const core::PublicKey& validator_key) {
+    validator_index_ = validator_index;
+    validator_key_ = validator_key;
+  }
   void set_peer_count(std::function<std::size_t()> peers) { peer_count_ = std::move(peers); }
   // Gossip waiting for admission, for GET /status: bytes queued, how long the oldest frame has
   // waited (0 when none waits), and frames dropped because the queue was full.
@@ -184,6 +189,8 @@ class NodeApp final : public Application {
   NodeStore& store_;
   Mempool mempool_;
   const Driver* driver_ = nullptr;
+  std::size_t validator_index_ = 0;
+  core::PublicKey validator_key_;
   std::function<void(core::Bytes)> gossip_;
   std::function<std::size_t()> peer_count_;
   std::function<GossipBacklog()> gossip_backlog_;

@@ -4,11 +4,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string_view>
 
 #include "contracts/executor.h"
 #include "core/file.h"
@@ -63,6 +68,18 @@ core::Result<core::PublicKey> get_key(const json& object, const std::string& fie
   return *key;
 }
 
+// Refuses a field `object` has beyond `known`: a misspelt setting would otherwise be ignored
+// and its default used without a word.
+Status check_fields(const json& object, std::initializer_list<std::string_view> known, const std::string& where) {
+  for (const auto& [field, value] : object.items()) {
+    if (std::find(known.begin(), known.end(), field) != known.end()) continue;
+    std::string list;
+    for (const std::string_view name : known) list += (list.empty() ? "" : ", ") + std::string(name);
+    return invalid(where + ": unknown field '" + field.substr(0, 64) + "' (the fields are: " + list + ")");
+  }
+  return Status::ok();
+}
+
 std::filesystem::path relative_to(const std::filesystem::path& base_file, const std::string& value) {
   std::filesystem::path path(value);
   if (path.is_absolute()) return path;
@@ -74,14 +91,25 @@ std::filesystem::path relative_to(const std::filesystem::path& base_file, const 
 core::Result<HostPort> parse_host_port(const std::string& text) {
   const auto colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
-    return invalid("'" + text + "' is not host:port");
+    return invalid("'" + text + "' is not IP:port (e.g. 127.0.0.1:8100 or [::1]:8100)");
   }
   const std::string port_text = text.substr(colon + 1);
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long port = std::strtoul(port_text.c_str(), &end, 10);
-  if (errno != 0 || *end != '\0' || port == 0 || port > 65535) return invalid("'" + text + "' has a bad port");
-  return HostPort{text.substr(0, colon), static_cast<std::uint16_t>(port)};
+  std::uint64_t port = 0;
+  const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (error != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
+    return invalid("'" + text + "' has a bad port (1..65535)");
+  }
+  // An IP literal, IPv6 in brackets: names are not resolved (a validator's address must not
+  // depend on a resolver), and listening on one would fail only later, after the store opened.
+  std::string host = text.substr(0, colon);
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  boost::system::error_code bad_address;
+  const auto address = boost::asio::ip::make_address(host, bad_address);
+  if (bad_address || address.is_v6() != bracketed) {
+    return invalid("'" + text + "' is not IP:port: addresses must be IP literals (e.g. 127.0.0.1:8100 or [::1]:8100)");
+  }
+  return HostPort{host, static_cast<std::uint16_t>(port)};
 }
 
 contracts::GenesisConfig Genesis::contracts_genesis() const {
@@ -103,10 +131,15 @@ core::Result<Genesis> Genesis::parse(const std::string& json_text) {
   auto doc = parse_object(json_text, "genesis");
   if (!doc) return doc.status();
   Genesis genesis;
+  CARBON_RETURN_IF_ERROR(check_fields(
+      *doc, {"chain_id", "genesis_time_ms", "validators", "authority", "officers", "approvals_required"}, "genesis"));
   auto chain_id = get_string(*doc, "chain_id", "genesis");
   if (!chain_id) return chain_id.status();
   if (chain_id->size() > consensus::kMaxChainIdBytes) return invalid("genesis: chain_id is longer than 64 bytes");
   genesis.chain_id = *chain_id;
+  if (!doc->contains("genesis_time_ms")) {
+    return invalid("genesis: field 'genesis_time_ms' is missing (the chain's start, in ms since 1970-01-01 UTC)");
+  }
   auto time_ms = get_u64(*doc, "genesis_time_ms", "genesis", 0, 1, UINT64_MAX / 2);
   if (!time_ms) return time_ms.status();
   genesis.genesis_time_ms = *time_ms;
@@ -119,6 +152,7 @@ core::Result<Genesis> Genesis::parse(const std::string& json_text) {
     const json& entry = (*validators)[i];
     const std::string where = "genesis validator " + std::to_string(i);
     if (!entry.is_object()) return invalid(where + " is not an object");
+    CARBON_RETURN_IF_ERROR(check_fields(entry, {"name", "public_key", "p2p_address"}, where));
     GenesisValidator validator;
     auto name = get_string(entry, "name", where);
     if (!name) return name.status();
@@ -129,7 +163,7 @@ core::Result<Genesis> Genesis::parse(const std::string& json_text) {
     auto address_text = get_string(entry, "p2p_address", where);
     if (!address_text) return address_text.status();
     auto address = parse_host_port(*address_text);
-    if (!address) return invalid(where + ": " + address.status().message());
+    if (!address) return invalid(where + ": field 'p2p_address': " + address.status().message());
     validator.p2p_address = *address;
     for (const auto& other : genesis.validators) {
       if (other.public_key == validator.public_key) return invalid(where + " repeats the key of " + other.name);
@@ -138,6 +172,7 @@ core::Result<Genesis> Genesis::parse(const std::string& json_text) {
   }
   auto authority = doc->find("authority");
   if (authority == doc->end() || !authority->is_object()) return invalid("genesis: 'authority' must be an object");
+  CARBON_RETURN_IF_ERROR(check_fields(*authority, {"public_key"}, "genesis authority"));
   auto authority_key = get_key(*authority, "public_key", "genesis authority");
   if (!authority_key) return authority_key.status();
   genesis.authority_key = *authority_key;
@@ -186,6 +221,11 @@ core::Result<NodeConfig> NodeConfig::load(const std::filesystem::path& path) {
   auto doc = parse_object(*text, where);
   if (!doc) return doc.status();
   NodeConfig config;
+  CARBON_RETURN_IF_ERROR(check_fields(*doc,
+                                      {"name", "data_dir", "genesis", "validator_key_file", "p2p_listen", "rpc_listen",
+                                       "tick_ms", "base_timeout_ticks", "max_block_txs", "min_block_interval_ms",
+                                       "mempool_max_txs", "bench_ordering_only"},
+                                      where));
   auto name = get_string(*doc, "name", where);
   if (!name) return name.status();
   config.name = *name;

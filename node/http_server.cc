@@ -43,6 +43,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     HttpResponse reply;
     bool keep_alive = false;
+    bool head = false;
     if (error) {
       if (error == http::error::body_limit || error == http::error::header_limit) {
         reply = {413, R"({"error":{"code":"too_large","message":"request too large"}})"};
@@ -59,7 +60,10 @@ class Session : public std::enable_shared_from_this<Session> {
     } else {
       const auto& request = parser_->get();
       keep_alive = request.keep_alive();
-      HttpRequest req{std::string(request.method_string()), std::string(request.target()), request.body()};
+      head = request.method() == http::verb::head;
+      // HEAD is answered as GET would be, without the body (RFC 9110 9.3.2).
+      HttpRequest req{head ? std::string("GET") : std::string(request.method_string()), std::string(request.target()),
+                      request.body()};
       try {
         reply = (*handler_)(req);
       } catch (const std::exception&) {
@@ -68,12 +72,28 @@ class Session : public std::enable_shared_from_this<Session> {
         reply = {500, R"({"error":{"code":"internal","message":"internal error while answering this request"}})"};
       }
     }
+    if (head) {
+      // The header GET would have sent, Content-Length included, and no body: a keep-alive
+      // client must not read a body as the start of its next reply.
+      auto response = std::make_shared<http::response<http::empty_body>>(http::status(reply.status), 11);
+      response->set(http::field::server, "carbon-node");
+      response->set(http::field::content_type, reply.content_type);
+      response->keep_alive(keep_alive);
+      response->content_length(reply.body.size());
+      send(response, keep_alive);
+      return;
+    }
     auto response = std::make_shared<http::response<http::string_body>>(http::status(reply.status), 11);
     response->set(http::field::server, "carbon-node");
     response->set(http::field::content_type, reply.content_type);
     response->keep_alive(keep_alive);
     response->body() = std::move(reply.body);
     response->prepare_payload();
+    send(response, keep_alive);
+  }
+
+  template <class Response>
+  void send(const std::shared_ptr<Response>& response, bool keep_alive) {
     stream_.expires_after(kIdleTimeout);
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response, keep_alive](beast::error_code write_error, std::size_t) {

@@ -164,6 +164,12 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
       if (doc.is_discarded() || !doc.is_object() || !doc.contains("txs") || !doc["txs"].is_array()) {
         return error(400, "bad_request", "expected {\"txs\": [\"<hex>\", ...]}");
       }
+      for (const auto& [field, value] : doc.items()) {  // as POST /tx: a typo never passes
+        if (field != "txs") {
+          return error(400, "bad_request",
+                       "unknown field \"" + field.substr(0, 64) + "\": expected {\"txs\": [\"<hex>\", ...]}, nothing else");
+        }
+      }
       for (const auto& item : doc["txs"]) {
         if (item.is_string()) {
           entries.emplace_back(std::string_view(item.get_ref<const std::string&>()));
@@ -346,6 +352,7 @@ int run_node(const std::string& config_path) {
   options.min_block_interval_ms = std::min(config->min_block_interval_ms, options.max_empty_block_delay_ms);
   driver = std::make_unique<node::Driver>(io, verify_pool, options, signer, **store, network, app);
   app.set_driver(driver.get());
+  app.set_identity(*self, key->public_key());
   app.set_verify_pool(&verify_pool);
   app.set_gossip([&peers](core::Bytes frame) { peers.broadcast(std::move(frame)); });
   app.set_peer_count([&peers] { return peers.connected_count(); });

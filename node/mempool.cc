@@ -7,9 +7,11 @@ namespace carbon::node {
 using core::ErrorCode;
 using core::Status;
 
-core::Status Mempool::add(PoolTx tx) { return add(std::make_shared<const PoolTx>(std::move(tx))); }
+core::Status Mempool::add(PoolTx tx, std::optional<std::uint64_t> committed_nonce) {
+  return add(std::make_shared<const PoolTx>(std::move(tx)), committed_nonce);
+}
 
-core::Status Mempool::add(std::shared_ptr<const PoolTx> tx) {
+core::Status Mempool::add(std::shared_ptr<const PoolTx> tx, std::optional<std::uint64_t> committed_nonce) {
   CARBON_ASSERT(tx != nullptr);
   std::lock_guard lock(mutex_);
   if (by_id_.count(tx->id) > 0) return Status::error(ErrorCode::kConflict, "transaction already pending");
@@ -19,12 +21,31 @@ core::Status Mempool::add(std::shared_ptr<const PoolTx> tx) {
     return Status::error(ErrorCode::kConflict,
                          "another transaction with nonce " + std::to_string(tx->tx.tx.nonce) + " from this sender is pending");
   }
+  bool gapped = false;
+  if (committed_nonce) {
+    // The end of the unbroken run of this sender's nonces from the state's on (bounded by the
+    // sender's waiting transactions, at most kMaxNonceGap of them).
+    std::uint64_t run_end = *committed_nonce;
+    if (auto waiting = by_sender_.find(sender); waiting != by_sender_.end()) {
+      for (auto it = waiting->second.find(run_end + 1); it != waiting->second.end() && it->first == run_end + 1; ++it) {
+        ++run_end;
+      }
+    }
+    gapped = nonce > run_end + 1;
+    if (gapped && gapped_.size() >= max_gapped()) {
+      return Status::error(ErrorCode::kOutOfBounds,
+                           "nonce " + std::to_string(nonce) + " would wait behind a gap (this sender's next nonce is " +
+                               std::to_string(run_end + 1) + ") and " + std::to_string(gapped_.size()) +
+                               " such transactions wait already; send nonce " + std::to_string(run_end + 1) + " first");
+    }
+  }
   if (by_id_.size() >= max_txs_) {
     return Status::error(ErrorCode::kOutOfBounds, "the mempool is full (" + std::to_string(max_txs_) +
                                                       " transactions); try again shortly");
   }
   const std::uint64_t seq = next_seq_++;
   const core::Hash256 id = tx->id;
+  if (gapped) gapped_.insert(id);
   by_sender_[sender].emplace(nonce, id);
   by_seq_.emplace(seq, id);
   by_expiry_.emplace(tx->tx.tx.expiry_height, seq);
@@ -97,6 +118,7 @@ void Mempool::erase_locked(const core::Hash256& id) {
     if (waiting->second.empty()) by_sender_.erase(waiting);
   }
   by_expiry_.erase({it->second.second->tx.tx.expiry_height, it->second.first});
+  gapped_.erase(id);
   by_id_.erase(it);
 }
 

@@ -14,11 +14,13 @@
 // Thread safety: all methods lock one mutex; callable from any thread.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -40,10 +42,20 @@ class Mempool {
  public:
   explicit Mempool(std::size_t max_txs) : max_txs_(max_txs) {}
 
-  // Adds a transaction whose stateless checks passed. Errors: kOutOfBounds (full),
-  // kConflict (already known, or another tx with this sender and nonce is waiting).
-  core::Status add(PoolTx tx);
-  core::Status add(std::shared_ptr<const PoolTx> tx);
+  // Adds a transaction whose stateless checks passed. Errors: kOutOfBounds (full, or too many
+  // waiting behind gaps), kConflict (already known, or another tx with this sender and nonce is
+  // waiting).
+  //
+  // `committed_nonce` is the sender's last nonce used by the state. A transaction that would
+  // wait behind a nonce gap (its sender's previous nonce neither used nor waiting here) is
+  // taken only while fewer than max_gapped() such transactions wait: transactions that cannot
+  // run until someone sends a missing nonce must not fill the pool until they expire (up to
+  // kMaxExpiryBlocks away) and lock out transactions that can run. nullopt skips the rule (a
+  // caller that does not know the state).
+  core::Status add(PoolTx tx, std::optional<std::uint64_t> committed_nonce = std::nullopt);
+  core::Status add(std::shared_ptr<const PoolTx> tx, std::optional<std::uint64_t> committed_nonce = std::nullopt);
+  // At most this many transactions admitted behind a gap wait at once: a quarter of the pool.
+  std::size_t max_gapped() const { return std::max<std::size_t>(1, max_txs_ / 4); }
   bool contains(const core::Hash256& id) const;
   // The pending transaction with this id, or null.
   std::shared_ptr<const PoolTx> find(const core::Hash256& id) const;
@@ -96,6 +108,9 @@ class Mempool {
   // (expiry height, arrival seq): expiry after a block costs what expires, not a scan of the
   // pool (seq, not the id, breaks ties: most transactions share an expiry height).
   std::set<std::pair<std::uint64_t, std::uint64_t>> by_expiry_;
+  // Those admitted behind a gap (still counted after the gap fills, until they leave the pool:
+  // the bound errs on the side of room for transactions that can run).
+  std::unordered_set<core::Hash256> gapped_;
 };
 
 }  // namespace carbon::node

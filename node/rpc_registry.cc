@@ -210,6 +210,11 @@ std::optional<Answer> NodeApp::rpc_registry(const std::string& target) const {
     if (n != 2) return usage("/holdings/{address}");
     auto owner = parse_address(parts[1]);
     if (!owner) return from_status(owner.status());
+    // As GET /account: an address nobody registered holds nothing and never can (units go only
+    // to participants), so it is unknown rather than an empty holding.
+    auto account = ledger.account(*owner);
+    if (!account) return from_status(account.status());
+    if (!*account) return rpcq::not_found("unknown account " + owner->to_hex() + ": not a registered participant");
     auto page = q::holdings(ledger, *owner, *limit);
     if (!page) return from_status(page.status());
     return ok({{"address", owner->to_hex()},

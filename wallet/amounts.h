@@ -20,6 +20,12 @@ std::optional<std::uint64_t> parse_fixed2(const std::string& text);
 // "42" -> 42, "007" -> 7: decimal digits only (no sign, spaces, "0x" or exponent), at most
 // 2^64 - 1; nullopt for anything else.
 std::optional<std::uint64_t> parse_whole(const std::string& text);
+// A time as the wallet's options take it, in ms since the Unix epoch: "2026-02-28T15:59:59Z"
+// (ISO-8601 UTC, exactly this shape, a real calendar date, seconds 00-59), epoch milliseconds
+// ("1772294399000"), or an offset from `now_ms` ("+90s", "+5m", "+2h", "+1d"). nullopt for
+// anything else: a sign inside the offset, a date that does not exist (2026-02-31), trailing
+// text, or a result beyond 2^64 - 1 ms.
+std::optional<std::uint64_t> parse_time_ms(const std::string& text, std::uint64_t now_ms);
 // 1234567 -> "1,234,567"
 std::string grouped(std::uint64_t value);
 // 123456789 fen -> "1,234,567.89"

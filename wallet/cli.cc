@@ -13,6 +13,7 @@
 
 #include "contracts/rules.h"
 #include "core/file.h"
+#include "wallet/amounts.h"
 #include "wallet/keystore.h"
 
 namespace carbon::wallet::cli {
@@ -48,6 +49,11 @@ bool valid_key_name(const std::string& name) {
   return name.front() != '.';
 }
 
+std::string bad_key_name_message(const std::string& name) {
+  return "bad key name '" + name.substr(0, 80) +
+         "': a key name is 1-64 letters, digits, '-', '_' or '.', and does not start with '.'";
+}
+
 std::string read_passphrase(const Options& options, const std::string& prompt) {
   if (const char* env = std::getenv("CARBON_WALLET_PASSPHRASE"); env != nullptr) return env;
   if (!isatty(STDIN_FILENO))
@@ -67,7 +73,7 @@ std::string read_passphrase(const Options& options, const std::string& prompt) {
 }
 
 core::SecretKey open_key(const Options& options, const std::string& name) {
-  if (!valid_key_name(name)) fail(options, kExitUsage, "bad key name '" + name + "'");
+  if (!valid_key_name(name)) fail(options, kExitUsage, bad_key_name_message(name));
   const auto path = key_path(options, name);
   if (!std::filesystem::exists(path)) {
     fail(options, kExitKeystore,
@@ -319,51 +325,17 @@ int propose(const Options& options, const std::string& signer_name, contracts::A
 // Deadlines: ISO-8601 UTC ("2026-02-28T15:59:59Z"), milliseconds since the epoch, or relative
 // to the wallet's clock ("+90s", "+5m", "+2h", "+1d").
 std::uint64_t parse_time_ms(const Options& options, const std::string& text) {
-  const auto bad = [&] {
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const auto parsed = wallet::parse_time_ms(text, static_cast<std::uint64_t>(now_ms));
+  if (!parsed) {
     fail(options, kExitUsage,
          "bad time '" + text +
-             "': give ISO-8601 UTC (2026-02-28T15:59:59Z), epoch ms, or +90s/+5m/+2h/+1d");
-  };
-  if (text.empty()) bad();
-  if (text[0] == '+') {
-    char* end = nullptr;
-    const unsigned long long amount = std::strtoull(text.c_str() + 1, &end, 10);
-    if (end == text.c_str() + 1 || std::string(end).size() != 1) bad();
-    std::uint64_t unit_ms = 0;
-    switch (*end) {
-      case 's':
-        unit_ms = 1000;
-        break;
-      case 'm':
-        unit_ms = 60'000;
-        break;
-      case 'h':
-        unit_ms = 3'600'000;
-        break;
-      case 'd':
-        unit_ms = contracts::kMsPerDay;
-        break;
-      default:
-        bad();
-    }
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    return static_cast<std::uint64_t>(now) + amount * unit_ms;
+             "': give ISO-8601 UTC (2026-02-28T15:59:59Z, a real date), epoch ms, or +90s/+5m/+2h/+1d "
+             "(whole numbers, at most 2^64 - 1 ms in all)");
   }
-  if (text.find_first_not_of("0123456789") == std::string::npos)
-    return std::strtoull(text.c_str(), nullptr, 10);
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  char zulu = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &year, &month, &day, &hour, &minute,
-                  &second, &zulu) != 7 ||
-      zulu != 'Z' || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-      second > 60 || year < 1970) {
-    bad();
-  }
-  return contracts::utc_ms_from_civil(year, static_cast<unsigned>(month),
-                                      static_cast<unsigned>(day)) +
-         static_cast<std::uint64_t>(((hour * 60) + minute) * 60 + second) * 1000;
+  return *parsed;
 }
 
 std::string format_time_ms(std::uint64_t ms) {

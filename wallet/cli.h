@@ -44,6 +44,8 @@ struct Options {
 
 std::filesystem::path keystore_dir(const Options& options);
 std::filesystem::path key_path(const Options& options, const std::string& name);
+// Why `name` is not a key name (valid_key_name), for a usage error.
+std::string bad_key_name_message(const std::string& name);
 bool valid_key_name(const std::string& name);
 std::string read_passphrase(const Options& options, const std::string& prompt);
 core::SecretKey open_key(const Options& options, const std::string& name);

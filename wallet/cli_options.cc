@@ -34,11 +34,24 @@ bool is_integer_type(const std::string& type_name) {
   return false;
 }
 
+// plain_decimal, and at least 1: a quantity of 0 t is refused by every contract, so signing it
+// would only spend a nonce on a failed transaction.
+std::string positive_decimal(const std::string& text) {
+  std::string value = plain_decimal(text);
+  if (value == "0") throw CLI::ValidationError("a quantity of 0 t moves nothing: give at least 1");
+  return value;
+}
+
 }  // namespace
 
 void require_decimal_integers(CLI::App& app) {
   for (CLI::Option* option : app.get_options()) {
-    if (is_integer_type(option->get_type_name())) option->transform(plain_decimal, "", "decimal");
+    if (!is_integer_type(option->get_type_name())) continue;
+    if (option->check_lname("quantity")) {
+      option->transform(positive_decimal, "", "decimal >= 1");
+    } else {
+      option->transform(plain_decimal, "", "decimal");
+    }
   }
   for (CLI::App* subcommand : app.get_subcommands(std::function<bool(CLI::App*)>{})) {
     require_decimal_integers(*subcommand);

@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
+#include "wallet/amounts.h"
+
 namespace carbon::wallet {
 
 namespace beast = boost::beast;
@@ -31,6 +33,13 @@ core::Result<NodeClient> NodeClient::parse(const std::string& url) {
   client.port_ = colon == std::string::npos ? "80" : rest.substr(colon + 1);
   if (client.host_.empty() || client.port_.empty()) {
     return core::Status::error(core::ErrorCode::kInvalidArgument, "--node must look like http://127.0.0.1:8101");
+  }
+  // Decimal 1..65535: the resolver would read "73636" as 73636 mod 65536 (8100) and reach
+  // another port than the one given.
+  const auto port = parse_whole(client.port_);
+  if (!port || *port == 0 || *port > 65535) {
+    return core::Status::error(core::ErrorCode::kInvalidArgument,
+                               "--node port '" + client.port_ + "' is not a port number (1..65535)");
   }
   return client;
 }

@@ -183,7 +183,11 @@ core::Result<core::SecretKey> open_keystore(const std::filesystem::path& path, c
   std::array<std::uint8_t, 32> seed{};
   const int opened = crypto_secretbox_open_easy(seed.data(), sealed->data(), sealed->size(), nonce->data(), derived->data());
   sodium_memzero(derived->data(), derived->size());
-  if (opened != 0) return error(ErrorCode::kUnauthorized, "wrong passphrase for keystore " + path.string());
+  // Authenticated encryption cannot tell a wrong passphrase from altered ciphertext: say both.
+  if (opened != 0) {
+    return error(ErrorCode::kUnauthorized,
+                 "wrong passphrase for keystore " + path.string() + " (or the file's encrypted key was altered)");
+  }
   core::SecretKey key(seed);
   sodium_memzero(seed.data(), seed.size());
   if (key.public_key() != info->public_key) {

@@ -319,16 +319,29 @@ int run(int argc, char** argv) {
     // reached when parsing stopped); --help and its output stay text.
     bool json_requested = false;
     for (int i = 1; i < argc; ++i) json_requested = json_requested || std::string_view(argv[i]) == "--json";
-    if (json_requested && error.get_exit_code() != 0) {
-      options.json_output = true;
-      fail(options, kExitUsage, error.what());
+    options.json_output = json_requested;
+    if (error.get_exit_code() != 0 && cli.get_subcommands().empty()) {
+      // No command was recognised: name the word taken for one (CLI11 says only "A subcommand
+      // is required"). The global options --node and --keystore take the word after them.
+      for (int i = 1; i < argc; ++i) {
+        const std::string_view arg(argv[i]);
+        if (arg == "--node" || arg == "--keystore") {
+          ++i;
+          continue;
+        }
+        if (!arg.empty() && arg.front() != '-') {
+          fail(options, kExitUsage,
+               "unknown command '" + std::string(arg.substr(0, 80)) + "' (carbon-wallet --help lists the commands)");
+        }
+      }
     }
+    if (json_requested && error.get_exit_code() != 0) fail(options, kExitUsage, error.what());
     return cli.exit(error) == 0 ? 0 : kExitUsage;
   }
   if (auto code = market.run()) return *code;
 
   if (*keygen) {
-    if (!valid_key_name(name)) fail(options, kExitUsage, "a key name is 1-64 letters, digits, '-', '_' or '.'");
+    if (!valid_key_name(name)) fail(options, kExitUsage, bad_key_name_message(name));
     std::error_code ec;
     std::filesystem::create_directories(keystore_dir(options), ec);
     std::filesystem::permissions(keystore_dir(options), std::filesystem::perms::owner_all,
@@ -351,6 +364,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (*address_cmd) {
+    if (!valid_key_name(name)) fail(options, kExitUsage, bad_key_name_message(name));
     auto info = wallet::read_keystore_info(key_path(options, name));
     if (!info) fail(options, kExitKeystore, info.status().message());
     if (options.json_output) {
@@ -809,6 +823,13 @@ int run(int argc, char** argv) {
   if (*transfer) {
     contracts::TransferUnits call;
     call.to = resolve_address(options, to);
+    // The account --from signs for (its own address, or the one it was rotated into), read
+    // without the passphrase: a transfer to it would only spend a nonce on a failed transaction.
+    if (auto info = wallet::read_keystore_info(key_path(options, from))) {
+      if (linked_account(options, from).value_or(info->public_key) == call.to) {
+        fail(options, kExitUsage, "cannot transfer units to yourself: --to is the account --from signs for");
+      }
+    }
     call.product = parse_product(options, product);
     call.quantity_t = quantity;
     return submit(options, from, call);

@@ -128,6 +128,10 @@ TEST_F(ClusterTest, BadRpcInputGetsClearErrorsAndChangesNothing) {
       const std::string message = results[i]["error"].value("message", "");
       EXPECT_NE(message.find(reasons[i]), std::string::npos) << i << ": '" << message << "' lacks '" << reasons[i] << "'";
     }
+    // A field beside "txs" is refused, as beside "tx" (a typo never passes unnoticed).
+    auto [extra_code, extra] = cluster_->post(0, "/txs", json{{"txs", json::array()}, {"fee", 1}}.dump());
+    EXPECT_EQ(extra_code, 400u) << extra.dump();
+    EXPECT_NE(extra["error"].value("message", "").find("unknown field \"fee\""), std::string::npos) << extra.dump();
   }
 
   {

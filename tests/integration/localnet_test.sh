@@ -47,6 +47,13 @@ W keygen --name firm-a >/dev/null
 W --wait register --from authority --participant firm-a --name "Firm A" --role covered_enterprise >/dev/null
 W --wait proposal approve 1 --from officer2 >/dev/null || fail "the second officer's approval did not commit"
 
+# An index is plain decimal: 01 would name a directory node01 that does not exist.
+for bad in "kill 01" "kill 08" "start 1x" "logs -1" "kill 4"; do
+  set +e; out="$("$L" $bad 2>&1)"; rc=$?; set -e
+  [[ $rc != 0 && ( "$out" == *"give a validator index"* || "$out" == *"no validator 4"* ) && "$out" != *"value too great"* ]] || fail "'$bad' gave exit $rc: $out"
+done
+set +e; out="$("$L" logs 1 abc 2>&1)"; rc=$?; set -e
+[[ $rc != 0 && "$out" == *"number of lines"* ]] || fail "'logs 1 abc' gave exit $rc: $out"
 out="$("$L" kill 2)"; [[ "$out" == "node2 killed (kill -9)" ]] || fail "kill said: $out"
 out="$("$L" kill 2)"; [[ "$out" == "node2 is not running" ]] || fail "second kill said: $out"
 [[ "$("$L" status)" == *$'\n'"node2  DOWN"* ]] || fail "status does not show node2 down"

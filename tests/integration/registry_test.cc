@@ -115,6 +115,7 @@ TEST_F(RegistryTest, ComplianceStepsOnRealNodesAndTheQueriesAgree) {
     EXPECT_EQ(code, status) << target << " -> " << doc.dump();
     EXPECT_TRUE(doc.is_object() && doc.contains("error")) << target;
   };
+  expect_error("/holdings/" + core::generate_secret_key().public_key().to_hex(), 404);  // nobody registered it
   expect_error("/trace/HBEA-2026/abc", 400);
   expect_error("/trace/NOPE-1/1", 400);
   expect_error("/position/1999/" + steel_hex, 400);

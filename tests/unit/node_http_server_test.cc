@@ -90,5 +90,21 @@ TEST_F(HttpServerTest, AClientThatLeavesMidRequestGetsNothing) {
   EXPECT_EQ(exchange(""), "");
 }
 
+TEST_F(HttpServerTest, HeadGetsTheHeaderOfGetAndNoBody) {
+  // HEAD then GET on one keep-alive connection: the HEAD answer has GET's Content-Length but no
+  // body, so the next bytes on the connection are the GET's status line.
+  const std::string get_body = nlohmann::json{{"method", "GET"}, {"target", "/status"}}.dump();
+  const std::string answer = exchange("HEAD /status HTTP/1.1\r\nHost: x\r\n\r\n"
+                                      "GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(answer.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answer;
+  const auto head_end = answer.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos);
+  const std::string head_header = answer.substr(0, head_end);
+  EXPECT_NE(head_header.find("Content-Length: " + std::to_string(get_body.size())), std::string::npos) << head_header;
+  const std::string rest = answer.substr(head_end + 4);
+  ASSERT_EQ(rest.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << "a body followed the HEAD answer: " << rest;
+  EXPECT_EQ(parse(rest).second, nlohmann::json::parse(get_body));
+}
+
 }  // namespace
 }  // namespace carbon::node

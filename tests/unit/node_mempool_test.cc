@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "contracts/types.h"
 #include "core/codec.h"
@@ -150,6 +151,41 @@ TEST(Mempool, AnExpiredTransactionBehindANonceGapSaysWhatItWaitedFor) {
             std::string::npos)
       << dropped.front().reason;
   EXPECT_FALSE(pool.contains(behind_gap.id));
+}
+
+// Transactions behind a nonce gap may hold at most a quarter of the pool: they cannot run until
+// their sender sends the missing nonce, and must not lock out those that can (here, the very
+// nonce that would close the gap, refused before as "the mempool is full").
+TEST(Mempool, TransactionsBehindAGapCannotFillThePool) {
+  Mempool pool(8);
+  ASSERT_EQ(pool.max_gapped(), 2u);
+  const auto alice = key_for(1);
+  const auto bob = key_for(2);
+  EXPECT_TRUE(pool.add(pool_tx(alice, 3), 0).is_ok());  // behind nonce 1 and 2
+  EXPECT_TRUE(pool.add(pool_tx(alice, 5), 0).is_ok());
+  const core::Status third = pool.add(pool_tx(bob, 9), 0);
+  ASSERT_EQ(third.code(), core::ErrorCode::kOutOfBounds) << third.to_string();
+  EXPECT_NE(third.message().find("would wait behind a gap (this sender's next nonce is 1)"), std::string::npos)
+      << third.message();
+  // Transactions that can run still get in, and fill the pool.
+  EXPECT_TRUE(pool.add(pool_tx(alice, 1), 0).is_ok());
+  EXPECT_TRUE(pool.add(pool_tx(alice, 2), 0).is_ok());  // now 3 is in an unbroken run
+  EXPECT_TRUE(pool.add(pool_tx(alice, 4), 0).is_ok());  // so is 4: 1..5 without a gap
+  EXPECT_TRUE(pool.add(pool_tx(bob, 1), 0).is_ok());
+  EXPECT_TRUE(pool.add(pool_tx(bob, 2), 0).is_ok());
+  EXPECT_TRUE(pool.add(pool_tx(bob, 3), 0).is_ok());
+  EXPECT_EQ(pool.size(), 8u);
+  EXPECT_EQ(pool.add(pool_tx(bob, 4), 0).code(), core::ErrorCode::kOutOfBounds);  // full
+  // The two counted behind a gap leave with their block: room for two more behind gaps.
+  std::set<core::PublicKey> senders = {alice.public_key()};
+  pool.on_committed(1, {pool_tx(alice, 1).id, pool_tx(alice, 2).id, pool_tx(alice, 3).id, pool_tx(alice, 4).id,
+                        pool_tx(alice, 5).id},
+                    senders, [](const core::PublicKey&) { return 5u; });
+  EXPECT_TRUE(pool.add(pool_tx(alice, 7), 5).is_ok());
+  EXPECT_TRUE(pool.add(pool_tx(bob, 9), 3).is_ok());
+  EXPECT_EQ(pool.add(pool_tx(alice, 9), 5).code(), core::ErrorCode::kOutOfBounds);
+  // Without the state's nonce (nullopt) there is no such rule.
+  EXPECT_TRUE(pool.add(pool_tx(alice, 9)).is_ok());
 }
 
 }  // namespace

@@ -73,5 +73,34 @@ TEST(WalletAmounts, ParsesTradingSessions) {
   EXPECT_EQ(clock_text(1440), "24:00");
 }
 
+TEST(WalletAmounts, ParsesTimesStrictly) {
+  const std::uint64_t now = 1'767'225'600'000ULL;  // 2026-01-01T00:00:00Z
+  EXPECT_EQ(parse_time_ms("2026-01-01T00:00:00Z", 0), now);
+  EXPECT_EQ(parse_time_ms("2026-02-28T15:59:59Z", 0), 1'772'294'399'000ULL);
+  EXPECT_EQ(parse_time_ms("2024-02-29T00:00:00Z", 0), 1'709'164'800'000ULL);  // a leap day
+  EXPECT_EQ(parse_time_ms("2000-02-29T12:00:00Z", 0), 951'825'600'000ULL);    // 2000 is a leap year
+  EXPECT_EQ(parse_time_ms("1970-01-01T00:00:00Z", 0), 0u);
+  EXPECT_EQ(parse_time_ms("1772294399000", 0), 1'772'294'399'000ULL);
+  EXPECT_EQ(parse_time_ms("+90s", now), now + 90'000);
+  EXPECT_EQ(parse_time_ms("+5m", now), now + 300'000);
+  EXPECT_EQ(parse_time_ms("+2h", now), now + 7'200'000);
+  EXPECT_EQ(parse_time_ms("+1d", now), now + 86'400'000);
+  EXPECT_EQ(parse_time_ms("+0s", now), now);
+  for (const char* bad : {"", "+", "+s", "+-5s", "+ 5s", "+5", "+5x", "+5S", "+0x10s", "+1e3s",
+                          "+99999999999999999999d", "+18446744073709551615s", "-5",
+                          "18446744073709551616", "2026-02-31T00:00:00Z", "2025-02-29T00:00:00Z",
+                          "1900-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z",
+                          "2026-00-10T00:00:00Z", "2026-01-00T00:00:00Z", "2026-01-01T24:00:00Z",
+                          "2026-01-01T00:60:00Z", "2026-01-01T00:00:60Z", "2026-01-01T00:00:00Zjunk",
+                          "2026-01-01T00:00:00", "2026-01-01 00:00:00Z", "2026-1-01T00:00:00Z",
+                          "1969-12-31T23:59:59Z", "2026-01-01T00:00:00+08:00", " 2026-01-01T00:00:00Z"}) {
+    EXPECT_FALSE(parse_time_ms(bad, now).has_value()) << bad;
+  }
+  // An offset that would pass 2^64 - 1 ms is refused, not wrapped.
+  EXPECT_FALSE(parse_time_ms("+1s", std::numeric_limits<std::uint64_t>::max() - 999).has_value());
+  EXPECT_EQ(parse_time_ms("+1s", std::numeric_limits<std::uint64_t>::max() - 1000),
+            std::numeric_limits<std::uint64_t>::max());
+}
+
 }  // namespace
 }  // namespace carbon::wallet

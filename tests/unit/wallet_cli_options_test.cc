@@ -11,6 +11,7 @@
 
 #include "wallet/amounts.h"
 #include "wallet/cli_options.h"
+#include "wallet/http_client.h"
 
 namespace carbon::wallet {
 namespace {
@@ -47,13 +48,24 @@ Parsed parse(std::vector<std::string> args) {
 TEST(WalletCliOptions, ReadsDecimalDigits) {
   EXPECT_EQ(parse({"--quantity", "10"}).quantity, 10u);
   EXPECT_EQ(parse({"--quantity", "010"}).quantity, 10u);  // decimal, not octal 8
-  EXPECT_EQ(parse({"--quantity", "0"}).quantity, 0u);
-  EXPECT_EQ(parse({"--quantity", "000"}).quantity, 0u);
+  EXPECT_EQ(parse({"--quantity", "1", "--year", "0"}).year, 0u);
+  EXPECT_EQ(parse({"--quantity", "1", "--year", "000"}).year, 0u);
   EXPECT_EQ(parse({"--quantity=18446744073709551615"}).quantity, UINT64_MAX);
   const Parsed with_all = parse({"--quantity", "7", "--year", "02025", "--id", "09", "--id", "3"});
   ASSERT_TRUE(with_all.ok) << with_all.error;
   EXPECT_EQ(with_all.year, 2025u);
   EXPECT_EQ(with_all.ids, (std::vector<std::uint64_t>{9, 3}));
+}
+
+TEST(WalletCliOptions, AQuantityIsAtLeastOne) {
+  // 0 t is refused by every contract: signing it would only spend a nonce on a failed transaction.
+  for (const char* zero : {"0", "000"}) {
+    const Parsed parsed = parse({"--quantity", zero});
+    EXPECT_FALSE(parsed.ok) << zero;
+    EXPECT_NE(parsed.error.find("--quantity"), std::string::npos) << parsed.error;
+    EXPECT_NE(parsed.error.find("give at least 1"), std::string::npos) << parsed.error;
+  }
+  EXPECT_EQ(parse({"--quantity", "01"}).quantity, 1u);
 }
 
 TEST(WalletCliOptions, RefusesAnythingElseNamingTheOption) {
@@ -80,6 +92,22 @@ TEST(WalletAmounts, ParsesWholeNumbers) {
   for (const std::string bad : {"", "-1", "+1", "0x1", "1e3", "1.0", " 1", "1 "}) {
     EXPECT_EQ(parse_whole(bad), std::nullopt) << "'" << bad << "'";
   }
+}
+
+TEST(WalletNodeUrl, PortsAreDecimal1To65535) {
+  EXPECT_TRUE(NodeClient::parse("http://127.0.0.1:8100").is_ok());
+  EXPECT_TRUE(NodeClient::parse("http://127.0.0.1:65535/").is_ok());
+  EXPECT_TRUE(NodeClient::parse("http://127.0.0.1").is_ok());  // port 80
+  for (const char* bad : {"http://127.0.0.1:73636", "http://127.0.0.1:65536", "http://127.0.0.1:0",
+                          "http://127.0.0.1:-1", "http://127.0.0.1:0x1f", "http://127.0.0.1:8100x",
+                          "http://127.0.0.1:", "https://127.0.0.1:8100", "127.0.0.1:8100", "http://:8100"}) {
+    const auto parsed = NodeClient::parse(bad);
+    EXPECT_FALSE(parsed.is_ok()) << bad;
+  }
+  const auto wrapped = NodeClient::parse("http://127.0.0.1:73636");
+  ASSERT_FALSE(wrapped.is_ok());
+  EXPECT_NE(wrapped.status().message().find("not a port number (1..65535)"), std::string::npos)
+      << wrapped.status().message();
 }
 
 }  // namespace
