@@ -17,6 +17,7 @@
 
 #include "contracts/executor.h"
 #include "core/file.h"
+#include "core/hash.h"
 
 namespace carbon::node {
 namespace {
@@ -125,6 +126,27 @@ consensus::ValidatorSet Genesis::validator_set() const {
   set.epoch = 1;
   for (const auto& validator : validators) set.validators.push_back({validator.public_key, validator.name});
   return set;
+}
+
+core::Hash256 Genesis::digest() const {
+  core::Sha3Hasher hasher;
+  const auto add_u64 = [&hasher](std::uint64_t value) {
+    std::array<std::uint8_t, 8> bytes{};
+    for (std::size_t i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(value >> (8 * (7 - i)));
+    hasher.update(bytes);
+  };
+  const std::string_view domain = "carbonledger genesis v1";
+  hasher.update(core::as_bytes(domain));
+  add_u64(chain_id.size());
+  hasher.update(core::as_bytes(chain_id));
+  add_u64(genesis_time_ms);
+  add_u64(validators.size());
+  for (const auto& validator : validators) hasher.update(validator.public_key.bytes);
+  hasher.update(authority_key.bytes);
+  add_u64(more_officers.size());
+  for (const auto& officer : more_officers) hasher.update(officer.bytes);
+  add_u64(approvals_required);
+  return hasher.finish();
 }
 
 core::Result<Genesis> Genesis::parse(const std::string& json_text) {

@@ -53,6 +53,10 @@ struct Genesis {
   std::uint8_t approvals_required = 1;         // M of the officer set
 
   consensus::ValidatorSet validator_set() const;  // epoch 1
+  // SHA3-256 over what defines the chain: chain id, genesis time, the validators' keys in order,
+  // the officers' keys and approvals_required (names and addresses are left out: an operator may
+  // move a validator to another address). NodeStore::bind_genesis keeps a data directory to it.
+  core::Hash256 digest() const;
   contracts::GenesisConfig contracts_genesis() const;
   static core::Result<Genesis> load(const std::filesystem::path& path);
   static core::Result<Genesis> parse(const std::string& json_text);

@@ -244,6 +244,10 @@ int run_node(const std::string& config_path) {
     spdlog::error("{}", store.status().message());
     return 1;
   }
+  if (auto bound = (*store)->bind_genesis(genesis->digest()); !bound.is_ok()) {
+    spdlog::error("{} ({}, genesis {})", bound.message(), config->data_dir.string(), config->genesis_path.string());
+    return 1;
+  }
 
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   // At least two io threads: PeerManager::stop() (from the signal handler) waits for its strand,

@@ -12,6 +12,7 @@ using core::Status;
 
 const std::string kSafetyKey = "s";
 const std::string kTipKey = "mtip";
+const std::string kGenesisKey = "mgenesis";
 
 Status io_error(const std::string& what, const leveldb::Status& status) {
   return Status::error(ErrorCode::kIoError, what + ": " + status.ToString());
@@ -85,6 +86,25 @@ core::Result<std::unique_ptr<NodeStore>> NodeStore::open(const std::filesystem::
     return io_error("cannot read the committed height", tip_status);
   }
   return store;
+}
+
+Status NodeStore::bind_genesis(const core::Hash256& digest) {
+  const std::string wanted(digest.bytes.begin(), digest.bytes.end());
+  std::string stored;
+  const auto status = db_->Get(leveldb::ReadOptions(), kGenesisKey, &stored);
+  if (status.ok()) {
+    if (stored == wanted) return Status::ok();
+    return Status::error(ErrorCode::kConflict,
+                         "this data directory was made for another genesis (chain id, genesis time, validator keys, "
+                         "authority officers or approvals_required differ): start it with the genesis file it was "
+                         "made with, or move the data directory away to join afresh");
+  }
+  if (!status.IsNotFound()) return io_error("cannot read the genesis record", status);
+  leveldb::WriteOptions options;
+  options.sync = true;
+  const auto written = db_->Put(options, kGenesisKey, wanted);
+  if (!written.ok()) return io_error("cannot write the genesis record", written);
+  return Status::ok();
 }
 
 Status NodeStore::persist_for_vote(const std::vector<consensus::Block>& blocks, const consensus::SafetyData* safety) {

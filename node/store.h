@@ -41,6 +41,12 @@ class NodeStore {
   NodeStore(const NodeStore&) = delete;
   NodeStore& operator=(const NodeStore&) = delete;
 
+  // Ties the data directory to one genesis: records `digest` (Genesis::digest()) on the first
+  // start, and refuses any other afterwards (kConflict), so that a changed genesis file cannot
+  // make the node go on from data that another chain wrote. Data from before this record existed
+  // takes the digest it is first started with.
+  core::Status bind_genesis(const core::Hash256& digest);
+
   // --- consensus safety (sync writes) ---
   // Writes the blocks and the safety data in one synced batch; either may be empty.
   core::Status persist_for_vote(const std::vector<consensus::Block>& blocks, const consensus::SafetyData* safety);

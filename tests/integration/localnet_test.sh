@@ -67,6 +67,13 @@ wait_height 2 "$h"
 
 "$L" down >/dev/null
 [[ "$("$L" status | grep -c DOWN)" == 4 ]] || fail "down left a node running"
+# A data directory stays with its genesis: started with an edited one, the node refuses.
+cp "$CARBON_LOCALNET_DIR/genesis.json" "$CARBON_LOCALNET_DIR/genesis.json.kept"
+sed -i 's/"genesis_time_ms": \([0-9]*\)/"genesis_time_ms": 1\1/' "$CARBON_LOCALNET_DIR/genesis.json"
+set +e; out="$("$L" start 0 2>&1)"; rc=$?; set -e
+[[ $rc != 0 ]] || fail "node0 started with another genesis: $out"
+grep -q "made for another genesis" "$CARBON_LOCALNET_DIR/node0/node.log" || fail "node0's log does not say why: $(tail -3 "$CARBON_LOCALNET_DIR/node0/node.log")"
+mv "$CARBON_LOCALNET_DIR/genesis.json.kept" "$CARBON_LOCALNET_DIR/genesis.json"
 "$L" start >/dev/null  # resumes every validator from its data
 wait_height 3 "$h"
 [[ "$(W --json balance firm-a)" == *'"quantity_t":500'* ]] || fail "after resuming, firm-a does not hold its 500 t: $(W --json balance firm-a)"

@@ -74,6 +74,38 @@ TEST(NodeConfig, GenesisRefusesUnknownFieldsAndNames) {
   EXPECT_NE(genesis_refusal(zero_time).find("'genesis_time_ms' must be in 1.."), std::string::npos);
 }
 
+TEST(NodeConfig, TheGenesisDigestCoversWhatDefinesTheChainOnly) {
+  const json base = good_genesis();
+  const auto digest_of = [](const json& doc) {
+    auto parsed = Genesis::parse(doc.dump());
+    EXPECT_TRUE(parsed.is_ok()) << parsed.status().to_string();
+    return parsed.is_ok() ? parsed->digest() : core::Hash256{};
+  };
+  const core::Hash256 digest = digest_of(base);
+  EXPECT_EQ(digest_of(base), digest);
+  json moved = base;  // a validator's name and address are not the chain's
+  moved["validators"][0]["p2p_address"] = "10.0.0.9:7100";
+  moved["validators"][0]["name"] = "renamed";
+  EXPECT_EQ(digest_of(moved), digest);
+  json later = base;
+  later["genesis_time_ms"] = 1'767'225'600'001ULL;
+  EXPECT_NE(digest_of(later), digest);
+  json other_chain = base;
+  other_chain["chain_id"] = "carbon-other";
+  EXPECT_NE(digest_of(other_chain), digest);
+  json other_key = base;
+  other_key["validators"][0]["public_key"] = core::generate_secret_key().public_key().to_hex();
+  EXPECT_NE(digest_of(other_key), digest);
+  json officers = base;
+  officers["officers"] = json::array({core::generate_secret_key().public_key().to_hex()});
+  EXPECT_NE(digest_of(officers), digest);
+  json one_approval = officers;
+  one_approval["approvals_required"] = 1;
+  json two_approvals = officers;
+  two_approvals["approvals_required"] = 2;
+  EXPECT_NE(digest_of(one_approval), digest_of(two_approvals));
+}
+
 class NodeConfigFile : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -87,5 +87,22 @@ TEST_F(NodeStoreTest, CommittedBlocksReadBackWhetherVotedForOrNot) {
   EXPECT_EQ(loaded->front().id(), pending.id());
 }
 
+TEST_F(NodeStoreTest, ADataDirectoryStaysWithTheGenesisItWasMadeFor) {
+  const core::Hash256 first = core::sha3_256(core::as_bytes(std::string_view("genesis one")));
+  const core::Hash256 second = core::sha3_256(core::as_bytes(std::string_view("genesis two")));
+  {
+    auto store = NodeStore::open(dir_);
+    ASSERT_TRUE(store.is_ok()) << store.status().to_string();
+    EXPECT_TRUE((*store)->bind_genesis(first).is_ok());
+    EXPECT_TRUE((*store)->bind_genesis(first).is_ok());
+  }
+  auto store = NodeStore::open(dir_);  // after a restart too
+  ASSERT_TRUE(store.is_ok()) << store.status().to_string();
+  EXPECT_TRUE((*store)->bind_genesis(first).is_ok());
+  const core::Status other = (*store)->bind_genesis(second);
+  EXPECT_EQ(other.code(), core::ErrorCode::kConflict);
+  EXPECT_NE(other.message().find("made for another genesis"), std::string::npos) << other.message();
+}
+
 }  // namespace
 }  // namespace carbon::node
