@@ -5,7 +5,10 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <chrono>
+#include <limits>
+#include <mutex>
 #include <optional>
 
 namespace carbon::node {
@@ -18,6 +21,13 @@ using tcp = boost::asio::ip::tcp;
 constexpr auto kIdleTimeout = std::chrono::seconds(30);
 constexpr std::uint32_t kMaxHeaderBytes = 8 * 1024;
 
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<const HttpHandler> handler, std::shared_ptr<std::atomic<std::size_t>> open)
@@ -26,17 +36,32 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void run() { read(); }
 
+  // Since when this connection has waited for a request to arrive whole (0: it is being
+  // answered). Read from the accepting thread to pick a connection to evict.
+  std::int64_t waiting_since_ms() const { return waiting_since_ms_.load(std::memory_order_relaxed); }
+
+  // Closes the connection (on its own strand): the pending read ends and the session with it.
+  void evict() {
+    boost::asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.socket().close(ignored);
+    });
+  }
+
  private:
   void read() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(HttpServer::kMaxRequestBodyBytes);
     stream_.expires_after(kIdleTimeout);
+    waiting_since_ms_.store(now_ms(), std::memory_order_relaxed);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code error, std::size_t) { self->on_read(error); });
   }
 
   void on_read(beast::error_code error) {
+    waiting_since_ms_.store(0, std::memory_order_relaxed);
     if (error == http::error::end_of_stream) {
       close();
       return;
@@ -115,8 +140,13 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<const HttpHandler> handler_;  // shared: a session may outlive the server
   std::shared_ptr<std::atomic<std::size_t>> open_;
+  std::atomic<std::int64_t> waiting_since_ms_{0};
 };
 
+namespace {
+// A connection is evicted for a new one only after waiting this long for its request: a client
+// that has just connected is about to send.
+constexpr std::int64_t kMinWaitBeforeEviction_ms = 1000;
 }  // namespace
 
 HttpServer::HttpServer(boost::asio::io_context& io, HttpHandler handler)
@@ -168,17 +198,49 @@ void HttpServer::accept() {
       });
       return;
     }
-    {
-      if (open_connections_->fetch_add(1) >= kMaxConnections) {
-        open_connections_->fetch_sub(1);
-        beast::error_code ignored;
-        socket.close(ignored);
-      } else {
-        std::make_shared<Session>(std::move(socket), handler_, open_connections_)->run();
+    if (open_connections_->fetch_add(1) >= kMaxConnections && !evict_longest_waiting()) {
+      // Every connection is busy, or waited too briefly to be idle: refuse the new one.
+      open_connections_->fetch_sub(1);
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      auto session = std::make_shared<Session>(std::move(socket), handler_, open_connections_);
+      {
+        std::lock_guard lock(sessions_mutex_);
+        // Bounded: the entries of sessions gone are dropped once they could outnumber the live.
+        if (sessions_.size() >= 2 * (kMaxConnections + kMaxEvictionsInFlight)) {
+          std::erase_if(sessions_, [](const std::weak_ptr<Session>& entry) { return entry.expired(); });
+        }
+        sessions_.push_back(session);
       }
+      session->run();
     }
     accept();
   });
+}
+
+bool HttpServer::evict_longest_waiting() {
+  // Bounded: past kMaxConnections + kMaxEvictionsInFlight the new connection is refused even if
+  // some wait, until the evicted ones are gone.
+  if (open_connections_->load() > kMaxConnections + kMaxEvictionsInFlight) return false;
+  std::lock_guard lock(sessions_mutex_);
+  std::shared_ptr<Session> oldest;
+  std::int64_t oldest_since = std::numeric_limits<std::int64_t>::max();
+  // At most kMaxConnections + kMaxEvictionsInFlight live entries, plus those of sessions gone,
+  // dropped here as they are met.
+  std::erase_if(sessions_, [&](const std::weak_ptr<Session>& entry) {
+    auto session = entry.lock();
+    if (!session) return true;
+    const std::int64_t since = session->waiting_since_ms();
+    if (since != 0 && since < oldest_since) {
+      oldest_since = since;
+      oldest = std::move(session);
+    }
+    return false;
+  });
+  if (!oldest || now_ms() - oldest_since < kMinWaitBeforeEviction_ms) return false;
+  oldest->evict();
+  return true;
 }
 
 }  // namespace carbon::node

@@ -1,7 +1,9 @@
 // A small HTTP/1.1 server (Boost.Beast) for the node's JSON RPC.
 //
-// Bounds: request header 8 KiB, body kMaxRequestBodyBytes, kMaxConnections open at once
-// (further connections are closed at once), 30 s of inactivity closes a connection.
+// Bounds: request header 8 KiB, body kMaxRequestBodyBytes, kMaxConnections open at once, 30 s
+// for a request to arrive whole. A new connection beyond kMaxConnections takes the place of the
+// one that has waited longest for a request (at least 1 s), so that idle or trickling
+// connections cannot lock clients out; if none has, it is closed at once.
 // The handler runs on the io_context threads and must not block for long.
 //
 // Thread safety: start() before the io_context runs; stop() from any thread (it closes the
@@ -14,11 +16,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
 namespace carbon::node {
+
+class Session;  // node/http_server.cc
 
 struct HttpRequest {
   std::string method;  // "GET", "POST", ...
@@ -38,6 +44,7 @@ class HttpServer {
  public:
   static constexpr std::size_t kMaxRequestBodyBytes = 2 * 1024 * 1024;  // POST /txs batches
   static constexpr std::size_t kMaxConnections = 256;
+  static constexpr std::size_t kMaxEvictionsInFlight = 16;
 
   HttpServer(boost::asio::io_context& io, HttpHandler handler);
   ~HttpServer();
@@ -48,11 +55,16 @@ class HttpServer {
 
  private:
   void accept();
+  // Closes the connection that has waited longest for a request, if it waited long enough;
+  // true if one was.
+  bool evict_longest_waiting();
 
   boost::asio::io_context& io_;
   std::shared_ptr<const HttpHandler> handler_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<std::atomic<std::size_t>> open_connections_;
+  std::mutex sessions_mutex_;
+  std::vector<std::weak_ptr<Session>> sessions_;  // guarded by sessions_mutex_
   std::uint16_t port_ = 0;
 };
 

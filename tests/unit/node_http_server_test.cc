@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "node/http_server.h"
 
@@ -104,6 +105,25 @@ TEST_F(HttpServerTest, HeadGetsTheHeaderOfGetAndNoBody) {
   const std::string rest = answer.substr(head_end + 4);
   ASSERT_EQ(rest.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << "a body followed the HEAD answer: " << rest;
   EXPECT_EQ(parse(rest).second, nlohmann::json::parse(get_body));
+}
+
+// Idle connections up to the limit cannot lock clients out: a new one takes the place of the one
+// that has waited longest for a request.
+TEST_F(HttpServerTest, AnIdleConnectionMakesRoomForANewClient) {
+  boost::asio::io_context client_io;
+  std::vector<tcp::socket> idle;
+  const tcp::endpoint server{boost::asio::ip::make_address("127.0.0.1"), server_->port()};
+  for (std::size_t i = 0; i < HttpServer::kMaxConnections; ++i) {
+    idle.emplace_back(client_io);
+    idle.back().connect(server);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // idle long enough to give way
+  EXPECT_EQ(parse(exchange("GET /status HTTP/1.1\r\nConnection: close\r\n\r\n")).first, "HTTP/1.1 200 OK");
+  // The first idle connection (the longest waiting) was closed by the server.
+  boost::system::error_code error;
+  char byte = 0;
+  idle.front().read_some(boost::asio::buffer(&byte, 1), error);
+  EXPECT_TRUE(error == boost::asio::error::eof || error == boost::asio::error::connection_reset) << error.message();
 }
 
 }  // namespace
