@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <chrono>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -393,23 +394,43 @@ class PeerManager::Impl : public ConnectionOwner, public std::enable_shared_from
       }
       TransportCounters::bump(self->counters_->connections_accepted);
       if (self->pending_inbound_.size() >= self->config_.max_pending_inbound_handshakes) {
+        // The oldest pending handshake makes room: a validator's completes in milliseconds,
+        // so what has waited longest is most likely a connection that never will. Refusing the
+        // new one instead let anyone who reaches the port keep every validator out with a few
+        // connections per handshake timeout.
         TransportCounters::bump(self->counters_->inbound_over_limit);
-        boost::system::error_code ignored;
-        const auto remote = socket.remote_endpoint(ignored);
-        self->log_unauthenticated("inbound connection from " +
-                                  (ignored ? std::string("an unknown address") : endpoint_text(remote)) +
-                                  " closed at once: " + std::to_string(self->pending_inbound_.size()) +
-                                  " handshakes are already pending (the limit)");
-        socket.close(ignored);
-      } else {
-        auto connection =
-            std::make_shared<Connection>(self->strand_, HandshakeRole::kResponder, self->identity_,
-                                         self->limits(), self->weak_from_this(), self->counters_);
-        self->pending_inbound_.insert(connection);
-        connection->start_inbound(std::move(socket));
+        if (auto oldest = self->oldest_pending_inbound()) {
+          self->pending_inbound_.erase(oldest);
+          self->log_unauthenticated("inbound connection from " + oldest->remote() + " closed: " +
+                                    std::to_string(self->config_.max_pending_inbound_handshakes) +
+                                    " handshakes were pending (the limit) and it had waited longest");
+          oldest->close(Status::error(ErrorCode::kOutOfBounds, "closed for a newer connection at the handshake limit"));
+        }
       }
+      auto connection = std::make_shared<Connection>(self->strand_, HandshakeRole::kResponder, self->identity_,
+                                                     self->limits(), self->weak_from_this(), self->counters_);
+      self->pending_inbound_.insert(connection);
+      self->pending_order_.push_back(connection);
+      if (self->pending_order_.size() > 2 * self->config_.max_pending_inbound_handshakes) {
+        // Bounded: entries of connections no longer pending go once they could outnumber the rest.
+        std::erase_if(self->pending_order_, [&](const std::weak_ptr<Connection>& entry) {
+          const auto pending = entry.lock();
+          return !pending || self->pending_inbound_.count(pending) == 0;
+        });
+      }
+      connection->start_inbound(std::move(socket));
       self->accept_next();
     });
+  }
+
+  // The pending inbound connection accepted first, or null; entries passed over leave the order.
+  std::shared_ptr<Connection> oldest_pending_inbound() {
+    while (!pending_order_.empty()) {
+      auto candidate = pending_order_.front().lock();
+      pending_order_.pop_front();
+      if (candidate && pending_inbound_.count(candidate) > 0) return candidate;
+    }
+    return nullptr;
   }
 
   void dial(std::size_t index) {
@@ -481,6 +502,9 @@ class PeerManager::Impl : public ConnectionOwner, public std::enable_shared_from
   std::uint16_t listen_port_ = 0;
   std::vector<std::unique_ptr<Peer>> peers_;
   std::set<std::shared_ptr<Connection>> pending_inbound_;
+  // Inbound connections in the order they were accepted (some no longer pending), for evicting
+  // the oldest pending one at the limit. At most 2 * max_pending_inbound_handshakes + 1 entries.
+  std::deque<std::weak_ptr<Connection>> pending_order_;
   std::chrono::steady_clock::time_point unauthenticated_window_start_{};  // on the strand
   std::size_t unauthenticated_lines_logged_ = 0;                          // in this window
   std::uint64_t unauthenticated_lines_suppressed_ = 0;                    // in this window

@@ -18,7 +18,7 @@ TEST(InputDrops, NamesOnlyWhatGrewSinceTheLastSummary) {
   now.unknown_kind_frames = 44;
   EXPECT_EQ(input_drop_summary(before, now, 30),
             "refused or dropped at the edges in the last 30 s: 500 handshakes refused (bad hello or auth, key not in "
-            "genesis), 1 inbound connection closed at the pending-handshake limit, 44 validator frames of unknown kind");
+            "genesis), 1 pending inbound connection closed at the pending-handshake limit, 44 validator frames of unknown kind");
 
   InputDropCounts closed = before;
   closed.inbound_failed = 7;

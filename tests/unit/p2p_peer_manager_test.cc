@@ -640,18 +640,43 @@ TEST(PeerManagerTest, DialedAddressAnsweringWithAnotherKeyIsRefused) {
   EXPECT_EQ(a.ups(1), 0);
 }
 
-TEST(PeerManagerTest, PendingInboundHandshakesAreBounded) {
+// At the limit the oldest pending handshake gives way to the new connection (refusing the new one
+// let a few idle connections per handshake timeout keep every validator out).
+TEST(PeerManagerTest, PendingInboundHandshakesAreBoundedAndTheOldestGivesWay) {
   const auto key = key_from_byte(1);
   auto config = base_config(key, {key.public_key()});
   config.max_pending_inbound_handshakes = 1;
+  config.handshake_timeout_ms = 60'000;  // nothing times out during the test
   TestNode node(std::move(config));
   ASSERT_TRUE(node.manager().start().is_ok());
   RawClient first(node.manager().listen_port());
   ASSERT_TRUE(first.connected());
   ASSERT_TRUE(eventually([&] { return node.manager().stats().connections_accepted == 1; }));
   RawClient second(node.manager().listen_port());
-  EXPECT_TRUE(second.closed_by_server());
-  EXPECT_EQ(node.manager().stats().inbound_over_limit, 1u);
+  ASSERT_TRUE(second.connected());
+  EXPECT_TRUE(first.closed_by_server());
+  EXPECT_TRUE(eventually([&] { return node.manager().stats().inbound_over_limit == 1; }));
+  EXPECT_EQ(node.manager().stats().connections_accepted, 2u);
+}
+
+TEST(PeerManagerTest, AValidatorLinksWhileIdleConnectionsFillTheHandshakeLimit) {
+  std::vector<core::PublicKey> keys{key_from_byte(1).public_key(), key_from_byte(2).public_key()};
+  auto config_b = base_config(key_from_byte(2), keys);
+  config_b.max_pending_inbound_handshakes = 4;
+  config_b.handshake_timeout_ms = 60'000;  // the idle connections would hold their slots all along
+  TestNode b(std::move(config_b));
+  ASSERT_TRUE(b.manager().start().is_ok());
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.push_back(std::make_unique<RawClient>(b.manager().listen_port()));
+    ASSERT_TRUE(idle.back()->connected());
+  }
+  ASSERT_TRUE(eventually([&] { return b.manager().stats().connections_accepted == 4; }));
+  auto config_a = base_config(key_from_byte(1), keys);
+  config_a.validators[1].address = {"127.0.0.1", b.manager().listen_port()};
+  TestNode a(std::move(config_a));
+  ASSERT_TRUE(a.manager().start().is_ok());
+  EXPECT_TRUE(eventually([&] { return a.manager().is_connected(1) && b.manager().is_connected(0); }));
 }
 
 TEST(PeerManagerTest, StopFromACallbackAndFromSeveralThreadsIsSafe) {
