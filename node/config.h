@@ -34,7 +34,10 @@ namespace carbon::node {
 struct HostPort {
   std::string host;
   std::uint16_t port = 0;
-  std::string to_string() const { return host + ":" + std::to_string(port); }
+  // "127.0.0.1:8100", or "[::1]:8100" for IPv6 (as a URL writes it).
+  std::string to_string() const {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
 };
 core::Result<HostPort> parse_host_port(const std::string& text);
 

@@ -216,6 +216,8 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
 }
 
 int run_node(const std::string& config_path) {
+  // One line format from the first line on (the node's name joins it once the config is read).
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e [carbon-node] %^%l%$ %v");
   auto config = node::NodeConfig::load(config_path);
   if (!config) {
     spdlog::error("{}", config.status().message());

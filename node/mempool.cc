@@ -36,7 +36,8 @@ core::Status Mempool::add(std::shared_ptr<const PoolTx> tx, std::optional<std::u
       return Status::error(ErrorCode::kOutOfBounds,
                            "nonce " + std::to_string(nonce) + " would wait behind a gap (this sender's next nonce is " +
                                std::to_string(run_end + 1) + ") and " + std::to_string(gapped_.size()) +
-                               " such transactions wait already; send nonce " + std::to_string(run_end + 1) + " first");
+                               (gapped_.size() == 1 ? " such transaction waits" : " such transactions wait") +
+                               " already; send nonce " + std::to_string(run_end + 1) + " first");
     }
   }
   if (by_id_.size() >= max_txs_) {

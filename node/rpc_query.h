@@ -86,6 +86,29 @@ inline core::Result<core::PublicKey> parse_address(const std::string& text) {
 }
 
 // The query string as name -> value; only `allowed` names, each at most once.
+// RFC 3986 percent-decoding ("%31" -> "1"; '+' stays '+'); nullopt for a '%' not followed by
+// two hex digits.
+inline std::optional<std::string> percent_decode(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    if (i + 2 >= text.size() || hex(text[i + 1]) < 0 || hex(text[i + 2]) < 0) return std::nullopt;
+    out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+    i += 2;
+  }
+  return out;
+}
+
 inline core::Result<std::map<std::string, std::string>> parse_query(
     const std::string& query, const std::set<std::string>& allowed) {
   std::map<std::string, std::string> out;
@@ -102,7 +125,13 @@ inline core::Result<std::map<std::string, std::string>> parse_query(
     const std::string item =
         query.substr(at, amp == std::string::npos ? std::string::npos : amp - at);
     const std::size_t eq = item.find('=');
-    const std::string name = item.substr(0, eq);
+    const auto decoded_name = percent_decode(item.substr(0, eq));
+    const auto decoded_value = eq == std::string::npos ? std::optional<std::string>("") : percent_decode(item.substr(eq + 1));
+    if (!decoded_name || !decoded_value) {
+      return core::Status::error(core::ErrorCode::kInvalidArgument,
+                                 "bad percent-escape in the query: a '%' must be followed by two hex digits");
+    }
+    const std::string& name = *decoded_name;
     if (!allowed.contains(name)) {
       return core::Status::error(core::ErrorCode::kInvalidArgument,
                                  "unknown query parameter '" + name + "': " + known());
@@ -111,7 +140,7 @@ inline core::Result<std::map<std::string, std::string>> parse_query(
       return core::Status::error(core::ErrorCode::kInvalidArgument,
                                  "query parameter '" + name + "' needs a value (" + name + "=...)");
     }
-    if (!out.emplace(name, item.substr(eq + 1)).second) {
+    if (!out.emplace(name, *decoded_value).second) {
       return core::Status::error(core::ErrorCode::kInvalidArgument,
                                  "query parameter '" + name + "' is given twice");
     }

@@ -35,18 +35,18 @@ core::Result<std::uint16_t> parse_year(const std::string& text) {
   return *year;
 }
 
-// ?limit=N; other parameters are refused so that typos do not pass silently.
+// ?limit=N; other parameters are refused so that typos do not pass silently (rpcq::parse_query:
+// percent-escapes decoded, a parameter given twice refused).
 core::Result<std::size_t> parse_limit(const std::string& query) {
-  if (query.empty()) return q::kDefaultQueryLimit;
-  constexpr std::string_view kLimit = "limit=";
-  if (query.rfind(kLimit, 0) != 0 || query.find('&') != std::string::npos) {
-    return core::Status::error(core::ErrorCode::kInvalidArgument,
-                               "the only query parameter is limit=N (1.." + std::to_string(q::kMaxQueryLimit) + ")");
-  }
-  auto limit = parse_number<std::size_t>(query.substr(kLimit.size()));
+  auto params = rpcq::parse_query(query, {"limit"});
+  if (!params) return params.status();
+  const auto it = params->find("limit");
+  if (it == params->end()) return q::kDefaultQueryLimit;
+  auto limit = parse_number<std::size_t>(it->second);
   if (!limit || *limit < 1 || *limit > q::kMaxQueryLimit) {
-    return core::Status::error(core::ErrorCode::kInvalidArgument,
-                               "limit must be 1.." + std::to_string(q::kMaxQueryLimit));
+    return core::Status::error(core::ErrorCode::kInvalidArgument, "limit must be 1.." +
+                                                                      std::to_string(q::kMaxQueryLimit) + ", not '" +
+                                                                      it->second.substr(0, 40) + "'");
   }
   return *limit;
 }

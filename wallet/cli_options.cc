@@ -58,4 +58,16 @@ void require_decimal_integers(CLI::App& app) {
   }
 }
 
+void refuse_empty_values(CLI::App& app) {
+  const CLI::Validator non_empty(
+      [](std::string& value) -> std::string {
+        return value.empty() ? "an empty value is not allowed (leave the option out to keep what it sets)" : "";
+      },
+      "");
+  for (CLI::Option* option : app.get_options()) {
+    if (option->get_expected_min() > 0) option->check(non_empty);
+  }
+  for (CLI::App* subcommand : app.get_subcommands(std::function<bool(CLI::App*)>{})) refuse_empty_values(*subcommand);
+}
+
 }  // namespace carbon::wallet

@@ -17,4 +17,9 @@ namespace carbon::wallet {
 // Call it after every option has been added and before parsing.
 void require_decimal_integers(CLI::App& app);
 
+// Makes every option of `app` and of its subcommands that takes a value refuse an empty one
+// (`--report-deadline ""`, an unset shell variable): the wallet reads an empty value as "not
+// given" and would sign what the user meant to change, unchanged. Call it before parsing.
+void refuse_empty_values(CLI::App& app);
+
 }  // namespace carbon::wallet

@@ -25,12 +25,33 @@ core::Result<NodeClient> NodeClient::parse(const std::string& url) {
     return core::Status::error(core::ErrorCode::kInvalidArgument, "--node must look like http://127.0.0.1:8101, got '" + url + "'");
   }
   std::string rest = url.substr(scheme.size());
-  if (auto slash = rest.find('/'); slash != std::string::npos) rest = rest.substr(0, slash);
-  const auto colon = rest.rfind(':');
+  if (auto slash = rest.find('/'); slash != std::string::npos) {
+    // The RPC lives at the root: a path would be ignored, and the user would not know it.
+    if (slash + 1 != rest.size()) {
+      return core::Status::error(core::ErrorCode::kInvalidArgument,
+                                 "--node is the node's address only, like http://127.0.0.1:8101 (no path), got '" + url + "'");
+    }
+    rest = rest.substr(0, slash);
+  }
   NodeClient client;
   client.url_ = url;
-  client.host_ = colon == std::string::npos ? rest : rest.substr(0, colon);
-  client.port_ = colon == std::string::npos ? "80" : rest.substr(colon + 1);
+  if (!rest.empty() && rest.front() == '[') {
+    // An IPv6 literal: http://[::1]:8101 (RFC 3986).
+    const auto close = rest.find(']');
+    if (close == std::string::npos || (close + 1 != rest.size() && rest[close + 1] != ':')) {
+      return core::Status::error(core::ErrorCode::kInvalidArgument, "--node must look like http://[::1]:8101, got '" + url + "'");
+    }
+    client.host_ = rest.substr(1, close - 1);
+    client.port_ = close + 1 == rest.size() ? "80" : rest.substr(close + 2);
+  } else {
+    const auto colon = rest.rfind(':');
+    client.host_ = colon == std::string::npos ? rest : rest.substr(0, colon);
+    client.port_ = colon == std::string::npos ? "80" : rest.substr(colon + 1);
+    if (client.host_.find(':') != std::string::npos) {
+      return core::Status::error(core::ErrorCode::kInvalidArgument,
+                                 "--node: an IPv6 address goes in brackets, like http://[::1]:8101, got '" + url + "'");
+    }
+  }
   if (client.host_.empty() || client.port_.empty()) {
     return core::Status::error(core::ErrorCode::kInvalidArgument, "--node must look like http://127.0.0.1:8101");
   }

@@ -129,7 +129,14 @@ Status write_keystore(const std::filesystem::path& path, const std::string& name
   return Status::ok();
 }
 
-core::Result<KeystoreInfo> read_keystore_info(const std::filesystem::path& path) {
+namespace {
+// An error about a keystore names its file (once).
+Status naming_file(const Status& status, const std::filesystem::path& path) {
+  if (status.message().find(path.string()) != std::string::npos) return status;
+  return Status::error(status.code(), path.string() + ": " + status.message());
+}
+
+core::Result<KeystoreInfo> read_keystore_info_unnamed(const std::filesystem::path& path) {
   auto doc = read_json(path);
   if (!doc) return doc.status();
   auto name = string_field(*doc, "name");
@@ -141,13 +148,13 @@ core::Result<KeystoreInfo> read_keystore_info(const std::filesystem::path& path)
   return KeystoreInfo{*name, *key};
 }
 
-core::Result<core::SecretKey> open_keystore(const std::filesystem::path& path, const std::string& passphrase) {
+core::Result<core::SecretKey> open_keystore_unnamed(const std::filesystem::path& path, const std::string& passphrase) {
   auto doc = read_json(path);
   if (!doc) return doc.status();
   auto version = number_field(*doc, "version");
   if (!version) return version.status();
   if (*version != 1) return error(ErrorCode::kInvalidArgument, "unsupported keystore version " + std::to_string(*version));
-  auto info = read_keystore_info(path);
+  auto info = read_keystore_info_unnamed(path);
   if (!info) return info.status();
   const auto kdf_it = doc->find("kdf");
   const auto cipher_it = doc->find("cipher");
@@ -193,6 +200,19 @@ core::Result<core::SecretKey> open_keystore(const std::filesystem::path& path, c
   if (key.public_key() != info->public_key) {
     return error(ErrorCode::kInvalidArgument, "keystore " + path.string() + " is corrupt: its key does not match its public_key");
   }
+  return key;
+}
+}  // namespace
+
+core::Result<KeystoreInfo> read_keystore_info(const std::filesystem::path& path) {
+  auto info = read_keystore_info_unnamed(path);
+  if (!info) return naming_file(info.status(), path);
+  return info;
+}
+
+core::Result<core::SecretKey> open_keystore(const std::filesystem::path& path, const std::string& passphrase) {
+  auto key = open_keystore_unnamed(path, passphrase);
+  if (!key) return naming_file(key.status(), path);
   return key;
 }
 

@@ -287,7 +287,9 @@ int run(int argc, char** argv) {
   add_from(proposal_approve);
   proposal_approve->add_option("id", proposal_id, "proposal id")->required();
   auto* proposal_list = proposal_cmd->add_subcommand("list", "proposals, newest first");
-  proposal_list->add_option("--limit", list_limit, "at most this many (1..1000)")->capture_default_str();
+  proposal_list->add_option("--limit", list_limit, "at most this many (1..1000)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
   auto* proposal_show = proposal_cmd->add_subcommand("show", "one proposal");
   proposal_show->add_option("id", proposal_id, "proposal id")->required();
   proposal_cmd->require_subcommand(1);
@@ -298,7 +300,9 @@ int run(int argc, char** argv) {
   rotate->add_option("--new-key", new_key_name,
                      "keystore name of the new key (create it with keygen); it co-signs the rotation")->required();
   auto* participants_cmd = cli.add_subcommand("participants", "registered participants");
-  participants_cmd->add_option("--limit", list_limit, "at most this many (1..1000)")->capture_default_str();
+  participants_cmd->add_option("--limit", list_limit, "at most this many (1..1000)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
   auto* holdings_cmd = cli.add_subcommand("holdings", "an account's serial ranges per product");
   holdings_cmd->add_option("account", address, "address or key name")->required();
   std::uint64_t serial = 0;
@@ -312,6 +316,7 @@ int run(int argc, char** argv) {
   MarketCommands market(cli, options);
 
   wallet::require_decimal_integers(cli);
+  wallet::refuse_empty_values(cli);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -367,10 +372,18 @@ int run(int argc, char** argv) {
     if (!valid_key_name(name)) fail(options, kExitUsage, bad_key_name_message(name));
     auto info = wallet::read_keystore_info(key_path(options, name));
     if (!info) fail(options, kExitKeystore, info.status().message());
+    // A key rotated into an account signs for that account's address, which is what receives
+    // units; the key itself is no address of anyone's.
+    const auto account = linked_account(options, name);
+    const core::PublicKey account_address = account.value_or(info->public_key);
     if (options.json_output) {
-      std::cout << json{{"name", info->name}, {"address", info->public_key.to_hex()}}.dump() << std::endl;
+      json out = {{"name", info->name}, {"address", account_address.to_hex()}};
+      if (account) out["signing_key"] = info->public_key.to_hex();
+      std::cout << out.dump() << std::endl;
     } else {
-      std::cout << info->public_key.to_hex() << std::endl;
+      std::cout << account_address.to_hex() << std::endl;
+      if (account) std::cerr << "(the address of the account " << name << " signs for since rotate-key; its key is "
+                             << info->public_key.to_hex() << ")" << std::endl;
     }
     return 0;
   }
@@ -852,6 +865,7 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (*tx) {
+    if (!core::Hash256::from_hex(id)) fail(options, kExitUsage, "a transaction id is 64 hex characters, not '" + id.substr(0, 80) + "'");
     const json record = call_node(options, "GET", "/tx/" + id);
     if (record.value("status", "") == "committed") {
       print_receipt(options, record);

@@ -81,6 +81,7 @@ wait_height 3 "$h"
 # rotate-key: the new key co-signs its rotation; afterwards it, not the old key, signs for firm-a.
 W keygen --name firm-a2 >/dev/null
 W --wait rotate-key --from firm-a --new-key firm-a2 >/dev/null || fail "rotate-key did not commit"
+[[ "$(W address firm-a2 2>/dev/null)" == "$(W address firm-a)" ]] || fail "after rotate-key, firm-a2's address is not firm-a's account"
 W keygen --name firm-b >/dev/null
 W --wait register --from authority --participant firm-b --name "Firm B" --role covered_enterprise >/dev/null
 W --wait proposal approve 3 --from officer2 >/dev/null || fail "firm-b's registration did not commit"

@@ -1,6 +1,7 @@
 // POST /txs's in-place body reader and answer writer (node/rpc_txs.h) against nlohmann::json,
 // which they stand in for: whatever the reader accepts, the JSON parser reads as the same
 // entries; and the answers are the same text the library would write.
+#include "node/rpc_query.h"
 #include "node/rpc_txs.h"
 
 #include <gtest/gtest.h>
@@ -90,6 +91,23 @@ TEST(RpcTxsBody, AnswersAreTheTextTheJsonLibraryWrites) {
   for (const auto& result : results) as_json.push_back(nlohmann::json::parse(result));
   EXPECT_EQ(results_json_text(results), nlohmann::json({{"results", as_json}}).dump());
   EXPECT_EQ(results_json_text({}), nlohmann::json({{"results", std::vector<nlohmann::json>{}}}).dump());
+}
+
+TEST(RpcQuery, ParametersArePercentDecodedAndCheckedWhole) {
+  auto parsed = rpcq::parse_query("limit=%31%30&from=5", {"limit", "from"});
+  ASSERT_TRUE(parsed.is_ok()) << parsed.status().to_string();
+  EXPECT_EQ(parsed->at("limit"), "10");
+  EXPECT_EQ(parsed->at("from"), "5");
+  EXPECT_EQ(rpcq::parse_query("%6cimit=1", {"limit"})->at("limit"), "1");  // the name too
+  EXPECT_EQ(rpcq::parse_query("limit=1+2", {"limit"})->at("limit"), "1+2");  // '+' is not a space here
+  for (const char* bad : {"limit=%3", "limit=%zz", "limit=1%", "li%mit=1"}) {
+    auto refused = rpcq::parse_query(bad, {"limit"});
+    ASSERT_FALSE(refused.is_ok()) << bad;
+    EXPECT_NE(refused.status().message().find("percent-escape"), std::string::npos) << refused.status().message();
+  }
+  EXPECT_NE(rpcq::parse_query("limit=1&limit=%32", {"limit"}).status().message().find("given twice"), std::string::npos);
+  EXPECT_NE(rpcq::parse_query("lim%69t=1", {"from"}).status().message().find("unknown query parameter 'limit'"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@ struct Parsed {
   std::uint64_t quantity = 0;
   std::uint32_t year = 0;
   std::vector<std::uint64_t> ids;
+  std::string deadline;
   std::string error;
 };
 
@@ -33,7 +34,9 @@ Parsed parse(std::vector<std::string> args) {
   transfer->add_option("--quantity", parsed.quantity, "")->required();
   transfer->add_option("--year", parsed.year, "");
   transfer->add_option("--id", parsed.ids, "");
+  transfer->add_option("--deadline", parsed.deadline, "");
   require_decimal_integers(app);
+  refuse_empty_values(app);
   args.insert(args.begin(), "transfer");
   std::reverse(args.begin(), args.end());  // CLI11 takes a vector in reverse order
   try {
@@ -55,6 +58,17 @@ TEST(WalletCliOptions, ReadsDecimalDigits) {
   ASSERT_TRUE(with_all.ok) << with_all.error;
   EXPECT_EQ(with_all.year, 2025u);
   EXPECT_EQ(with_all.ids, (std::vector<std::uint64_t>{9, 3}));
+}
+
+TEST(WalletCliOptions, AnEmptyValueIsRefusedNotTakenForAbsent) {
+  EXPECT_EQ(parse({"--quantity", "1", "--deadline", "+90s"}).deadline, "+90s");
+  EXPECT_TRUE(parse({"--quantity", "1"}).ok);  // left out: fine
+  const Parsed empty = parse({"--quantity", "1", "--deadline", ""});
+  EXPECT_FALSE(empty.ok);
+  EXPECT_NE(empty.error.find("--deadline: an empty value is not allowed"), std::string::npos) << empty.error;
+  // Refused too, by CLI11 itself ("1 required TEXT missing") and by the whole-number rule.
+  EXPECT_FALSE(parse({"--quantity", "1", "--deadline="}).ok);
+  EXPECT_FALSE(parse({"--quantity", ""}).ok);
 }
 
 TEST(WalletCliOptions, AQuantityIsAtLeastOne) {
@@ -98,9 +112,12 @@ TEST(WalletNodeUrl, PortsAreDecimal1To65535) {
   EXPECT_TRUE(NodeClient::parse("http://127.0.0.1:8100").is_ok());
   EXPECT_TRUE(NodeClient::parse("http://127.0.0.1:65535/").is_ok());
   EXPECT_TRUE(NodeClient::parse("http://127.0.0.1").is_ok());  // port 80
+  EXPECT_TRUE(NodeClient::parse("http://[::1]:8195").is_ok());
+  EXPECT_TRUE(NodeClient::parse("http://[::1]").is_ok());
   for (const char* bad : {"http://127.0.0.1:73636", "http://127.0.0.1:65536", "http://127.0.0.1:0",
                           "http://127.0.0.1:-1", "http://127.0.0.1:0x1f", "http://127.0.0.1:8100x",
-                          "http://127.0.0.1:", "https://127.0.0.1:8100", "127.0.0.1:8100", "http://:8100"}) {
+                          "http://127.0.0.1:", "https://127.0.0.1:8100", "127.0.0.1:8100", "http://:8100",
+                          "http://::1:8195", "http://[::1:8195", "http://[::1]x8195", "http://127.0.0.1:8100/x"}) {
     const auto parsed = NodeClient::parse(bad);
     EXPECT_FALSE(parsed.is_ok()) << bad;
   }
