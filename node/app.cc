@@ -228,6 +228,12 @@ Admission NodeApp::admit_decoded(core::ByteView encoded, const core::Hash256& id
   const std::uint64_t used_nonce = committed_nonce(tx.tx.sender);
   if (auto status = mempool_.add(PoolTx{result.tx_id, std::move(tx), bytes}, used_nonce); !status.is_ok()) {
     if (status.code() == ErrorCode::kConflict && mempool_.contains(result.tx_id)) return result;
+    if (!from_client && status.code() == ErrorCode::kOutOfBounds) {
+      // Room here, not the transaction, is the problem: it may be pending at the node it was
+      // sent to, so this node must not answer "rejected" for it.
+      result.status = std::move(status);
+      return result;
+    }
     return fail(status);
   }
   if (from_client) gossip(bytes);

@@ -40,14 +40,24 @@ class Session : public std::enable_shared_from_this<Session> {
   // answered). Read from the accepting thread to pick a connection to evict.
   std::int64_t waiting_since_ms() const { return waiting_since_ms_.load(std::memory_order_relaxed); }
 
-  // Closes the connection (on its own strand): the pending read ends and the session with it.
+  // Claims this connection for eviction if it still waits since `since`: a claimed one is never
+  // picked again, and one whose request arrived meanwhile is left alone.
+  bool claim_for_eviction(std::int64_t since) {
+    return waiting_since_ms_.compare_exchange_strong(since, kEvicted, std::memory_order_relaxed);
+  }
+
+  // Closes a claimed connection (on its own strand): the pending read ends and the session with
+  // it. If its request arrived first (on_read took the claim back), it is answered instead.
   void evict() {
     boost::asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->waiting_since_ms_.load(std::memory_order_relaxed) != kEvicted) return;
       beast::error_code ignored;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       self->stream_.socket().close(ignored);
     });
   }
+
+  static constexpr std::int64_t kEvicted = -1;
 
  private:
   void read() {
@@ -61,6 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read(beast::error_code error) {
+    // 0: being answered. A claim for eviction that lost the race to this read is taken back.
     waiting_since_ms_.store(0, std::memory_order_relaxed);
     if (error == http::error::end_of_stream) {
       close();
@@ -232,13 +243,14 @@ bool HttpServer::evict_longest_waiting() {
     auto session = entry.lock();
     if (!session) return true;
     const std::int64_t since = session->waiting_since_ms();
-    if (since != 0 && since < oldest_since) {
+    if (since > 0 && since < oldest_since) {  // not being answered, not already claimed
       oldest_since = since;
       oldest = std::move(session);
     }
     return false;
   });
   if (!oldest || now_ms() - oldest_since < kMinWaitBeforeEviction_ms) return false;
+  if (!oldest->claim_for_eviction(oldest_since)) return false;  // its request arrived just now
   oldest->evict();
   return true;
 }

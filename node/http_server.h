@@ -1,9 +1,10 @@
 // A small HTTP/1.1 server (Boost.Beast) for the node's JSON RPC.
 //
-// Bounds: request header 8 KiB, body kMaxRequestBodyBytes, kMaxConnections open at once, 30 s
-// for a request to arrive whole. A new connection beyond kMaxConnections takes the place of the
-// one that has waited longest for a request (at least 1 s), so that idle or trickling
-// connections cannot lock clients out; if none has, it is closed at once.
+// Bounds: request header 8 KiB, body kMaxRequestBodyBytes, kMaxConnections open at once (plus at
+// most kMaxEvictionsInFlight while evicted ones close), 30 s for a request to arrive whole. A new
+// connection beyond kMaxConnections takes the place of the one that has waited longest for a
+// request (at least 1 s), so that idle or trickling connections do not lock clients out; if none
+// has, it is closed at once.
 // The handler runs on the io_context threads and must not block for long.
 //
 // Thread safety: start() before the io_context runs; stop() from any thread (it closes the

@@ -48,6 +48,8 @@ core::Status Mempool::add(std::shared_ptr<const PoolTx> tx, std::optional<std::u
   const core::Hash256 id = tx->id;
   if (gapped) gapped_.insert(id);
   by_sender_[sender].emplace(nonce, id);
+  // This one may close the sender's gap: those after it that now run unbroken wait no more.
+  if (committed_nonce && !gapped) ungap_run_locked(sender, nonce + 1);
   by_seq_.emplace(seq, id);
   by_expiry_.emplace(tx->tx.tx.expiry_height, seq);
   by_id_.emplace(id, std::make_pair(seq, std::move(tx)));
@@ -110,6 +112,15 @@ std::vector<std::shared_ptr<const PoolTx>> Mempool::select(
   return out;
 }
 
+void Mempool::ungap_run_locked(const core::PublicKey& sender, std::uint64_t from) {
+  if (gapped_.empty()) return;
+  const auto waiting = by_sender_.find(sender);
+  if (waiting == by_sender_.end()) return;
+  for (auto it = waiting->second.find(from); it != waiting->second.end() && it->first == from; ++it, ++from) {
+    gapped_.erase(it->second);
+  }
+}
+
 void Mempool::erase_locked(const core::Hash256& id) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
@@ -143,6 +154,8 @@ std::vector<Mempool::Dropped> Mempool::on_committed(
     }
     // Erased after the walk: erasing the sender's last waiting nonce erases `waiting` itself.
     for (std::size_t i = first_stale; i < dropped.size(); ++i) erase_locked(dropped[i].id);
+    // A nonce used by this block may have closed a gap here.
+    ungap_run_locked(sender, used + 1);
   }
   // Expired ones cannot either (blocks from height + 1 on).
   while (!by_expiry_.empty() && by_expiry_.begin()->first <= height) {

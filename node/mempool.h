@@ -54,7 +54,11 @@ class Mempool {
   // caller that does not know the state).
   core::Status add(PoolTx tx, std::optional<std::uint64_t> committed_nonce = std::nullopt);
   core::Status add(std::shared_ptr<const PoolTx> tx, std::optional<std::uint64_t> committed_nonce = std::nullopt);
-  // At most this many transactions admitted behind a gap wait at once: a quarter of the pool.
+  // At most this many transactions wait behind a gap at once: a quarter of the pool. (Not a
+  // share per sender: an honest client that sends a run of nonces to several nodes at once has
+  // up to kMaxNonceGap of them behind a gap at each node until the earlier ones arrive by gossip.
+  // A node refusing such a gossiped copy for room does not record it as rejected: the node it
+  // was sent to still holds it.)
   std::size_t max_gapped() const { return std::max<std::size_t>(1, max_txs_ / 4); }
   bool contains(const core::Hash256& id) const;
   // The pending transaction with this id, or null.
@@ -108,9 +112,12 @@ class Mempool {
   // (expiry height, arrival seq): expiry after a block costs what expires, not a scan of the
   // pool (seq, not the id, breaks ties: most transactions share an expiry height).
   std::set<std::pair<std::uint64_t, std::uint64_t>> by_expiry_;
-  // Those admitted behind a gap (still counted after the gap fills, until they leave the pool:
-  // the bound errs on the side of room for transactions that can run).
+  // Those waiting behind a gap: taken off when the missing nonce arrives here (add) or is used
+  // by a block (on_committed), and when they leave the pool.
   std::unordered_set<core::Hash256> gapped_;
+  // Takes off gapped_ the sender's waiting transactions from nonce `from` on while their nonces
+  // run unbroken (bounded by the sender's waiting transactions). Called under mutex_.
+  void ungap_run_locked(const core::PublicKey& sender, std::uint64_t from);
 };
 
 }  // namespace carbon::node

@@ -89,7 +89,8 @@ core::Result<HttpReply> NodeClient::request(const std::string& method, const std
   ::setsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   ::setsockopt(stream.socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   http::request<http::string_body> req(method == "POST" ? http::verb::post : http::verb::get, target, 11);
-  req.set(http::field::host, host_);
+  // RFC 9110: an IPv6 literal goes in brackets in Host, as in the URL.
+  req.set(http::field::host, host_.find(':') != std::string::npos ? "[" + host_ + "]" : host_);
   req.set(http::field::user_agent, "carbon-wallet");
   if (!body.empty()) {
     req.set(http::field::content_type, "application/json");

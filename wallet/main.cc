@@ -152,7 +152,7 @@ int run(int argc, char** argv) {
                             "cancel-untraded", "banking-allowed"}) {
     rules_set->add_option(std::string("--") + field, rule_text[field], "integer (flags: 0 or 1)");
   }
-  rules_set->add_option("--offset-provinces", rule_text["offset-provinces"], "comma-separated, e.g. HB,HN");
+  rules_set->add_option("--offset-provinces", rule_text["offset-provinces"], "comma-separated, e.g. HB,HN; none for no province");
   auto* rules_show = rules_cmd->add_subcommand("show", "the rules in force and their history");
   add_year(rules_show);
   rules_cmd->require_subcommand(1);
@@ -494,9 +494,15 @@ int run(int argc, char** argv) {
     set8("banking-allowed", rules.banking_allowed);
     if (!rule_text["offset-provinces"].empty()) {
       rules.offset_provinces.clear();
-      std::stringstream list(rule_text["offset-provinces"]);
-      for (std::string code; std::getline(list, code, ',');) {
-        if (!code.empty()) rules.offset_provinces.push_back(code);
+      // "none": no province's CCERs count as offsets (an empty value is refused, as for every
+      // option, so that an unset shell variable cannot clear the list by accident).
+      if (rule_text["offset-provinces"] != "none") {
+        std::stringstream list(rule_text["offset-provinces"]);
+        for (std::string code; std::getline(list, code, ',');) {
+          if (code.empty()) fail(options, kExitUsage, "--offset-provinces: an empty province code in '" +
+                                                          rule_text["offset-provinces"] + "'");
+          rules.offset_provinces.push_back(code);
+        }
       }
     }
     if (auto valid = contracts::validate_rules(rules); !valid.is_ok()) fail(options, kExitUsage, valid.message());

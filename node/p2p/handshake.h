@@ -31,7 +31,10 @@ namespace carbon::node::p2p {
 // 2: transactions' signatures follow the cofactored rule (docs/node.md "Signatures"). A
 // validator of version 1 would judge some signatures differently, so the two do not connect:
 // a network upgrades all its validators together.
-inline constexpr std::uint32_t kProtocolVersion = 2;
+// 3: RotateKey needs the new key's co-signature, intervention allowances resold by the reserve
+// count once, and an estimate can settle a report corrected after its verification: a node of
+// version 2 would compute other state roots for the same blocks.
+inline constexpr std::uint32_t kProtocolVersion = 3;
 // Matches consensus::kMaxChainIdBytes (node may link consensus; the transport does not need to).
 inline constexpr std::size_t kMaxChainIdBytes = 64;
 inline constexpr std::size_t kX25519KeyBytes = 32;

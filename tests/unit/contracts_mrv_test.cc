@@ -209,7 +209,8 @@ std::vector<Scenario> scenarios() {
         {.what = estimate(kSteel, 5'000),
          .time_ms = v,
          .code = ErrorCode::kConflict,
-         .message_part = "Wuhan Steel corrected its 2025 report after its verification; its verifier has until"},
+         .message_part = "Wuhan Steel's latest 2025 report is not verified (it was corrected, or the verifier "
+                         "changed, after the last verification); its verifier has until"},
         {.what = estimate(kSteel, 5'000), .time_ms = v + 1}}},
       {"no estimate over an approved figure",
        {{.what = assign(kSteel)},

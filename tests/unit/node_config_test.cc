@@ -93,6 +93,16 @@ TEST(NodeConfig, TheGenesisDigestCoversWhatDefinesTheChainOnly) {
   json other_chain = base;
   other_chain["chain_id"] = "carbon-other";
   EXPECT_NE(digest_of(other_chain), digest);
+  json other_authority = base;
+  other_authority["authority"]["public_key"] = core::generate_secret_key().public_key().to_hex();
+  EXPECT_NE(digest_of(other_authority), digest);
+  json two_validators = base;
+  two_validators["validators"].push_back({{"name", "node1"},
+                                          {"public_key", core::generate_secret_key().public_key().to_hex()},
+                                          {"p2p_address", "127.0.0.1:7101"}});
+  json swapped = two_validators;
+  std::swap(swapped["validators"][0], swapped["validators"][1]);
+  EXPECT_NE(digest_of(swapped), digest_of(two_validators));  // the order is the leader rotation
   json other_key = base;
   other_key["validators"][0]["public_key"] = core::generate_secret_key().public_key().to_hex();
   EXPECT_NE(digest_of(other_key), digest);

@@ -1,6 +1,8 @@
 // The RPC's HTTP server (node/http_server.h) on a real socket: what it answers to requests that
 // are not HTTP, or not well-formed HTTP.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -119,7 +121,10 @@ TEST_F(HttpServerTest, AnIdleConnectionMakesRoomForANewClient) {
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // idle long enough to give way
   EXPECT_EQ(parse(exchange("GET /status HTTP/1.1\r\nConnection: close\r\n\r\n")).first, "HTTP/1.1 200 OK");
-  // The first idle connection (the longest waiting) was closed by the server.
+  // The first idle connection (the longest waiting) was closed by the server (a read that would
+  // wait gives up after 5 s instead of hanging the test).
+  const timeval five_seconds{5, 0};
+  ::setsockopt(idle.front().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &five_seconds, sizeof(five_seconds));
   boost::system::error_code error;
   char byte = 0;
   idle.front().read_some(boost::asio::buffer(&byte, 1), error);

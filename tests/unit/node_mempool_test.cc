@@ -188,5 +188,26 @@ TEST(Mempool, TransactionsBehindAGapCannotFillThePool) {
   EXPECT_TRUE(pool.add(pool_tx(alice, 9)).is_ok());
 }
 
+// A transaction stops counting as behind a gap once the missing nonce arrives here or is used by
+// a block, which frees its place in the pool's share for transactions behind gaps.
+TEST(Mempool, AGapThatClosesFreesItsShare) {
+  const auto alice = key_for(1);
+  const auto bob = key_for(2);
+  Mempool small(8);
+  ASSERT_EQ(small.max_gapped(), 2u);
+  const auto carol = key_for(3);
+  ASSERT_TRUE(small.add(pool_tx(alice, 3), 0).is_ok());
+  ASSERT_TRUE(small.add(pool_tx(bob, 3), 0).is_ok());
+  EXPECT_EQ(small.add(pool_tx(carol, 5), 0).code(), core::ErrorCode::kOutOfBounds);
+  small.on_committed(1, {}, {alice.public_key()}, [&](const core::PublicKey& sender) {
+    return sender == alice.public_key() ? 2u : 0u;  // alice's 1 and 2 went through another node
+  });
+  EXPECT_TRUE(small.add(pool_tx(carol, 5), 0).is_ok());
+  EXPECT_EQ(small.add(pool_tx(carol, 7), 0).code(), core::ErrorCode::kOutOfBounds);
+  ASSERT_TRUE(small.add(pool_tx(bob, 1), 0).is_ok());
+  ASSERT_TRUE(small.add(pool_tx(bob, 2), 0).is_ok());  // bob's 3 runs now
+  EXPECT_TRUE(small.add(pool_tx(carol, 7), 0).is_ok());
+}
+
 }  // namespace
 }  // namespace carbon::node
