@@ -10,21 +10,7 @@ namespace carbon::contracts {
 
 // ---- rule data ------------------------------------------------------------------------------
 
-std::uint64_t utc_ms_from_civil(int year, unsigned month, unsigned day) {
-  // Days from 1970-01-01 to a civil date (H. Hinnant's days_from_civil), integers only.
-  const int y = year - (month <= 2 ? 1 : 0);
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned shifted_month = month > 2 ? month - 3 : month + 9;  // March = 0
-  const unsigned doy = (153 * shifted_month + 2) / 5 + day - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const long long days = static_cast<long long>(era) * 146097 + static_cast<long long>(doe) - 719468;
-  CARBON_ASSERT(days >= 0);
-  return static_cast<std::uint64_t>(days) * kMsPerDay;
-}
-
 namespace {
-bool is_leap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 // The last millisecond of a civil day in Beijing time (UTC+8).
 std::uint64_t end_of_day_beijing(int year, unsigned month, unsigned day) {
   constexpr std::uint64_t kEightHoursMs = 8ULL * 3'600'000ULL;
@@ -85,7 +71,7 @@ std::string beijing_time(std::uint64_t time_ms) {
 RuleSet default_rules(std::uint16_t year) {
   RuleSet rules;
   const int next = static_cast<int>(year) + 1;
-  rules.report_deadline_ms = end_of_day_beijing(next, 2, is_leap(next) ? 29 : 28);
+  rules.report_deadline_ms = end_of_day_beijing(next, 2, core::is_leap_year(next) ? 29 : 28);
   rules.verification_deadline_ms = end_of_day_beijing(next, 4, 30);
   rules.surrender_deadline_ms = end_of_day_beijing(next, 5, 31);
   return rules;

@@ -286,17 +286,14 @@ Status apply_act(Ledger& ledger, const Context& ctx, const EstimateEmissions& ac
   if (record.report_version != 0 && record.status == MrvStatus::kReported &&
       ctx.time_ms <= rules->rules.verification_deadline_ms) {
     // Verified once, then reported again or given a new verifier: the latest report is not verified.
-    const bool reopened = record.verification_version != 0;
-    return Status::error(ErrorCode::kConflict,
-                         reopened ? enterprise->name + "'s latest " + year_text(act.year) +
-                                        " report is not verified (it was corrected, or the verifier changed, after "
-                                        "the last verification); its verifier has until " +
-                                        beijing_time(rules->rules.verification_deadline_ms) +
-                                        ", an estimate replaces the report only after that"
-                                  : enterprise->name + " reported its " + year_text(act.year) +
-                                        " emissions; its verifier has until " +
-                                        beijing_time(rules->rules.verification_deadline_ms) +
-                                        ", an estimate replaces the report only after that");
+    const std::string what = record.verification_version != 0
+                                 ? enterprise->name + "'s latest " + year_text(act.year) +
+                                       " report is not verified (it was corrected, or the verifier changed, after "
+                                       "the last verification)"
+                                 : enterprise->name + " reported its " + year_text(act.year) + " emissions";
+    return Status::error(ErrorCode::kConflict, what + "; its verifier has until " +
+                                                   beijing_time(rules->rules.verification_deadline_ms) +
+                                                   ", an estimate replaces the report only after that");
   }
   auto version = next_version(record.approval_version);
   if (!version) return version.status();

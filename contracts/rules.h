@@ -15,12 +15,13 @@
 #include <vector>
 
 #include "contracts/basics.h"
+#include "core/calendar.h"
 
 namespace carbon::contracts {
 
 inline constexpr std::size_t kMaxOffsetProvinces = 8;
 inline constexpr std::size_t kMaxProvinceBytes = 8;
-inline constexpr std::uint64_t kMsPerDay = 86'400'000ULL;
+using core::kMsPerDay;
 
 // CCER project types (RULES.md "CCER offsets"). Values are part of the encoding: append only.
 enum class ProjectType : std::uint8_t {
@@ -94,7 +95,7 @@ RuleSet default_rules(std::uint16_t year);
 Status validate_rules(const RuleSet& rules);
 
 // Milliseconds since the epoch of 00:00 UTC on a civil date (proleptic Gregorian).
-std::uint64_t utc_ms_from_civil(int year, unsigned month, unsigned day);
+using core::utc_ms_from_civil;
 
 // The rules of one year as stored: the version, and when it took effect.
 struct RulesRecord {

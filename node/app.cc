@@ -222,11 +222,11 @@ Admission NodeApp::admit_decoded(core::ByteView encoded, const core::Hash256& id
     if (auto status = check_stateless(tx, result.tx_id); !status.is_ok()) return fail(status);
     remember_verified(result.tx_id);
   }
-  if (auto status = check_pool_state(tx); !status.is_ok()) return fail(status);
+  const auto used_nonce = check_pool_state(tx);
+  if (!used_nonce) return fail(used_nonce.status());
   auto bytes = std::make_shared<const core::Bytes>(encoded.begin(), encoded.end());
   // `tx` is not used after this: the pool takes the decoded transaction without a copy.
-  const std::uint64_t used_nonce = committed_nonce(tx.tx.sender);
-  if (auto status = mempool_.add(PoolTx{result.tx_id, std::move(tx), bytes}, used_nonce); !status.is_ok()) {
+  if (auto status = mempool_.add(PoolTx{result.tx_id, std::move(tx), bytes}, *used_nonce); !status.is_ok()) {
     if (status.code() == ErrorCode::kConflict && mempool_.contains(result.tx_id)) return result;
     if (!from_client && status.code() == ErrorCode::kOutOfBounds) {
       // Room here, not the transaction, is the problem: it may be pending at the node it was
@@ -240,7 +240,7 @@ Admission NodeApp::admit_decoded(core::ByteView encoded, const core::Hash256& id
   return result;
 }
 
-Status NodeApp::check_pool_state(const contracts::SignedTx& tx) const {
+core::Result<std::uint64_t> NodeApp::check_pool_state(const contracts::SignedTx& tx) const {
   const consensus::Height next_height = executed_height_.load() + 1;
   if (tx.tx.expiry_height > next_height + kMaxExpiryBlocks) {
     return Status::error(ErrorCode::kOutOfBounds, "expiry height " + std::to_string(tx.tx.expiry_height) +
@@ -266,7 +266,7 @@ Status NodeApp::check_pool_state(const contracts::SignedTx& tx) const {
     return Status::error(ErrorCode::kOutOfBounds, "nonce " + std::to_string(tx.tx.nonce) + " is too far ahead (next is " +
                                                       std::to_string(used + 1) + ")");
   }
-  return Status::ok();
+  return used;
 }
 
 void NodeApp::gossip(std::shared_ptr<const core::Bytes> bytes) {
@@ -719,9 +719,8 @@ bool NodeApp::payload_acceptable(const consensus::Block& block) const {
     // Only what admission would take: a proposal's transactions from unknown senders, with
     // nonces that never come due or expiries far off would otherwise stay in the pool for good,
     // and a faulty leader could fill it with them (blocks that never commit).
-    if (!mempool_.contains(tx->id) && check_pool_state(tx->tx).is_ok()) {
-      (void)self->mempool_.add(tx, committed_nonce(tx->tx.tx.sender));
-    }
+    if (mempool_.contains(tx->id)) continue;
+    if (const auto used_nonce = check_pool_state(tx->tx)) (void)self->mempool_.add(tx, *used_nonce);
   }
   std::lock_guard lock(seen_mutex_);
   if (seen_blocks_.size() < kMaxSeenBlocks) self->seen_blocks_.emplace(block_id, std::move(checked->seen));

@@ -163,7 +163,8 @@ class NodeApp final : public Application {
   void remember_rejection(const core::Hash256& id, const std::string& reason);
   // Admission's checks against the executed state: expiry window, a registered sender whose key
   // signed, a nonce unused and at most kMaxNonceGap ahead. What enters the mempool passes them.
-  core::Status check_pool_state(const contracts::SignedTx& tx) const;
+  // Returns the sender's last nonce used by the state (the mempool's gap rule needs it).
+  core::Result<std::uint64_t> check_pool_state(const contracts::SignedTx& tx) const;
   bool is_verified(const core::Hash256& id) const;
   // const: the cache holds verdicts of a pure function (a signature check), which the const vote
   // check records as each batch passes.

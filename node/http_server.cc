@@ -111,25 +111,25 @@ class Session : public std::enable_shared_from_this<Session> {
     if (head) {
       // The header GET would have sent, Content-Length included, and no body: a keep-alive
       // client must not read a body as the start of its next reply.
-      auto response = std::make_shared<http::response<http::empty_body>>(http::status(reply.status), 11);
-      response->set(http::field::server, "carbon-node");
-      response->set(http::field::content_type, reply.content_type);
-      response->keep_alive(keep_alive);
+      auto response = std::make_shared<http::response<http::empty_body>>();
       response->content_length(reply.body.size());
-      send(response, keep_alive);
+      send(response, reply, keep_alive);
       return;
     }
-    auto response = std::make_shared<http::response<http::string_body>>(http::status(reply.status), 11);
+    auto response = std::make_shared<http::response<http::string_body>>();
+    response->body() = std::move(reply.body);
+    response->prepare_payload();
+    send(response, reply, keep_alive);
+  }
+
+  // Sets what every answer carries (status, server, content type, keep-alive) and writes it.
+  template <class Response>
+  void send(const std::shared_ptr<Response>& response, const HttpResponse& reply, bool keep_alive) {
+    response->version(11);
+    response->result(http::status(reply.status));
     response->set(http::field::server, "carbon-node");
     response->set(http::field::content_type, reply.content_type);
     response->keep_alive(keep_alive);
-    response->body() = std::move(reply.body);
-    response->prepare_payload();
-    send(response, keep_alive);
-  }
-
-  template <class Response>
-  void send(const std::shared_ptr<Response>& response, bool keep_alive) {
     stream_.expires_after(kIdleTimeout);
     http::async_write(stream_, *response,
                       [self = shared_from_this(), response, keep_alive](beast::error_code write_error, std::size_t) {

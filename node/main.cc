@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -97,6 +98,16 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
   auto error = [](unsigned status, const std::string& code, const std::string& message) {
     return node::HttpResponse{status, node::rpcq::error_answer(status, code, message).second};
   };
+  // A body object's field besides `only` is refused (a typo never passes), with what to send.
+  auto other_field = [&error](const nlohmann::json& doc, const std::string& only,
+                              const std::string& expected) -> std::optional<node::HttpResponse> {
+    for (const auto& [field, value] : doc.items()) {
+      if (field != only) {
+        return error(400, "bad_request", "unknown field \"" + field.substr(0, 64) + "\": " + expected + ", nothing else");
+      }
+    }
+    return std::nullopt;
+  };
   std::string path = request.target.substr(0, request.target.find('?'));
   auto starts = [&](const char* prefix) { return path.rfind(prefix, 0) == 0; };
   if (request.method == "GET" && path.size() != request.target.size() &&
@@ -133,11 +144,7 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
       // Not bare hex: it must be the JSON object, with that one field.
       auto doc = nlohmann::json::parse(hex, nullptr, false);
       if (doc.is_discarded() || !doc.is_object()) return error(400, "bad_request", "expected a JSON object: " + kExpected);
-      for (const auto& [field, value] : doc.items()) {
-        if (field != "tx") {
-          return error(400, "bad_request", "unknown field \"" + field.substr(0, 64) + "\": " + kExpected + ", nothing else");
-        }
-      }
+      if (auto refused = other_field(doc, "tx", kExpected)) return *refused;
       if (!doc.contains("tx") || !doc["tx"].is_string()) {
         return error(400, "bad_request", "\"tx\" must be a string of hex: " + kExpected);
       }
@@ -164,12 +171,7 @@ node::HttpResponse route(node::NodeApp& app, const node::HttpRequest& request) {
       if (doc.is_discarded() || !doc.is_object() || !doc.contains("txs") || !doc["txs"].is_array()) {
         return error(400, "bad_request", "expected {\"txs\": [\"<hex>\", ...]}");
       }
-      for (const auto& [field, value] : doc.items()) {  // as POST /tx: a typo never passes
-        if (field != "txs") {
-          return error(400, "bad_request",
-                       "unknown field \"" + field.substr(0, 64) + "\": expected {\"txs\": [\"<hex>\", ...]}, nothing else");
-        }
-      }
+      if (auto refused = other_field(doc, "txs", "expected {\"txs\": [\"<hex>\", ...]}")) return *refused;
       for (const auto& item : doc["txs"]) {
         if (item.is_string()) {
           entries.emplace_back(std::string_view(item.get_ref<const std::string&>()));

@@ -23,14 +23,7 @@ core::Status Mempool::add(std::shared_ptr<const PoolTx> tx, std::optional<std::u
   }
   bool gapped = false;
   if (committed_nonce) {
-    // The end of the unbroken run of this sender's nonces from the state's on (bounded by the
-    // sender's waiting transactions, at most kMaxNonceGap of them).
-    std::uint64_t run_end = *committed_nonce;
-    if (auto waiting = by_sender_.find(sender); waiting != by_sender_.end()) {
-      for (auto it = waiting->second.find(run_end + 1); it != waiting->second.end() && it->first == run_end + 1; ++it) {
-        ++run_end;
-      }
-    }
+    const std::uint64_t run_end = run_end_locked(sender, *committed_nonce);
     gapped = nonce > run_end + 1;
     if (gapped && gapped_.size() >= max_gapped()) {
       return Status::error(ErrorCode::kOutOfBounds,
@@ -69,6 +62,10 @@ bool Mempool::contains(const core::Hash256& id) const {
 
 std::uint64_t Mempool::contiguous_pending_nonce(const core::PublicKey& sender, std::uint64_t committed_nonce) const {
   std::lock_guard lock(mutex_);
+  return run_end_locked(sender, committed_nonce);
+}
+
+std::uint64_t Mempool::run_end_locked(const core::PublicKey& sender, std::uint64_t committed_nonce) const {
   std::uint64_t nonce = committed_nonce;
   const auto waiting = by_sender_.find(sender);
   if (waiting == by_sender_.end()) return nonce;

@@ -118,6 +118,8 @@ class Mempool {
   // Takes off gapped_ the sender's waiting transactions from nonce `from` on while their nonces
   // run unbroken (bounded by the sender's waiting transactions). Called under mutex_.
   void ungap_run_locked(const core::PublicKey& sender, std::uint64_t from);
+  // contiguous_pending_nonce, called under mutex_.
+  std::uint64_t run_end_locked(const core::PublicKey& sender, std::uint64_t committed_nonce) const;
 };
 
 }  // namespace carbon::node

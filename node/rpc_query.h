@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "consensus/types.h"
+#include "core/bytes.h"
 #include "core/keys.h"
 #include "core/status.h"
 
@@ -85,30 +86,26 @@ inline core::Result<core::PublicKey> parse_address(const std::string& text) {
   return *key;
 }
 
-// The query string as name -> value; only `allowed` names, each at most once.
 // RFC 3986 percent-decoding ("%31" -> "1"; '+' stays '+'); nullopt for a '%' not followed by
 // two hex digits.
 inline std::optional<std::string> percent_decode(const std::string& text) {
   std::string out;
   out.reserve(text.size());
-  const auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '%') {
       out += text[i];
       continue;
     }
-    if (i + 2 >= text.size() || hex(text[i + 1]) < 0 || hex(text[i + 2]) < 0) return std::nullopt;
-    out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+    if (i + 2 >= text.size()) return std::nullopt;
+    auto byte = core::from_hex(std::string_view(text).substr(i + 1, 2));
+    if (!byte) return std::nullopt;
+    out += static_cast<char>(byte->front());
     i += 2;
   }
   return out;
 }
 
+// The query string as name -> value (percent-decoded); only `allowed` names, each at most once.
 inline core::Result<std::map<std::string, std::string>> parse_query(
     const std::string& query, const std::set<std::string>& allowed) {
   std::map<std::string, std::string> out;

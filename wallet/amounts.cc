@@ -1,12 +1,12 @@
 #include "wallet/amounts.h"
 
 #include <charconv>
-
 #include <cstdio>
 #include <limits>
 #include <sstream>
 #include <string_view>
 
+#include "core/calendar.h"
 #include "core/checked_math.h"
 
 namespace carbon::wallet {
@@ -14,18 +14,6 @@ namespace carbon::wallet {
 namespace {
 constexpr std::uint64_t kMaxU64 = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint32_t kMinutesPerDay = 24 * 60;
-constexpr std::uint64_t kMsPerDay = 86'400'000;
-
-// Days from 1970-01-01 to a proleptic Gregorian date on or after it (H. Hinnant's
-// days_from_civil, for years >= 1970 only).
-std::uint64_t days_since_epoch(unsigned year, unsigned month, unsigned day) {
-  const unsigned y = month <= 2 ? year - 1 : year;
-  const unsigned era = y / 400;
-  const unsigned year_of_era = y - era * 400;
-  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
-  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-  return static_cast<std::uint64_t>(era) * 146'097 + day_of_era - 719'468;
-}
 }  // namespace
 
 std::optional<std::uint64_t> parse_fixed2(const std::string& text) {
@@ -72,7 +60,7 @@ std::optional<std::uint64_t> parse_time_ms(const std::string& text, std::uint64_
       case 's': unit_ms = 1000; break;
       case 'm': unit_ms = 60'000; break;
       case 'h': unit_ms = 3'600'000; break;
-      case 'd': unit_ms = kMsPerDay; break;
+      case 'd': unit_ms = core::kMsPerDay; break;
       default: return std::nullopt;
     }
     auto offset = core::checked_mul(*amount, unit_ms);
@@ -96,13 +84,11 @@ std::optional<std::uint64_t> parse_time_ms(const std::string& text, std::uint64_
   };
   const unsigned year = field(0, 4), month = field(5, 2), day = field(8, 2);
   const unsigned hour = field(11, 2), minute = field(14, 2), second = field(17, 2);
-  if (year < 1970 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) {
+  if (year < 1970 || !core::is_civil_date(static_cast<int>(year), month, day) || hour > 23 || minute > 59 ||
+      second > 59) {
     return std::nullopt;
   }
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  static constexpr unsigned kDaysInMonth[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (day > kDaysInMonth[month - 1] + (month == 2 && leap ? 1u : 0u)) return std::nullopt;
-  return days_since_epoch(year, month, day) * kMsPerDay +
+  return core::utc_ms_from_civil(static_cast<int>(year), month, day) +
          static_cast<std::uint64_t>((hour * 60 + minute) * 60 + second) * 1000;
 }
 

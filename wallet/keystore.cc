@@ -136,12 +136,11 @@ Status naming_file(const Status& status, const std::filesystem::path& path) {
   return Status::error(status.code(), path.string() + ": " + status.message());
 }
 
-core::Result<KeystoreInfo> read_keystore_info_unnamed(const std::filesystem::path& path) {
-  auto doc = read_json(path);
-  if (!doc) return doc.status();
-  auto name = string_field(*doc, "name");
+// The name and public key of a keystore document already read.
+core::Result<KeystoreInfo> keystore_info(const json& doc) {
+  auto name = string_field(doc, "name");
   if (!name) return name.status();
-  auto key_hex = string_field(*doc, "public_key");
+  auto key_hex = string_field(doc, "public_key");
   if (!key_hex) return key_hex.status();
   auto key = core::PublicKey::from_hex(*key_hex);
   if (!key) return error(ErrorCode::kInvalidArgument, "keystore public_key: " + key.status().message());
@@ -154,7 +153,7 @@ core::Result<core::SecretKey> open_keystore_unnamed(const std::filesystem::path&
   auto version = number_field(*doc, "version");
   if (!version) return version.status();
   if (*version != 1) return error(ErrorCode::kInvalidArgument, "unsupported keystore version " + std::to_string(*version));
-  auto info = read_keystore_info_unnamed(path);
+  auto info = keystore_info(*doc);  // from the document read above: the file is read once
   if (!info) return info.status();
   const auto kdf_it = doc->find("kdf");
   const auto cipher_it = doc->find("cipher");
@@ -205,7 +204,9 @@ core::Result<core::SecretKey> open_keystore_unnamed(const std::filesystem::path&
 }  // namespace
 
 core::Result<KeystoreInfo> read_keystore_info(const std::filesystem::path& path) {
-  auto info = read_keystore_info_unnamed(path);
+  auto doc = read_json(path);
+  if (!doc) return naming_file(doc.status(), path);
+  auto info = keystore_info(*doc);
   if (!info) return naming_file(info.status(), path);
   return info;
 }
